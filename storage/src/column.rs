@@ -1,0 +1,548 @@
+//! Typed column vectors: the unit of data every operator reads and writes.
+//!
+//! A column is a logical type plus one primitive vector (`Vec<u32>`, `Vec<f64>`, …) or, for
+//! strings, one byte buffer with offsets. Kernels match once on the variant and then run a
+//! tight loop over a slice; no per-row dispatch, no per-row allocation.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::error::{Result, StorageError};
+use crate::types::{DataType, Physical};
+use crate::value::Value;
+
+/// Strings as one byte buffer and `rows + 1` offsets into it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StringData {
+    /// `offsets[i]..offsets[i + 1]` is row `i`; always starts with 0.
+    pub offsets: Vec<u64>,
+    /// All rows' bytes back to back.
+    pub bytes: Vec<u8>,
+}
+
+impl StringData {
+    /// An empty string vector with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        StringData { offsets, bytes: Vec::new() }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of row `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &[u8] {
+        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    /// Appends one row.
+    #[inline]
+    pub fn push(&mut self, value: &[u8]) {
+        self.bytes.extend_from_slice(value);
+        self.offsets.push(self.bytes.len() as u64);
+    }
+
+    /// Iterates over the rows.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.offsets.windows(2).map(|w| &self.bytes[w[0] as usize..w[1] as usize])
+    }
+}
+
+/// The values of a column in their physical layout.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Bytes(StringData),
+}
+
+/// Runs `$fixed` with `$v` bound to the primitive vector of any fixed-width variant, or
+/// `$bytes` with `$s` bound to the string data.
+#[macro_export]
+macro_rules! match_data {
+    ($data:expr, $v:ident => $fixed:expr, $s:ident => $bytes:expr) => {
+        match $data {
+            $crate::column::ColumnData::U8($v) => $fixed,
+            $crate::column::ColumnData::U16($v) => $fixed,
+            $crate::column::ColumnData::U32($v) => $fixed,
+            $crate::column::ColumnData::U64($v) => $fixed,
+            $crate::column::ColumnData::I8($v) => $fixed,
+            $crate::column::ColumnData::I16($v) => $fixed,
+            $crate::column::ColumnData::I32($v) => $fixed,
+            $crate::column::ColumnData::I64($v) => $fixed,
+            $crate::column::ColumnData::F32($v) => $fixed,
+            $crate::column::ColumnData::F64($v) => $fixed,
+            $crate::column::ColumnData::Bytes($s) => $bytes,
+        }
+    };
+}
+
+/// Like `match_data!`, but wraps the fixed-width result back into the same variant.
+#[macro_export]
+macro_rules! map_data {
+    ($data:expr, $v:ident => $fixed:expr, $s:ident => $bytes:expr) => {
+        match $data {
+            $crate::column::ColumnData::U8($v) => $crate::column::ColumnData::U8($fixed),
+            $crate::column::ColumnData::U16($v) => $crate::column::ColumnData::U16($fixed),
+            $crate::column::ColumnData::U32($v) => $crate::column::ColumnData::U32($fixed),
+            $crate::column::ColumnData::U64($v) => $crate::column::ColumnData::U64($fixed),
+            $crate::column::ColumnData::I8($v) => $crate::column::ColumnData::I8($fixed),
+            $crate::column::ColumnData::I16($v) => $crate::column::ColumnData::I16($fixed),
+            $crate::column::ColumnData::I32($v) => $crate::column::ColumnData::I32($fixed),
+            $crate::column::ColumnData::I64($v) => $crate::column::ColumnData::I64($fixed),
+            $crate::column::ColumnData::F32($v) => $crate::column::ColumnData::F32($fixed),
+            $crate::column::ColumnData::F64($v) => $crate::column::ColumnData::F64($fixed),
+            $crate::column::ColumnData::Bytes($s) => $crate::column::ColumnData::Bytes($bytes),
+        }
+    };
+}
+
+/// A primitive that can live in a fixed-width column and be written to disk little-endian.
+pub trait Primitive: Copy + PartialOrd + Default + Send + Sync + 'static {
+    /// Width in bytes.
+    const WIDTH: usize;
+    /// Reads one value from `WIDTH` little-endian bytes.
+    fn read_le(bytes: &[u8]) -> Self;
+    /// Appends the little-endian bytes of the value.
+    fn write_le(self, out: &mut Vec<u8>);
+    /// Total order used by sorting (NaN last for floats).
+    fn total_cmp(&self, other: &Self) -> Ordering;
+    /// The value as a `Value`.
+    fn to_value(self) -> Value;
+}
+
+macro_rules! impl_primitive {
+    ($t:ty, $variant:ident, int) => {
+        impl Primitive for $t {
+            const WIDTH: usize = std::mem::size_of::<$t>();
+            #[inline]
+            fn read_le(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes[..Self::WIDTH].try_into().unwrap())
+            }
+            #[inline]
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn total_cmp(&self, other: &Self) -> Ordering {
+                self.cmp(other)
+            }
+            #[inline]
+            fn to_value(self) -> Value {
+                Value::$variant(self as _)
+            }
+        }
+    };
+    ($t:ty, float) => {
+        impl Primitive for $t {
+            const WIDTH: usize = std::mem::size_of::<$t>();
+            #[inline]
+            fn read_le(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes[..Self::WIDTH].try_into().unwrap())
+            }
+            #[inline]
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn total_cmp(&self, other: &Self) -> Ordering {
+                self.partial_cmp(other).unwrap_or_else(|| self.is_nan().cmp(&other.is_nan()))
+            }
+            #[inline]
+            fn to_value(self) -> Value {
+                Value::Float(self as f64)
+            }
+        }
+    };
+}
+impl_primitive!(u8, UInt, int);
+impl_primitive!(u16, UInt, int);
+impl_primitive!(u32, UInt, int);
+impl_primitive!(u64, UInt, int);
+impl_primitive!(i8, Int, int);
+impl_primitive!(i16, Int, int);
+impl_primitive!(i32, Int, int);
+impl_primitive!(i64, Int, int);
+impl_primitive!(f32, float);
+impl_primitive!(f64, float);
+
+/// A typed column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The logical type.
+    pub ty: DataType,
+    /// The values.
+    pub data: ColumnData,
+}
+
+/// Columns are shared between blocks and operators without copying.
+pub type ColumnRef = Arc<Column>;
+
+impl ColumnData {
+    /// An empty vector of the given layout with room for `rows` rows.
+    pub fn with_capacity(physical: Physical, rows: usize) -> ColumnData {
+        match physical {
+            Physical::U8 => ColumnData::U8(Vec::with_capacity(rows)),
+            Physical::U16 => ColumnData::U16(Vec::with_capacity(rows)),
+            Physical::U32 => ColumnData::U32(Vec::with_capacity(rows)),
+            Physical::U64 => ColumnData::U64(Vec::with_capacity(rows)),
+            Physical::I8 => ColumnData::I8(Vec::with_capacity(rows)),
+            Physical::I16 => ColumnData::I16(Vec::with_capacity(rows)),
+            Physical::I32 => ColumnData::I32(Vec::with_capacity(rows)),
+            Physical::I64 => ColumnData::I64(Vec::with_capacity(rows)),
+            Physical::F32 => ColumnData::F32(Vec::with_capacity(rows)),
+            Physical::F64 => ColumnData::F64(Vec::with_capacity(rows)),
+            Physical::Bytes => ColumnData::Bytes(StringData::with_capacity(rows)),
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match_data!(self, v => v.len(), s => s.len())
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Column {
+    /// A column from its type and values; the layout must match the type.
+    pub fn new(ty: DataType, data: ColumnData) -> Column {
+        debug_assert_eq!(ColumnData::with_capacity(ty.physical(), 0).variant_name(), data.variant_name());
+        Column { ty, data }
+    }
+
+    /// An empty column of a type.
+    pub fn empty(ty: DataType) -> Column {
+        Column { ty, data: ColumnData::with_capacity(ty.physical(), 0) }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The value at `row`, for the edges of the system (results, metadata), never hot loops.
+    pub fn value(&self, row: usize) -> Value {
+        if self.ty == DataType::Bool {
+            if let ColumnData::U8(v) = &self.data {
+                return Value::Bool(v[row] != 0);
+            }
+        }
+        let v = match_data!(&self.data, v => v[row].to_value(),
+            s => Value::String(String::from_utf8_lossy(s.get(row)).into_owned()));
+        match (self.ty.is_temporal(), v) {
+            (true, Value::UInt(u)) => Value::Int(u as i64),
+            (_, v) => v,
+        }
+    }
+
+    /// Builds a column from values, converting each to the column's type the way an INSERT
+    /// does (integers wrap to the width, strings are parsed); errors on values of another kind.
+    pub fn from_values(ty: DataType, values: &[Value]) -> Result<Column> {
+        let mut data = ColumnData::with_capacity(ty.physical(), values.len());
+        for value in values {
+            push_value(&mut data, ty, value)?;
+        }
+        Ok(Column { ty, data })
+    }
+
+    /// Keeps the rows whose `mask` byte is non-zero.
+    pub fn filter(&self, mask: &[u8]) -> Column {
+        debug_assert_eq!(mask.len(), self.len());
+        let data = map_data!(&self.data,
+            v => v.iter().zip(mask).filter(|(_, m)| **m != 0).map(|(x, _)| *x).collect(),
+            s => {
+                let mut out = StringData::with_capacity(mask.iter().filter(|m| **m != 0).count());
+                for (i, m) in mask.iter().enumerate() {
+                    if *m != 0 {
+                        out.push(s.get(i));
+                    }
+                }
+                out
+            });
+        Column { ty: self.ty, data }
+    }
+
+    /// Gathers the rows at `indices`, in that order.
+    pub fn take(&self, indices: &[u32]) -> Column {
+        let data = map_data!(&self.data,
+            v => indices.iter().map(|&i| v[i as usize]).collect(),
+            s => {
+                let mut out = StringData::with_capacity(indices.len());
+                for &i in indices {
+                    out.push(s.get(i as usize));
+                }
+                out
+            });
+        Column { ty: self.ty, data }
+    }
+
+    /// Rows `start..start + len` as a new column.
+    pub fn slice(&self, start: usize, len: usize) -> Column {
+        let data = map_data!(&self.data,
+            v => v[start..start + len].to_vec(),
+            s => {
+                let mut out = StringData::with_capacity(len);
+                for i in start..start + len {
+                    out.push(s.get(i));
+                }
+                out
+            });
+        Column { ty: self.ty, data }
+    }
+
+    /// Appends all rows of `other`, which must have the same layout.
+    pub fn append(&mut self, other: &Column) {
+        match (&mut self.data, &other.data) {
+            (ColumnData::Bytes(a), ColumnData::Bytes(b)) => {
+                let base = a.bytes.len() as u64;
+                a.bytes.extend_from_slice(&b.bytes);
+                a.offsets.extend(b.offsets[1..].iter().map(|o| o + base));
+            }
+            (a, b) => append_fixed(a, b),
+        }
+    }
+
+    /// Concatenates columns of one type.
+    pub fn concat(ty: DataType, parts: &[ColumnRef]) -> Column {
+        let mut out = Column { ty, data: ColumnData::with_capacity(ty.physical(), parts.iter().map(|c| c.len()).sum()) };
+        for p in parts {
+            out.append(p);
+        }
+        out
+    }
+
+    /// Compares row `a` of this column with row `b` of `other` (same layout).
+    #[inline]
+    pub fn cmp_rows(&self, a: usize, other: &Column, b: usize) -> Ordering {
+        macro_rules! cmp {
+            ($($variant:ident),*) => {
+                match (&self.data, &other.data) {
+                    $((ColumnData::$variant(x), ColumnData::$variant(y)) => x[a].total_cmp(&y[b]),)*
+                    (ColumnData::Bytes(x), ColumnData::Bytes(y)) => x.get(a).cmp(y.get(b)),
+                    _ => panic!("cmp_rows on columns of different layouts"),
+                }
+            };
+        }
+        cmp!(U8, U16, U32, U64, I8, I16, I32, I64, F32, F64)
+    }
+
+    /// The smallest and largest value, or `None` for an empty column (NaN is ignored).
+    pub fn min_max(&self) -> Option<(Value, Value)> {
+        fn fixed<T: Primitive>(v: &[T]) -> Option<(T, T)> {
+            let mut it = v.iter().copied().filter(|x| x.total_cmp(x) == Ordering::Equal && x == x);
+            let first = it.next()?;
+            Some(it.fold((first, first), |(lo, hi), x| {
+                (if x < lo { x } else { lo }, if x > hi { x } else { hi })
+            }))
+        }
+        let (lo, hi) = match_data!(&self.data,
+            v => fixed(v).map(|(a, b)| (a.to_value(), b.to_value()))?,
+            s => {
+                let lo = s.iter().min()?;
+                let hi = s.iter().max()?;
+                (Value::String(String::from_utf8_lossy(lo).into_owned()), Value::String(String::from_utf8_lossy(hi).into_owned()))
+            });
+        Some((lo, hi))
+    }
+
+    /// Serializes rows `start..end` in the on-disk form: little-endian values, or for strings
+    /// a LEB128 length then the bytes of each row.
+    pub fn encode(&self, start: usize, end: usize, out: &mut Vec<u8>) {
+        match_data!(&self.data,
+            v => {
+                out.reserve(v[start..end].len() * std::mem::size_of_val(&v[0]));
+                for x in &v[start..end] {
+                    x.write_le(out);
+                }
+            },
+            s => {
+                for i in start..end {
+                    let b = s.get(i);
+                    write_varint(b.len() as u64, out);
+                    out.extend_from_slice(b);
+                }
+            })
+    }
+
+    /// Appends `rows` rows decoded from the on-disk form; returns the bytes consumed.
+    pub fn decode_append(&mut self, bytes: &[u8], rows: usize) -> Result<usize> {
+        let short = || StorageError::Invalid("column data is shorter than its row count".into());
+        Ok(match_data!(&mut self.data,
+            v => decode_fixed(v, bytes, rows).ok_or_else(short)?,
+            s => {
+                let mut pos = 0;
+                for _ in 0..rows {
+                    let (len, n) = read_varint(&bytes[pos..]).ok_or_else(short)?;
+                    pos += n;
+                    let end = pos + len as usize;
+                    s.push(bytes.get(pos..end).ok_or_else(short)?);
+                    pos = end;
+                }
+                pos
+            }))
+    }
+
+    /// Approximate bytes held in memory.
+    pub fn memory_size(&self) -> usize {
+        match_data!(&self.data, v => std::mem::size_of_val(&v[..]), s => s.bytes.len() + s.offsets.len() * 8)
+    }
+}
+
+impl ColumnData {
+    fn variant_name(&self) -> &'static str {
+        match self {
+            ColumnData::U8(_) => "U8",
+            ColumnData::U16(_) => "U16",
+            ColumnData::U32(_) => "U32",
+            ColumnData::U64(_) => "U64",
+            ColumnData::I8(_) => "I8",
+            ColumnData::I16(_) => "I16",
+            ColumnData::I32(_) => "I32",
+            ColumnData::I64(_) => "I64",
+            ColumnData::F32(_) => "F32",
+            ColumnData::F64(_) => "F64",
+            ColumnData::Bytes(_) => "Bytes",
+        }
+    }
+}
+
+fn decode_fixed<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize) -> Option<usize> {
+    let need = rows * T::WIDTH;
+    v.extend(bytes.get(..need)?.chunks_exact(T::WIDTH).map(T::read_le));
+    Some(need)
+}
+
+fn append_fixed(a: &mut ColumnData, b: &ColumnData) {
+    macro_rules! app {
+        ($($variant:ident),*) => {
+            match (a, b) {
+                $((ColumnData::$variant(x), ColumnData::$variant(y)) => x.extend_from_slice(y),)*
+                _ => panic!("append of columns with different layouts"),
+            }
+        };
+    }
+    app!(U8, U16, U32, U64, I8, I16, I32, I64, F32, F64)
+}
+
+/// Appends one value converted to `ty` (integers wrap, floats truncate toward zero when
+/// stored as integers, strings are parsed as the type's text form).
+pub fn push_value(data: &mut ColumnData, ty: DataType, value: &Value) -> Result<()> {
+    let value = match value {
+        Value::String(s) if ty != DataType::String => ty.parse_text(s)?,
+        Value::Null => Value::UInt(0),
+        v => v.clone(),
+    };
+    let mismatch = || StorageError::Invalid(format!("cannot store {value:?} in a column of type {ty}"));
+    if let ColumnData::Bytes(s) = data {
+        match &value {
+            Value::String(v) => s.push(v.as_bytes()),
+            _ => return Err(mismatch()),
+        }
+        return Ok(());
+    }
+    let (int, float) = match &value {
+        Value::Bool(b) => (*b as i64, *b as u8 as f64),
+        Value::UInt(u) => (*u as i64, *u as f64),
+        Value::Int(i) => (*i, *i as f64),
+        Value::Float(f) => (*f as i64, *f),
+        Value::String(_) | Value::Null => return Err(mismatch()),
+    };
+    match data {
+        ColumnData::U8(v) => v.push(if ty == DataType::Bool { (int != 0) as u8 } else { int as u8 }),
+        ColumnData::U16(v) => v.push(int as u16),
+        ColumnData::U32(v) => v.push(int as u32),
+        ColumnData::U64(v) => v.push(match value {
+            Value::UInt(u) => u,
+            _ => int as u64,
+        }),
+        ColumnData::I8(v) => v.push(int as i8),
+        ColumnData::I16(v) => v.push(int as i16),
+        ColumnData::I32(v) => v.push(int as i32),
+        ColumnData::I64(v) => v.push(int),
+        ColumnData::F32(v) => v.push(float as f32),
+        ColumnData::F64(v) => v.push(float),
+        ColumnData::Bytes(_) => unreachable!(),
+    }
+    Ok(())
+}
+
+/// Appends `v` as LEB128.
+pub fn write_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 number; returns it and the bytes used.
+pub fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        v |= ((b & 0x7f) as u64) << (7 * i);
+        if b < 0x80 {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let strings = Column::from_values(DataType::String, &[Value::String("a".into()), Value::String("".into()), Value::String("xyz".into())]).unwrap();
+        let ints = Column::from_values(DataType::Int32, &[Value::Int(-5), Value::UInt(7), Value::Int(1 << 20)]).unwrap();
+        for col in [strings, ints] {
+            let mut buf = Vec::new();
+            col.encode(1, 3, &mut buf);
+            let mut back = Column::empty(col.ty);
+            assert_eq!(back.decode_append(&buf, 2).unwrap(), buf.len());
+            assert_eq!(back, col.slice(1, 2));
+        }
+    }
+
+    #[test]
+    fn insert_conversion_wraps_like_clickhouse() {
+        let c = Column::from_values(DataType::UInt8, &[Value::UInt(300), Value::Int(-1)]).unwrap();
+        assert_eq!(c.data, ColumnData::U8(vec![44, 255]));
+        let d = Column::from_values(DataType::Date, &[Value::String("1970-01-02".into())]).unwrap();
+        assert_eq!(d.value(0), Value::Int(1));
+        assert!(Column::from_values(DataType::String, &[Value::UInt(1)]).is_err());
+    }
+
+    #[test]
+    fn filter_take_min_max() {
+        let c = Column::from_values(DataType::Float64, &[Value::Float(2.0), Value::Float(f64::NAN), Value::Float(-1.0)]).unwrap();
+        assert_eq!(c.min_max(), Some((Value::Float(-1.0), Value::Float(2.0))));
+        assert_eq!(c.filter(&[1, 0, 1]).take(&[1, 0]).value(0), Value::Float(-1.0));
+    }
+}

@@ -1,0 +1,429 @@
+//! One immutable part on disk: a directory holding, per column, a compressed data file
+//! (`.bin`) and its marks (`.mrk`), plus the sparse primary index (`primary.idx`), the
+//! metadata (`meta.json`) and a checksum list covering every other file (`checksums.json`).
+//!
+//! A part is written once under a temporary name, fsynced, and never changed afterwards.
+//! Its rows are sorted by the table's sort key; granule `g` holds rows
+//! `g * granularity .. min((g + 1) * granularity, rows)`.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use memmap2::Mmap;
+use serde::{Deserialize, Serialize};
+
+use crate::block::Block;
+use crate::codec::{read_frame, Codec};
+use crate::column::{Column, ColumnRef};
+use crate::error::{io_at, Result, StorageError};
+use crate::index::{granule_may_match, ColumnRange};
+use crate::types::DataType;
+use crate::value::Value;
+
+/// The part format this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Uncompressed bytes gathered before a frame is compressed (frames end on granule edges).
+const MIN_FRAME_BYTES: usize = 64 * 1024;
+const META_FILE: &str = "meta.json";
+const CHECKSUMS_FILE: &str = "checksums.json";
+const INDEX_FILE: &str = "primary.idx";
+
+/// A column as a table declares it to storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnSpec {
+    /// Column name (may contain any character; file names are escaped).
+    pub name: String,
+    /// Declared type.
+    #[serde(with = "type_name")]
+    pub ty: DataType,
+    /// Compression of its data file.
+    #[serde(default)]
+    pub codec: Codec,
+}
+
+mod type_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::types::DataType;
+
+    pub fn serialize<S: Serializer>(ty: &DataType, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&ty.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DataType, D::Error> {
+        let name = String::deserialize(d)?;
+        DataType::from_name(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The physical layout of a table: what every part of it stores and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableLayout {
+    /// All stored columns, in table order.
+    pub columns: Vec<ColumnSpec>,
+    /// Indexes into `columns` of the sort key, most significant first.
+    pub sort_key: Vec<usize>,
+    /// Rows per granule (one primary index entry and one mark each).
+    pub granularity: usize,
+}
+
+/// Per-column statistics of a part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnStats {
+    /// Smallest value (NaN ignored).
+    pub min: Value,
+    /// Largest value.
+    pub max: Value,
+}
+
+/// What `meta.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartMeta {
+    /// Format version of the files.
+    pub format_version: u32,
+    /// Number of rows.
+    pub rows: usize,
+    /// Rows per granule this part was written with.
+    pub granularity: usize,
+    /// The partition value (one entry per partition expression; empty when unpartitioned).
+    pub partition: Vec<Value>,
+    /// Columns stored in the part.
+    pub columns: Vec<ColumnSpec>,
+    /// Sort key column indexes.
+    pub sort_key: Vec<usize>,
+    /// Min/max per column (same order as `columns`); `None` where all values were NaN.
+    pub stats: Vec<Option<ColumnStats>>,
+    /// Unix seconds when written.
+    pub created: u64,
+}
+
+impl PartMeta {
+    /// Number of granules.
+    pub fn granules(&self) -> usize {
+        self.rows.div_ceil(self.granularity)
+    }
+
+    /// Rows in granule `g`.
+    pub fn granule_rows(&self, g: usize) -> usize {
+        self.granularity.min(self.rows - g * self.granularity)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+struct FileChecksum {
+    size: u64,
+    crc32: u32,
+}
+
+/// A file name for a column that is safe on every filesystem (`context.ip` → `context%2Eip`).
+pub fn escape_file_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Writes `block` (already sorted by the layout's sort key) as a new part in directory `dir`
+/// (which must not exist), fsyncing every file and the directory. Returns the metadata.
+pub fn write_part(dir: &Path, layout: &TableLayout, block: &Block, partition: Vec<Value>) -> Result<PartMeta> {
+    let rows = block.rows();
+    if rows == 0 {
+        return Err(StorageError::Invalid("a part must have rows".into()));
+    }
+    fs::create_dir_all(dir).map_err(io_at(dir))?;
+    let granularity = layout.granularity.max(1);
+    let granules = rows.div_ceil(granularity);
+    let mut checksums = BTreeMap::new();
+    let mut stats = Vec::with_capacity(layout.columns.len());
+    for (spec, column) in layout.columns.iter().zip(&block.columns) {
+        let mut data = Vec::new();
+        let mut marks = Vec::with_capacity(granules * 16);
+        let mut raw = Vec::new();
+        for g in 0..granules {
+            if raw.len() >= MIN_FRAME_BYTES {
+                spec.codec.write_frame(&raw, &mut data)?;
+                raw.clear();
+            }
+            marks.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            marks.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+            column.encode(g * granularity, ((g + 1) * granularity).min(rows), &mut raw);
+        }
+        spec.codec.write_frame(&raw, &mut data)?;
+        let base = escape_file_name(&spec.name);
+        write_file(dir, &format!("{base}.bin"), &data, &mut checksums)?;
+        write_file(dir, &format!("{base}.mrk"), &marks, &mut checksums)?;
+        stats.push(column.min_max().map(|(min, max)| ColumnStats { min, max }));
+    }
+    // Primary index: the key of each granule's first row, then the key of the last row.
+    let mut index = Vec::new();
+    let mut entries: Vec<u32> = (0..granules).map(|g| (g * granularity) as u32).collect();
+    entries.push((rows - 1) as u32);
+    for &k in &layout.sort_key {
+        block.columns[k].take(&entries).encode(0, entries.len(), &mut index);
+    }
+    write_file(dir, INDEX_FILE, &index, &mut checksums)?;
+    let meta = PartMeta {
+        format_version: FORMAT_VERSION,
+        rows,
+        granularity,
+        partition,
+        columns: layout.columns.clone(),
+        sort_key: layout.sort_key.clone(),
+        stats,
+        created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+    };
+    let meta_json = serde_json::to_vec_pretty(&meta).expect("part metadata serializes");
+    write_file(dir, META_FILE, &meta_json, &mut checksums)?;
+    let sums = serde_json::to_vec_pretty(&checksums).expect("checksums serialize");
+    write_file(dir, CHECKSUMS_FILE, &sums, &mut BTreeMap::new())?;
+    sync_dir(dir)?;
+    Ok(meta)
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8], checksums: &mut BTreeMap<String, FileChecksum>) -> Result<()> {
+    let path = dir.join(name);
+    let mut f = File::create(&path).map_err(io_at(&path))?;
+    f.write_all(bytes).map_err(io_at(&path))?;
+    f.sync_all().map_err(io_at(&path))?;
+    checksums.insert(name.to_string(), FileChecksum { size: bytes.len() as u64, crc32: crc32fast::hash(bytes) });
+    Ok(())
+}
+
+/// Fsyncs a directory so that entries created or renamed in it are durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|f| f.sync_all()).map_err(io_at(dir))
+}
+
+/// An open, immutable part.
+#[derive(Debug)]
+pub struct Part {
+    /// Directory name, unique within the table (`{partition}_{min block}_{max block}_{level}`).
+    pub name: String,
+    /// Its directory.
+    pub path: PathBuf,
+    /// Its metadata.
+    pub meta: PartMeta,
+    /// Sort key values at each granule start plus the last row, one column per key column.
+    index: Vec<Column>,
+    /// Memory maps of the `.bin` files and decoded marks, opened on first use.
+    files: Vec<OnceLock<ColumnFile>>,
+}
+
+#[derive(Debug)]
+struct ColumnFile {
+    data: Mmap,
+    /// (frame offset, offset inside the decompressed frame) per granule.
+    marks: Vec<(u64, u64)>,
+}
+
+impl Part {
+    /// Opens a part directory: reads metadata and index, checks that every file exists with
+    /// the size the checksum list records. Content checksums are verified by `verify`.
+    pub fn open(path: &Path) -> Result<Part> {
+        let corrupt = |reason: String| StorageError::Corrupt { path: path.to_path_buf(), reason };
+        let sums = read_checksums(path)?;
+        for (file, sum) in &sums {
+            let len = fs::metadata(path.join(file)).map_err(|e| corrupt(format!("{file}: {e}")))?.len();
+            if len != sum.size {
+                return Err(corrupt(format!("{file} has {len} bytes, expected {}", sum.size)));
+            }
+        }
+        let meta_bytes = fs::read(path.join(META_FILE)).map_err(io_at(path.join(META_FILE)))?;
+        let meta: PartMeta = serde_json::from_slice(&meta_bytes).map_err(|e| corrupt(format!("meta.json: {e}")))?;
+        if meta.format_version != FORMAT_VERSION {
+            return Err(corrupt(format!("unsupported format version {}", meta.format_version)));
+        }
+        let index_bytes = fs::read(path.join(INDEX_FILE)).map_err(io_at(path.join(INDEX_FILE)))?;
+        let mut index = Vec::with_capacity(meta.sort_key.len());
+        let mut pos = 0;
+        for &k in &meta.sort_key {
+            let mut col = Column::empty(meta.columns[k].ty);
+            pos += col.decode_append(&index_bytes[pos..], meta.granules() + 1).map_err(|e| corrupt(e.to_string()))?;
+            index.push(col);
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let files = meta.columns.iter().map(|_| OnceLock::new()).collect();
+        Ok(Part { name, path: path.to_path_buf(), meta, index, files })
+    }
+
+    /// Re-reads every file and compares its checksum; returns the first mismatch as an error.
+    pub fn verify(&self) -> Result<()> {
+        verify_dir(&self.path)
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.meta.rows
+    }
+
+    /// Bytes of all files of the part.
+    pub fn bytes_on_disk(&self) -> u64 {
+        read_checksums(&self.path).map(|s| s.values().map(|c| c.size).sum()).unwrap_or(0)
+    }
+
+    /// Index of a column by name in this part.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.meta.columns.iter().position(|c| c.name == name)
+    }
+
+    /// False when the part's min/max prove no row can satisfy all `ranges`.
+    pub fn may_match(&self, ranges: &[ColumnRange]) -> bool {
+        ranges.iter().all(|r| match self.meta.stats.get(r.column).and_then(|s| s.as_ref()) {
+            Some(s) => r.overlaps(&s.min, &s.max),
+            None => true,
+        })
+    }
+
+    /// The granule ranges that may hold rows satisfying all `ranges`, judged by the sparse
+    /// primary index; adjacent granules are merged into one range.
+    pub fn select_granules(&self, ranges: &[ColumnRange]) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::new();
+        let key_ranges: Vec<(usize, &ColumnRange)> = ranges
+            .iter()
+            .filter_map(|r| self.meta.sort_key.iter().position(|&k| k == r.column).map(|pos| (pos, r)))
+            .collect();
+        for g in 0..self.meta.granules() {
+            if key_ranges.is_empty() || granule_may_match(&self.index, g, &key_ranges) {
+                match out.last_mut() {
+                    Some(last) if last.end == g => last.end = g + 1,
+                    _ => out.push(g..g + 1),
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads column `col` (an index into the part's columns) for the given granules.
+    pub fn read_column(&self, col: usize, granules: Range<usize>) -> Result<ColumnRef> {
+        let spec = &self.meta.columns[col];
+        let file = self.column_file(col)?;
+        let rows: usize = granules.clone().map(|g| self.meta.granule_rows(g)).sum();
+        let mut out = Column::empty(spec.ty);
+        if let crate::column::ColumnData::Bytes(s) = &mut out.data {
+            s.offsets.reserve(rows);
+        }
+        let mut frame = Vec::new();
+        let mut current = None;
+        for g in granules {
+            let (frame_off, in_frame) = file.marks[g];
+            if current != Some(frame_off) {
+                let bytes = file.data.get(frame_off as usize..).ok_or_else(|| self.corrupt("mark past end of file"))?;
+                read_frame(bytes, &mut frame).map_err(|e| self.corrupt(&format!("{}: {e}", spec.name)))?;
+                current = Some(frame_off);
+            }
+            let src = frame.get(in_frame as usize..).ok_or_else(|| self.corrupt("mark past end of frame"))?;
+            out.decode_append(src, self.meta.granule_rows(g)).map_err(|e| self.corrupt(&e.to_string()))?;
+        }
+        Ok(Arc::new(out))
+    }
+
+    fn column_file(&self, col: usize) -> Result<&ColumnFile> {
+        if let Some(f) = self.files[col].get() {
+            return Ok(f);
+        }
+        let base = escape_file_name(&self.meta.columns[col].name);
+        let bin = self.path.join(format!("{base}.bin"));
+        let file = File::open(&bin).map_err(io_at(&bin))?;
+        // SAFETY: part files are immutable once written; nothing truncates them while mapped.
+        let data = unsafe { Mmap::map(&file) }.map_err(io_at(&bin))?;
+        let mrk = self.path.join(format!("{base}.mrk"));
+        let mark_bytes = fs::read(&mrk).map_err(io_at(&mrk))?;
+        if mark_bytes.len() != self.meta.granules() * 16 {
+            return Err(self.corrupt("marks file size does not match the granule count"));
+        }
+        let marks = mark_bytes
+            .chunks_exact(16)
+            .map(|c| (u64::from_le_bytes(c[..8].try_into().unwrap()), u64::from_le_bytes(c[8..].try_into().unwrap())))
+            .collect();
+        Ok(self.files[col].get_or_init(|| ColumnFile { data, marks }))
+    }
+
+    fn corrupt(&self, reason: &str) -> StorageError {
+        StorageError::Corrupt { path: self.path.clone(), reason: reason.to_string() }
+    }
+}
+
+fn read_checksums(dir: &Path) -> Result<BTreeMap<String, FileChecksum>> {
+    let path = dir.join(CHECKSUMS_FILE);
+    let bytes = fs::read(&path).map_err(|e| StorageError::Corrupt { path: dir.to_path_buf(), reason: format!("{CHECKSUMS_FILE}: {e}") })?;
+    serde_json::from_slice(&bytes).map_err(|e| StorageError::Corrupt { path: dir.to_path_buf(), reason: format!("{CHECKSUMS_FILE}: {e}") })
+}
+
+/// Checks every file of the part directory against its recorded size and CRC.
+pub fn verify_dir(dir: &Path) -> Result<()> {
+    for (file, sum) in read_checksums(dir)? {
+        let bytes = fs::read(dir.join(&file)).map_err(io_at(dir.join(&file)))?;
+        if bytes.len() as u64 != sum.size || crc32fast::hash(&bytes) != sum.crc32 {
+            return Err(StorageError::Corrupt { path: dir.to_path_buf(), reason: format!("checksum mismatch in {file}") });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::ColumnRange;
+    use std::ops::Bound;
+
+    fn layout() -> TableLayout {
+        TableLayout {
+            columns: vec![
+                ColumnSpec { name: "k".into(), ty: DataType::UInt64, codec: Codec::Lz4 },
+                ColumnSpec { name: "s.x".into(), ty: DataType::String, codec: Codec::Zstd(1) },
+            ],
+            sort_key: vec![0],
+            granularity: 100,
+        }
+    }
+
+    #[test]
+    fn write_read_and_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 1050u64;
+        let k = Column::from_values(DataType::UInt64, &(0..n).map(|i| Value::UInt(i * 2)).collect::<Vec<_>>()).unwrap();
+        let s = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("v{i}"))).collect::<Vec<_>>()).unwrap();
+        let block = Block::new(vec![Arc::new(k), Arc::new(s)]);
+        let path = dir.path().join("all_1_1_0");
+        write_part(&path, &layout(), &block, vec![]).unwrap();
+        let part = Part::open(&path).unwrap();
+        part.verify().unwrap();
+        assert_eq!(part.meta.granules(), 11);
+        let col = part.read_column(1, 10..11).unwrap();
+        assert_eq!(col.len(), 50);
+        assert_eq!(col.value(0), Value::String("v1000".into()));
+        let r = ColumnRange { column: 0, lo: Bound::Included(Value::UInt(400)), hi: Bound::Excluded(Value::UInt(600)) };
+        // Granule 1 spans keys 200..=398, but the index only knows it ends at or before 400
+        // (granule 2's first key), so it must be kept: pruning is conservative, never lossy.
+        assert_eq!(part.select_granules(&[r.clone()]), vec![1..3]);
+        assert!(part.may_match(&[r]));
+        let none = ColumnRange { column: 0, lo: Bound::Included(Value::UInt(5000)), hi: Bound::Unbounded };
+        assert!(!part.may_match(&[none.clone()]));
+        assert!(part.select_granules(&[none]).is_empty());
+    }
+
+    #[test]
+    fn corruption_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = Column::from_values(DataType::UInt64, &[Value::UInt(1), Value::UInt(2)]).unwrap();
+        let s = Column::from_values(DataType::String, &[Value::String("a".into()), Value::String("b".into())]).unwrap();
+        let path = dir.path().join("p");
+        write_part(&path, &layout(), &Block::new(vec![Arc::new(k), Arc::new(s)]), vec![]).unwrap();
+        let bin = path.join("k.bin");
+        let mut bytes = fs::read(&bin).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&bin, bytes).unwrap();
+        assert!(verify_dir(&path).is_err());
+        assert!(Part::open(&path).unwrap().read_column(0, 0..1).is_err());
+    }
+}

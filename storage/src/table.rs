@@ -1,0 +1,163 @@
+//! The live set of parts of one table, and the writing of new parts for it.
+//!
+//! Readers take a `Snapshot` (an `Arc` of the part list) once per query and keep it for the
+//! whole query; commits publish a new snapshot, never change an old one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::block::Block;
+use crate::error::{io_at, Result};
+use crate::part::{write_part, Part, TableLayout};
+use crate::value::Value;
+
+/// Prefix of part directories that are not committed yet.
+pub const TMP_PREFIX: &str = "tmp_";
+
+/// The parts a query reads: fixed for the query's lifetime.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Active parts, in commit order.
+    pub parts: Vec<Arc<Part>>,
+}
+
+impl Snapshot {
+    /// Total rows over all parts.
+    pub fn rows(&self) -> usize {
+        self.parts.iter().map(|p| p.rows()).sum()
+    }
+}
+
+/// The storage side of one table: its directory, layout and current snapshot.
+#[derive(Debug)]
+pub struct TableStore {
+    /// Stable identity used in the commit log (survives renames).
+    pub id: String,
+    dir: PathBuf,
+    layout: TableLayout,
+    snapshot: RwLock<Arc<Snapshot>>,
+    next_block: AtomicU64,
+}
+
+/// A part written under its temporary name, waiting for `Store::commit`. Dropping it
+/// uncommitted removes the files.
+#[derive(Debug)]
+pub struct NewPart {
+    /// The table it belongs to.
+    pub table: Arc<TableStore>,
+    /// Its final name.
+    pub name: String,
+    pub(crate) committed: bool,
+}
+
+impl NewPart {
+    /// Where the part sits until its commit.
+    pub fn tmp_path(&self) -> PathBuf {
+        self.table.dir.join(format!("{TMP_PREFIX}{}", self.name))
+    }
+}
+
+impl Drop for NewPart {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(self.tmp_path());
+        }
+    }
+}
+
+impl TableStore {
+    pub(crate) fn new(id: String, dir: PathBuf, layout: TableLayout, parts: Vec<Arc<Part>>, next_block: u64) -> TableStore {
+        TableStore { id, dir, layout, snapshot: RwLock::new(Arc::new(Snapshot { parts })), next_block: AtomicU64::new(next_block) }
+    }
+
+    /// The current snapshot of active parts.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().expect("snapshot lock").clone()
+    }
+
+    pub(crate) fn publish(&self, snapshot: Snapshot) {
+        *self.snapshot.write().expect("snapshot lock") = Arc::new(snapshot);
+    }
+
+    /// The physical layout every part of this table has.
+    pub fn layout(&self) -> &TableLayout {
+        &self.layout
+    }
+
+    /// The table's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Sorts `block` by the sort key and writes it as one uncommitted part of the partition
+    /// `partition`. Nothing is visible until the returned part is committed.
+    pub fn write_part(self: &Arc<Self>, block: &Block, partition: Vec<Value>) -> Result<NewPart> {
+        let sorted = sort_block(block, &self.layout.sort_key);
+        let number = self.next_block.fetch_add(1, Ordering::SeqCst);
+        let name = format!("{}_{number}_{number}_0", partition_id(&partition));
+        let part = NewPart { table: self.clone(), name, committed: false };
+        write_part(&part.tmp_path(), &self.layout, &sorted, partition)?;
+        fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;
+        Ok(part)
+    }
+}
+
+/// Sorts a block by the given key columns (stable, so equal keys keep insertion order).
+pub fn sort_block(block: &Block, key: &[usize]) -> Block {
+    if key.is_empty() || block.rows() < 2 {
+        return block.clone();
+    }
+    let mut perm: Vec<u32> = (0..block.rows() as u32).collect();
+    let cols: Vec<_> = key.iter().map(|&k| block.columns[k].as_ref()).collect();
+    let sorted = perm.windows(2).all(|w| {
+        cols.iter()
+            .map(|c| c.cmp_rows(w[0] as usize, c, w[1] as usize))
+            .find(|o| o.is_ne())
+            .is_none_or(|o| o.is_lt())
+    });
+    if sorted {
+        return block.clone();
+    }
+    perm.sort_by(|&a, &b| {
+        cols.iter()
+            .map(|c| c.cmp_rows(a as usize, c, b as usize))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    block.take(&perm)
+}
+
+/// The directory-name form of a partition value: `all` when unpartitioned, the numbers
+/// joined by `-` when every value is an integer (`202601`), else a stable 64-bit hash.
+pub fn partition_id(values: &[Value]) -> String {
+    if values.is_empty() {
+        return "all".into();
+    }
+    let ints: Option<Vec<String>> = values
+        .iter()
+        .map(|v| match v {
+            Value::UInt(u) => Some(u.to_string()),
+            Value::Int(i) if *i >= 0 => Some(i.to_string()),
+            Value::Bool(b) => Some((*b as u8).to_string()),
+            _ => None,
+        })
+        .collect();
+    ints.map(|v| v.join("-")).unwrap_or_else(|| {
+        let text = serde_json::to_string(values).expect("values serialize");
+        // FNV-1a: stable across versions and platforms, unlike the std hasher.
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        format!("{hash:016x}")
+    })
+}
+
+/// The block number range a part name carries (`{partition}_{min}_{max}_{level}`).
+pub fn part_block_range(name: &str) -> Option<(u64, u64)> {
+    let mut fields = name.rsplitn(4, '_');
+    let _level: u32 = fields.next()?.parse().ok()?;
+    let max = fields.next()?.parse().ok()?;
+    let min = fields.next()?.parse().ok()?;
+    fields.next()?;
+    Some((min, max))
+}

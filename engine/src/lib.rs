@@ -1,1 +1,24 @@
-//! placeholder
+//! Granary's engine: the database you embed.
+//!
+//! ```no_run
+//! let db = granary_engine::Database::open("/tmp/granary-example").unwrap();
+//! let mut session = db.session();
+//! session.execute("CREATE TABLE t (x UInt64) ENGINE = MergeTree ORDER BY x").unwrap();
+//! session.execute("INSERT INTO t VALUES (1), (2)").unwrap();
+//! let out = session.execute("SELECT sum(x) FROM t").unwrap();
+//! ```
+//!
+//! It owns the catalog (table definitions on disk), sessions, and the write path; queries are
+//! planned and run by `granary_query`, data is kept by `granary_storage`.
+
+pub mod catalog;
+pub mod database;
+pub mod insert;
+pub mod session;
+
+pub use database::{Database, DEFAULT_DATABASE};
+pub use granary_query::exec::ScanStats;
+pub use granary_query::plan::Field;
+pub use granary_query::{ErrorKind, QueryError as Error};
+pub use granary_storage::{Block, Column, DataType, Value};
+pub use session::{Output, Prepared, Session};

@@ -1,1 +1,19 @@
-//! placeholder
+//! Granary's query layer: SQL text to result blocks.
+//!
+//! `parse` turns text into statements, `bind` resolves names and types into a `SelectPlan`,
+//! and `exec` runs it over column blocks read from storage. Nothing here touches the network
+//! or persists anything; the engine drives it.
+
+pub mod aggregate;
+pub mod bind;
+pub mod catalog;
+pub mod error;
+pub mod exec;
+pub mod expr;
+pub mod kernels;
+pub mod like;
+pub mod parse;
+pub mod plan;
+
+pub use error::{ErrorKind, QueryError, Result};
+pub use sqlparser;

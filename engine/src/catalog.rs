@@ -1,0 +1,129 @@
+//! Table definitions as persisted on disk, and their conversion from `CREATE TABLE`.
+//!
+//! Each table's definition is one JSON file `metadata/<database>/<table>.json`, written to a
+//! temporary name, fsynced and renamed: that rename is the moment the table exists. Its data
+//! lives in `data/<id>/`, named by an id that never changes, so a dropped and recreated table
+//! never meets the old one's parts.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use granary_query::error::bail;
+use granary_query::parse::{CreateTable, TypeSpec};
+use granary_query::{ErrorKind, QueryError, Result};
+use granary_storage::codec::Codec;
+use granary_storage::part::{ColumnSpec, TableLayout};
+use granary_storage::DataType;
+use serde::{Deserialize, Serialize};
+
+/// Default rows per granule, as in ClickHouse.
+pub const DEFAULT_GRANULARITY: usize = 8192;
+
+/// A table's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDef {
+    /// Database name.
+    pub database: String,
+    /// Table name.
+    pub name: String,
+    /// Stable id: names the data directory and the table in the commit log.
+    pub id: String,
+    /// Table engine (`MergeTree`).
+    pub engine: String,
+    /// Columns, codecs, sort key and granularity.
+    pub layout: TableLayout,
+    /// `PARTITION BY` expression as SQL text.
+    pub partition_by: Option<String>,
+}
+
+impl TableDef {
+    /// Builds a definition from a parsed `CREATE TABLE`, validating types, keys and settings.
+    pub fn from_create(create: &CreateTable, database: &str) -> Result<TableDef> {
+        let engine = match &create.engine {
+            None => "MergeTree".to_string(),
+            Some((name, args)) if name == "MergeTree" && args.is_empty() => name.clone(),
+            Some((name, _)) => bail!(NotSupported, "table engine {name} is not supported yet"),
+        };
+        let mut seen = HashSet::new();
+        let mut columns = Vec::with_capacity(create.columns.len());
+        for c in &create.columns {
+            if !seen.insert(c.name.clone()) {
+                bail!(DuplicateColumn, "column {} specified more than once", c.name);
+            }
+            if c.default.is_some() {
+                bail!(NotSupported, "column defaults are not supported yet");
+            }
+            columns.push(ColumnSpec { name: c.name.clone(), ty: resolve_type(&c.ty)?, codec: resolve_codec(&c.codec)? });
+        }
+        if columns.is_empty() {
+            bail!(Syntax, "a table needs at least one column");
+        }
+        let mut sort_key = Vec::new();
+        for e in &create.order_by {
+            let name = e.to_string();
+            match columns.iter().position(|c| c.name == name.trim_matches('"').trim_matches('`')) {
+                Some(i) => sort_key.push(i),
+                None if matches!(e, granary_query::sqlparser::ast::Expr::Identifier(_)) => bail!(UndefinedColumn, "sort key column {name} does not exist"),
+                None => bail!(NotSupported, "ORDER BY expressions other than columns are not supported yet: {name}"),
+            }
+        }
+        if !create.primary_key.is_empty() && create.primary_key.iter().map(|e| e.to_string()).ne(create.order_by.iter().take(create.primary_key.len()).map(|e| e.to_string())) {
+            bail!(InvalidParameter, "PRIMARY KEY must be a prefix of ORDER BY");
+        }
+        if !create.ttl.is_empty() {
+            bail!(NotSupported, "TTL is not supported yet");
+        }
+        let mut granularity = DEFAULT_GRANULARITY;
+        for (name, value) in &create.settings {
+            match name.as_str() {
+                "index_granularity" => {
+                    granularity = value.to_string().parse().ok().filter(|g| *g > 0).ok_or_else(|| {
+                        QueryError::new(ErrorKind::InvalidParameter, format!("index_granularity must be a positive integer, got {value}"))
+                    })?
+                }
+                other => bail!(InvalidParameter, "unknown table setting {other}"),
+            }
+        }
+        Ok(TableDef {
+            database: database.to_string(),
+            name: create.name.name.clone(),
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            engine,
+            layout: TableLayout { columns, sort_key, granularity },
+            partition_by: create.partition_by.as_ref().map(|e| e.to_string()),
+        })
+    }
+
+    /// Writes the definition atomically into `dir` (`<name>.json`).
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{}.json.tmp", self.name));
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec_pretty(self).expect("table definition serializes"))?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(format!("{}.json", self.name)))?;
+        fs::File::open(dir)?.sync_all()
+    }
+}
+
+/// Resolves a DDL type to a storage type.
+pub fn resolve_type(spec: &TypeSpec) -> Result<DataType> {
+    DataType::from_name(&spec.to_string()).map_err(|_| QueryError::new(ErrorKind::UndefinedType, format!("unknown data type {spec}")))
+}
+
+fn resolve_codec(specs: &[TypeSpec]) -> Result<Codec> {
+    use granary_query::parse::TypeArg;
+    match specs {
+        [] => Ok(Codec::default()),
+        [one] => match (one.name.to_ascii_uppercase().as_str(), one.args.as_slice()) {
+            ("LZ4", []) => Ok(Codec::Lz4),
+            ("NONE", []) => Ok(Codec::None),
+            ("ZSTD", []) => Ok(Codec::Zstd(1)),
+            ("ZSTD", [TypeArg::Number(level)]) if (1..=22).contains(level) => Ok(Codec::Zstd(*level as i32)),
+            _ => bail!(NotSupported, "codec {one} is not supported yet"),
+        },
+        _ => bail!(NotSupported, "codec chains are not supported yet"),
+    }
+}

@@ -1,0 +1,174 @@
+//! The database a user embeds: `Database::open(dir)`, then sessions that execute SQL.
+//!
+//! Layout of the data directory:
+//! `metadata/<database>/<table>.json` (definitions), `data/commit.log` (the commit log) and
+//! `data/<table id>/` (each table's parts). Opening recovers everything committed.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use granary_query::catalog::{Catalog, Table};
+use granary_query::error::bail;
+use granary_query::parse::TableName;
+use granary_query::{ErrorKind, QueryError, Result};
+use granary_storage::commit::{BrokenPart, Store};
+
+use crate::catalog::TableDef;
+use crate::session::Session;
+
+/// The database every connection starts in, as in ClickHouse.
+pub const DEFAULT_DATABASE: &str = "default";
+
+/// A table known to the catalog: its definition and its live storage.
+#[derive(Debug, Clone)]
+pub struct TableEntry {
+    /// The persisted definition.
+    pub def: TableDef,
+    /// The table as queries see it.
+    pub table: Arc<Table>,
+}
+
+/// An open Granary database directory.
+#[derive(Debug)]
+pub struct Database {
+    dir: PathBuf,
+    pub(crate) store: Store,
+    tables: RwLock<HashMap<(String, String), TableEntry>>,
+    broken: Vec<BrokenPart>,
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> QueryError {
+    QueryError::new(ErrorKind::Io, format!("{what} {}: {e}", path.display()))
+}
+
+impl Database {
+    /// Opens (creating if needed) the database in `dir` and recovers every committed table
+    /// and row; data that no commit covers is removed.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Arc<Database>> {
+        let dir = dir.as_ref().to_path_buf();
+        let data = dir.join("data");
+        let store = Store::open(&data)?;
+        let mut tables = HashMap::new();
+        let mut broken = Vec::new();
+        let meta_root = dir.join("metadata");
+        fs::create_dir_all(meta_root.join(DEFAULT_DATABASE)).map_err(|e| io_error("cannot create", &meta_root, e))?;
+        for db in fs::read_dir(&meta_root).map_err(|e| io_error("cannot read", &meta_root, e))? {
+            let db = db.map_err(|e| io_error("cannot read", &meta_root, e))?.path();
+            for file in fs::read_dir(&db).map_err(|e| io_error("cannot read", &db, e))? {
+                let path = file.map_err(|e| io_error("cannot read", &db, e))?.path();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if name.starts_with('.') {
+                    let _ = fs::remove_file(&path); // an interrupted CREATE TABLE
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
+                }
+                let bytes = fs::read(&path).map_err(|e| io_error("cannot read", &path, e))?;
+                let def: TableDef = serde_json::from_slice(&bytes)
+                    .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("table definition {}: {e}", path.display())))?;
+                let (store_table, mut bad) = store.attach_table(&def.id, &data.join(&def.id), def.layout.clone())?;
+                broken.append(&mut bad);
+                let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), store: store_table });
+                tables.insert((def.database.clone(), def.name.clone()), TableEntry { def, table });
+            }
+        }
+        store.finish_recovery()?;
+        // Data directories of tables whose CREATE never committed, or whose DROP was cut short.
+        let known: Vec<&str> = tables.values().map(|t| t.def.id.as_str()).collect();
+        for entry in fs::read_dir(&data).map_err(|e| io_error("cannot read", &data, e))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !known.contains(&name.as_str()) {
+                tracing::info!("removing orphaned table data {name}");
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        tracing::info!("opened database at {} with {} tables", dir.display(), tables.len());
+        Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), broken }))
+    }
+
+    /// A new session in the default database.
+    pub fn session(self: &Arc<Self>) -> Session {
+        Session::new(self.clone())
+    }
+
+    /// The directory the database lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Parts found damaged at open and moved to `detached/`.
+    pub fn broken_parts(&self) -> &[BrokenPart] {
+        &self.broken
+    }
+
+    /// The catalog entry of a table.
+    pub fn table_entry(&self, database: &str, name: &str) -> Option<TableEntry> {
+        self.tables.read().expect("catalog lock").get(&(database.to_string(), name.to_string())).cloned()
+    }
+
+    /// Table names of a database, sorted.
+    pub fn table_names(&self, database: &str) -> Vec<String> {
+        let mut names: Vec<String> = self.tables.read().expect("catalog lock").keys().filter(|(db, _)| db == database).map(|(_, n)| n.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// Creates a table; returns false if it existed and `if_not_exists` was given.
+    pub(crate) fn create_table(&self, def: TableDef, if_not_exists: bool) -> Result<bool> {
+        let mut tables = self.tables.write().expect("catalog lock");
+        let key = (def.database.clone(), def.name.clone());
+        if tables.contains_key(&key) {
+            if if_not_exists {
+                return Ok(false);
+            }
+            bail!(DuplicateTable, "table {}.{} already exists", def.database, def.name);
+        }
+        let meta_dir = self.dir.join("metadata").join(&def.database);
+        if !meta_dir.exists() {
+            bail!(UndefinedTable, "database {} does not exist", def.database);
+        }
+        let store_table = self.store.create_table(&def.id, &self.dir.join("data").join(&def.id), def.layout.clone())?;
+        def.save(&meta_dir).map_err(|e| io_error("cannot write the definition into", &meta_dir, e))?;
+        let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), store: store_table });
+        tables.insert(key, TableEntry { def, table });
+        Ok(true)
+    }
+
+    /// Drops a table; returns false if it did not exist and `if_exists` was given.
+    pub(crate) fn drop_table(&self, database: &str, name: &str, if_exists: bool) -> Result<bool> {
+        let mut tables = self.tables.write().expect("catalog lock");
+        let Some(entry) = tables.remove(&(database.to_string(), name.to_string())) else {
+            if if_exists {
+                return Ok(false);
+            }
+            bail!(UndefinedTable, "table {database}.{name} does not exist")
+        };
+        let meta_dir = self.dir.join("metadata").join(database);
+        let path = meta_dir.join(format!("{name}.json"));
+        fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
+        fs::File::open(&meta_dir).and_then(|f| f.sync_all()).map_err(|e| io_error("cannot sync", &meta_dir, e))?;
+        self.store.detach_table(&entry.def.id);
+        // Open snapshots keep their memory maps; the files go away with the directory.
+        let _ = fs::remove_dir_all(self.dir.join("data").join(&entry.def.id));
+        Ok(true)
+    }
+}
+
+/// The catalog as one session sees it: unqualified names resolve in its current database.
+pub(crate) struct SessionCatalog<'a> {
+    pub db: &'a Database,
+    pub current: &'a str,
+}
+
+impl Catalog for SessionCatalog<'_> {
+    fn table(&self, name: &TableName) -> Result<Arc<Table>> {
+        let database = name.database.as_deref().unwrap_or(self.current);
+        match self.db.table_entry(database, &name.name) {
+            Some(entry) => Ok(entry.table),
+            None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),
+        }
+    }
+}

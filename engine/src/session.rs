@@ -1,0 +1,217 @@
+//! A session: one client's sequence of statements, with its current database.
+//!
+//! `execute` runs a script and returns each statement's output; `prepare` and
+//! `execute_prepared` serve the extended protocol (`$n` parameters, result description).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use granary_query::bind::{Binder, Params};
+use granary_query::error::bail;
+use granary_query::exec::{self, QueryContext, ScanStats};
+use granary_query::parse::{self, Statement};
+use granary_query::plan::Field;
+use granary_query::sqlparser::ast;
+use granary_query::{QueryError, Result};
+use granary_storage::{Block, Column, DataType, Value};
+
+use crate::catalog::TableDef;
+use crate::database::{Database, SessionCatalog};
+use crate::insert;
+
+/// What one statement produced.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// Rows (SELECT, SHOW, EXPLAIN).
+    Rows {
+        /// Result columns.
+        fields: Vec<Field>,
+        /// The rows, in blocks.
+        blocks: Vec<Block>,
+        /// What the scan read (zero for statements that read no table).
+        stats: ScanStats,
+    },
+    /// A command: its Postgres-style tag (`CREATE TABLE`, `INSERT`) and affected rows.
+    Command {
+        /// The command tag.
+        tag: String,
+        /// Rows affected, for INSERT.
+        rows: Option<u64>,
+    },
+}
+
+impl Output {
+    fn command(tag: &str) -> Output {
+        Output::Command { tag: tag.to_string(), rows: None }
+    }
+
+    fn rows(fields: Vec<Field>, columns: Vec<Column>) -> Output {
+        let block = Block::new(columns.into_iter().map(Arc::new).collect());
+        Output::Rows { fields, blocks: vec![block], stats: ScanStats::default() }
+    }
+}
+
+/// The description of a prepared statement.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Types of `$1..$n`, inferred from where they are used.
+    pub param_types: Vec<DataType>,
+    /// Result columns (empty for statements that return no rows).
+    pub fields: Vec<Field>,
+}
+
+/// One client's session.
+#[derive(Debug)]
+pub struct Session {
+    db: Arc<Database>,
+    database: String,
+    ctx: QueryContext,
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Session {
+    pub(crate) fn new(db: Arc<Database>) -> Session {
+        Session { db, database: crate::database::DEFAULT_DATABASE.to_string(), ctx: QueryContext::default() }
+    }
+
+    /// The flag that cancels this session's running statement when set.
+    pub fn cancel_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.ctx.cancel.clone()
+    }
+
+    /// Runs every statement of a script in order and returns all their outputs; stops at the
+    /// first error.
+    pub fn execute(&mut self, sql: &str) -> Result<Vec<Output>> {
+        let (outputs, error) = self.execute_script(sql);
+        match error {
+            Some(e) => Err(e),
+            None => Ok(outputs),
+        }
+    }
+
+    /// Runs a script, returning the outputs of the statements that succeeded and the error
+    /// that stopped it, if any (what a Postgres server sends for a multi-statement query).
+    pub fn execute_script(&mut self, sql: &str) -> (Vec<Output>, Option<QueryError>) {
+        let statements = match parse::parse_script(sql) {
+            Ok(s) => s,
+            Err(e) => return (Vec::new(), Some(e)),
+        };
+        let mut outputs = Vec::new();
+        for stmt in statements {
+            match self.run(stmt, &[]) {
+                Ok(o) => outputs.push(o),
+                Err(e) => return (outputs, Some(e)),
+            }
+        }
+        (outputs, None)
+    }
+
+    /// Describes one statement with `$n` parameters without running it.
+    pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
+        let stmt = single_statement(sql)?;
+        let catalog = SessionCatalog { db: &self.db, current: &self.database };
+        let binder = Binder::new(&catalog, Params::Infer(Default::default()), now());
+        Ok(match &stmt {
+            Statement::Query(q) => {
+                let plan = binder.bind_query(q)?;
+                Prepared { param_types: binder.param_types(), fields: plan.fields }
+            }
+            Statement::Insert { table, columns, rows } => {
+                let entry = self.table_entry(table)?;
+                let targets = insert::target_columns(&entry.def, columns)?;
+                let mut types = Vec::new();
+                for row in rows {
+                    for (expr, &col) in row.iter().zip(&targets) {
+                        if let ast::Expr::Value(ast::ValueWithSpan { value: ast::Value::Placeholder(p), .. }) = expr {
+                            if let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1) {
+                                if types.len() < n {
+                                    types.resize(n, DataType::String);
+                                }
+                                types[n - 1] = entry.def.layout.columns[col].ty;
+                            }
+                        }
+                    }
+                }
+                Prepared { param_types: types, fields: Vec::new() }
+            }
+            other => Prepared { param_types: Vec::new(), fields: self.describe(other)? },
+        })
+    }
+
+    /// Runs one statement with parameter values for `$1..$n`.
+    pub fn execute_prepared(&mut self, sql: &str, params: &[Value]) -> Result<Output> {
+        let stmt = single_statement(sql)?;
+        self.run(stmt, params)
+    }
+
+    fn describe(&self, stmt: &Statement) -> Result<Vec<Field>> {
+        Ok(match stmt {
+            Statement::ShowTables => vec![Field { name: "name".into(), ty: DataType::String }],
+            Statement::Explain(_) => vec![Field { name: "explain".into(), ty: DataType::String }],
+            _ => Vec::new(),
+        })
+    }
+
+    fn table_entry(&self, name: &parse::TableName) -> Result<crate::database::TableEntry> {
+        let database = name.database.as_deref().unwrap_or(&self.database);
+        match self.db.table_entry(database, &name.name) {
+            Some(e) => Ok(e),
+            None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),
+        }
+    }
+
+    fn run(&mut self, stmt: Statement, params: &[Value]) -> Result<Output> {
+        self.ctx.cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+        let catalog = SessionCatalog { db: &self.db, current: &self.database };
+        let binder = Binder::new(&catalog, Params::Values(params), now());
+        match stmt {
+            Statement::Query(q) => {
+                let plan = binder.bind_query(&q)?;
+                let result = exec::execute(&plan, &self.ctx)?;
+                Ok(Output::Rows { fields: result.fields, blocks: result.blocks, stats: result.stats })
+            }
+            Statement::Explain(q) => {
+                let plan = binder.bind_query(&q)?;
+                let lines = exec::explain(&plan);
+                let fields = self.describe(&Statement::Explain(q))?;
+                Ok(Output::rows(fields, vec![granary_query::expr::string_column(lines.iter())]))
+            }
+            Statement::ShowTables => {
+                let names = self.db.table_names(&self.database);
+                Ok(Output::rows(self.describe(&Statement::ShowTables)?, vec![granary_query::expr::string_column(names.iter())]))
+            }
+            Statement::CreateTable(create) => {
+                let database = create.name.database.clone().unwrap_or_else(|| self.database.clone());
+                let def = TableDef::from_create(&create, &database)?;
+                if let Some(p) = &def.partition_by {
+                    insert::partition_expr(&def, p)?;
+                }
+                self.db.create_table(def, create.if_not_exists)?;
+                Ok(Output::command("CREATE TABLE"))
+            }
+            Statement::DropTable { name, if_exists } => {
+                let database = name.database.clone().unwrap_or_else(|| self.database.clone());
+                self.db.drop_table(&database, &name.name, if_exists)?;
+                Ok(Output::command("DROP TABLE"))
+            }
+            Statement::Insert { table, columns, rows } => {
+                let entry = self.table_entry(&table)?;
+                let n = insert::insert_values(&self.db, &entry, &columns, &rows, &binder)?;
+                Ok(Output::Command { tag: "INSERT".into(), rows: Some(n) })
+            }
+            Statement::Other(s) => bail!(NotSupported, "statement not supported yet: {s}"),
+        }
+    }
+}
+
+fn single_statement(sql: &str) -> Result<Statement> {
+    let mut stmts = parse::parse_script(sql)?;
+    match stmts.len() {
+        1 => Ok(stmts.pop().expect("one statement")),
+        0 => bail!(Syntax, "empty query"),
+        _ => bail!(Syntax, "cannot prepare several statements at once"),
+    }
+}

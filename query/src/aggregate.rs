@@ -1,0 +1,350 @@
+//! Aggregate functions over groups, updated a whole block at a time.
+//!
+//! The hash aggregator assigns every input row a group id; each accumulator then folds a block
+//! into its per-group states in one pass over `(group id, value)` pairs. States are plain
+//! vectors indexed by group id, so accumulators of different threads merge by index.
+
+use granary_storage::column::ColumnData;
+use granary_storage::{match_data, Column, ColumnRef, DataType, Value};
+use hashbrown::HashSet;
+
+use crate::error::{bail, Result};
+use crate::kernels::{self, Domain};
+
+/// The aggregate functions Granary knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFunc {
+    /// `count()`, `count(*)`, `count(x)`.
+    Count,
+    /// `countIf(cond)`.
+    CountIf,
+    /// `sum(x)`.
+    Sum,
+    /// `min(x)`.
+    Min,
+    /// `max(x)`.
+    Max,
+    /// `avg(x)`.
+    Avg,
+    /// `uniqExact(x)`, `count(DISTINCT x)`.
+    UniqExact,
+}
+
+impl AggFunc {
+    /// Looks up an aggregate by its (case-insensitive) name.
+    pub fn from_name(name: &str) -> Option<AggFunc> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "count" => AggFunc::Count,
+            "countif" => AggFunc::CountIf,
+            "sum" => AggFunc::Sum,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            "avg" => AggFunc::Avg,
+            "uniqexact" => AggFunc::UniqExact,
+            _ => return None,
+        })
+    }
+
+    /// The result type for the given argument types (ClickHouse's rules).
+    pub fn result_type(self, args: &[DataType]) -> Result<DataType> {
+        let want = |n: usize| -> Result<()> {
+            if args.len() != n {
+                bail!(UndefinedFunction, "aggregate function {self:?} takes {n} argument(s), got {}", args.len());
+            }
+            Ok(())
+        };
+        Ok(match self {
+            AggFunc::Count => {
+                if args.len() > 1 {
+                    bail!(UndefinedFunction, "count takes at most one argument");
+                }
+                DataType::UInt64
+            }
+            AggFunc::CountIf => {
+                want(1)?;
+                if !(args[0].is_integer() || args[0] == DataType::Bool) {
+                    bail!(DatatypeMismatch, "illegal type {} of argument of countIf", args[0]);
+                }
+                DataType::UInt64
+            }
+            AggFunc::UniqExact => {
+                if args.is_empty() {
+                    bail!(UndefinedFunction, "uniqExact needs an argument");
+                }
+                DataType::UInt64
+            }
+            AggFunc::Sum | AggFunc::Avg => {
+                want(1)?;
+                let t = args[0];
+                if !t.is_numeric() {
+                    bail!(DatatypeMismatch, "illegal type {t} of argument of aggregate function {}", if self == AggFunc::Sum { "sum" } else { "avg" });
+                }
+                match (self, Domain::of(t)) {
+                    (AggFunc::Avg, _) | (_, Domain::Float) => DataType::Float64,
+                    (_, Domain::Int) => DataType::Int64,
+                    (_, Domain::UInt) => DataType::UInt64,
+                }
+            }
+            AggFunc::Min | AggFunc::Max => {
+                want(1)?;
+                args[0]
+            }
+        })
+    }
+
+    /// A fresh accumulator for arguments of these types.
+    pub fn accumulator(self, args: &[DataType], result: DataType) -> Box<dyn Accumulator> {
+        match self {
+            AggFunc::Count => Box::new(Count { counts: Vec::new(), conditional: false }),
+            AggFunc::CountIf => Box::new(Count { counts: Vec::new(), conditional: true }),
+            AggFunc::Sum => match Domain::of(result) {
+                Domain::Float => Box::new(Sum::<f64> { sums: Vec::new(), ty: result }),
+                Domain::Int => Box::new(Sum::<i64> { sums: Vec::new(), ty: result }),
+                Domain::UInt => Box::new(Sum::<u64> { sums: Vec::new(), ty: result }),
+            },
+            AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new() }),
+            AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0]), seen: Vec::new(), max: self == AggFunc::Max }),
+            AggFunc::UniqExact => Box::new(UniqExact { sets: Vec::new() }),
+        }
+    }
+}
+
+/// Per-group states of one aggregate call.
+pub trait Accumulator: Send {
+    /// Folds one block: row `i` belongs to group `groups[i]`; `groups` holds ids below `n_groups`.
+    /// With no rows (and no arguments) it only makes room for `n_groups` groups.
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()>;
+    /// The final value of every group, in group id order.
+    fn finish(self: Box<Self>) -> Column;
+}
+
+struct Count {
+    counts: Vec<u64>,
+    conditional: bool,
+}
+
+impl Accumulator for Count {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        self.counts.resize(n_groups, 0);
+        if groups.is_empty() {
+            return Ok(());
+        }
+        if self.conditional {
+            let cond = match &args[0].data {
+                ColumnData::U8(v) => std::borrow::Cow::Borrowed(v),
+                _ => std::borrow::Cow::Owned(kernels::to_u64(&args[0])?.into_iter().map(|x| (x != 0) as u8).collect()),
+            };
+            for (&g, &c) in groups.iter().zip(cond.iter()) {
+                self.counts[g as usize] += (c != 0) as u64;
+            }
+        } else {
+            for &g in groups {
+                self.counts[g as usize] += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        Column::new(DataType::UInt64, ColumnData::U64(self.counts))
+    }
+}
+
+/// A 64-bit sum type.
+trait SumValue: Copy + Default + Send + 'static {
+    fn load(col: &Column) -> Result<Vec<Self>>;
+    fn add(self, other: Self) -> Self;
+    fn store(ty: DataType, v: Vec<Self>) -> Column;
+}
+
+impl SumValue for f64 {
+    fn load(col: &Column) -> Result<Vec<Self>> {
+        kernels::to_f64(col)
+    }
+    fn add(self, other: Self) -> Self {
+        self + other
+    }
+    fn store(ty: DataType, v: Vec<Self>) -> Column {
+        kernels::from_f64(ty, v)
+    }
+}
+
+impl SumValue for i64 {
+    fn load(col: &Column) -> Result<Vec<Self>> {
+        kernels::to_i64(col)
+    }
+    fn add(self, other: Self) -> Self {
+        self.wrapping_add(other)
+    }
+    fn store(ty: DataType, v: Vec<Self>) -> Column {
+        kernels::from_i64(ty, v)
+    }
+}
+
+impl SumValue for u64 {
+    fn load(col: &Column) -> Result<Vec<Self>> {
+        kernels::to_u64(col)
+    }
+    fn add(self, other: Self) -> Self {
+        self.wrapping_add(other)
+    }
+    fn store(ty: DataType, v: Vec<Self>) -> Column {
+        kernels::from_u64(ty, v)
+    }
+}
+
+struct Sum<T> {
+    sums: Vec<T>,
+    ty: DataType,
+}
+
+impl<T: SumValue> Accumulator for Sum<T> {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        self.sums.resize(n_groups, T::default());
+        if groups.is_empty() {
+            return Ok(());
+        }
+        let values = T::load(&args[0])?;
+        for (&g, &v) in groups.iter().zip(&values) {
+            let slot = &mut self.sums[g as usize];
+            *slot = slot.add(v);
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        T::store(self.ty, self.sums)
+    }
+}
+
+struct Avg {
+    sums: Vec<f64>,
+    counts: Vec<u64>,
+}
+
+impl Accumulator for Avg {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        self.sums.resize(n_groups, 0.0);
+        self.counts.resize(n_groups, 0);
+        if groups.is_empty() {
+            return Ok(());
+        }
+        for (&g, v) in groups.iter().zip(kernels::to_f64(&args[0])?) {
+            self.sums[g as usize] += v;
+            self.counts[g as usize] += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        let avg = self.sums.iter().zip(&self.counts).map(|(s, &c)| s / c as f64).collect();
+        Column::new(DataType::Float64, ColumnData::F64(avg))
+    }
+}
+
+struct MinMax {
+    /// One value per group (the type's default until `seen`).
+    values: Column,
+    seen: Vec<bool>,
+    max: bool,
+}
+
+impl Accumulator for MinMax {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        if self.seen.len() < n_groups {
+            let grow = n_groups - self.seen.len();
+            let defaults = Column::from_values(self.values.ty, &vec![Value::UInt(0); grow]).unwrap_or_else(|_| {
+                Column::from_values(self.values.ty, &vec![Value::String(String::new()); grow]).expect("string default")
+            });
+            self.values.append(&defaults);
+            self.seen.resize(n_groups, false);
+        }
+        if groups.is_empty() {
+            return Ok(());
+        }
+        let input = &args[0];
+        let better = if self.max { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Less };
+        macro_rules! fold {
+            ($($variant:ident),*) => {
+                match (&mut self.values.data, &input.data) {
+                    $((ColumnData::$variant(acc), ColumnData::$variant(v)) => {
+                        for (&g, &x) in groups.iter().zip(v.iter()) {
+                            let g = g as usize;
+                            if !self.seen[g] || granary_storage::column::Primitive::total_cmp(&x, &acc[g]) == better {
+                                acc[g] = x;
+                                self.seen[g] = true;
+                            }
+                        }
+                    })*
+                    (ColumnData::Bytes(_), ColumnData::Bytes(v)) => {
+                        // Strings: find each group's best row, then rebuild the state once.
+                        let mut best: Vec<Option<usize>> = vec![None; n_groups];
+                        for (i, &g) in groups.iter().enumerate() {
+                            let b = &mut best[g as usize];
+                            if b.is_none_or(|j| v.get(i).cmp(v.get(j)) == better) {
+                                *b = Some(i);
+                            }
+                        }
+                        let ColumnData::Bytes(acc) = &self.values.data else { unreachable!() };
+                        let mut out = granary_storage::StringData::with_capacity(n_groups);
+                        for g in 0..n_groups {
+                            match best[g] {
+                                Some(i) if !self.seen[g] || v.get(i).cmp(acc.get(g)) == better => {
+                                    out.push(v.get(i));
+                                    self.seen[g] = true;
+                                }
+                                _ => out.push(acc.get(g)),
+                            }
+                        }
+                        self.values.data = ColumnData::Bytes(out);
+                    }
+                    _ => bail!(Internal, "min/max state and input differ in layout"),
+                }
+            };
+        }
+        fold!(U8, U16, U32, U64, I8, I16, I32, I64, F32, F64);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        self.values
+    }
+}
+
+struct UniqExact {
+    sets: Vec<HashSet<Box<[u8]>, ahash::RandomState>>,
+}
+
+impl Accumulator for UniqExact {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        self.sets.resize_with(n_groups, Default::default);
+        let mut key = Vec::new();
+        for (i, &g) in groups.iter().enumerate() {
+            key.clear();
+            for a in args {
+                append_key(a, i, &mut key);
+            }
+            let set = &mut self.sets[g as usize];
+            if !set.contains(key.as_slice()) {
+                set.insert(key.clone().into_boxed_slice());
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        Column::new(DataType::UInt64, ColumnData::U64(self.sets.iter().map(|s| s.len() as u64).collect()))
+    }
+}
+
+/// Appends row `i` of a column to a composite key: fixed-width values as their bytes,
+/// strings length-prefixed so that keys of several columns never collide.
+pub fn append_key(col: &Column, i: usize, key: &mut Vec<u8>) {
+    match_data!(&col.data,
+        v => granary_storage::column::Primitive::write_le(v[i], key),
+        s => {
+            let b = s.get(i);
+            key.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            key.extend_from_slice(b);
+        })
+}

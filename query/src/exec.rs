@@ -1,0 +1,310 @@
+//! Execution of a `SelectPlan` over column blocks.
+//!
+//! The scan walks the snapshot's parts, skipping parts by min/max and granules by the sparse
+//! index, and yields blocks of at most `GRANULES_PER_BLOCK` granules. Filter, aggregation,
+//! projection, sort and limit then each work a whole block at a time.
+
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::Arc;
+
+use granary_storage::part::Part;
+use granary_storage::{Block, Column, ColumnRef};
+use hashbrown::HashMap;
+
+use crate::aggregate::{append_key, Accumulator};
+use crate::error::{bail, Result};
+use crate::plan::{AggregatePlan, Field, SelectPlan, SortKey, Source};
+
+/// Granules read into one scan block (8 × 8192 rows by default).
+const GRANULES_PER_BLOCK: usize = 8;
+
+/// Per-query execution state shared with whoever may cancel the query.
+#[derive(Debug, Clone, Default)]
+pub struct QueryContext {
+    /// Set to stop the query at the next block boundary.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl QueryContext {
+    fn check(&self) -> Result<()> {
+        if self.cancel.load(AtomicOrdering::Relaxed) {
+            bail!(Cancelled, "canceling statement due to user request");
+        }
+        Ok(())
+    }
+}
+
+/// How much of a table a query read, to show pruning at work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Parts in the snapshot.
+    pub parts_total: usize,
+    /// Parts that survived min/max pruning and had granules selected.
+    pub parts_selected: usize,
+    /// Granules in all parts of the snapshot.
+    pub granules_total: usize,
+    /// Granules selected for reading.
+    pub granules_selected: usize,
+    /// Rows in the selected granules.
+    pub rows_read: usize,
+}
+
+/// A query's answer: columns, blocks of rows, and what the scan read.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// Result columns.
+    pub fields: Vec<Field>,
+    /// The rows.
+    pub blocks: Vec<Block>,
+    /// What the scan read.
+    pub stats: ScanStats,
+}
+
+impl QueryResult {
+    /// Total rows.
+    pub fn rows(&self) -> usize {
+        self.blocks.iter().map(Block::rows).sum()
+    }
+}
+
+/// One part's granule ranges to read.
+struct ScanTask {
+    part: Arc<Part>,
+    granules: std::ops::Range<usize>,
+}
+
+/// Decides which parts and granules the plan reads.
+fn plan_scan(source: &Source) -> (Vec<ScanTask>, ScanStats) {
+    let mut stats = ScanStats::default();
+    let mut tasks = Vec::new();
+    let Source::Table { table, ranges, .. } = source else { return (tasks, stats) };
+    let snapshot = table.store.snapshot();
+    for part in &snapshot.parts {
+        stats.parts_total += 1;
+        stats.granules_total += part.meta.granules();
+        if !part.may_match(ranges) {
+            continue;
+        }
+        let selected = part.select_granules(ranges);
+        if selected.is_empty() {
+            continue;
+        }
+        stats.parts_selected += 1;
+        for range in selected {
+            stats.granules_selected += range.len();
+            stats.rows_read += range.clone().map(|g| part.meta.granule_rows(g)).sum::<usize>();
+            let mut start = range.start;
+            while start < range.end {
+                let end = (start + GRANULES_PER_BLOCK).min(range.end);
+                tasks.push(ScanTask { part: part.clone(), granules: start..end });
+                start = end;
+            }
+        }
+    }
+    (tasks, stats)
+}
+
+/// Describes the plan, with the parts and granules the scan would read, one line per step.
+pub fn explain(plan: &SelectPlan) -> Vec<String> {
+    let mut lines = Vec::new();
+    if plan.limit.is_some() || plan.offset > 0 {
+        lines.push(format!("Limit (limit {:?}, offset {})", plan.limit, plan.offset));
+    }
+    if !plan.sort.is_empty() {
+        lines.push(format!("Sort ({} keys)", plan.sort.len()));
+    }
+    lines.push(format!("Projection ({})", plan.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")));
+    if plan.having.is_some() {
+        lines.push("Filter (HAVING)".into());
+    }
+    if let Some(agg) = &plan.aggregate {
+        lines.push(format!("Aggregate ({} keys, {} aggregates)", agg.keys.len(), agg.aggs.len()));
+    }
+    if plan.filter.is_some() {
+        lines.push("Filter (WHERE)".into());
+    }
+    match &plan.source {
+        Source::OneRow => lines.push("ReadOneRow".into()),
+        Source::Table { table, columns, ranges } => {
+            let (_, s) = plan_scan(&plan.source);
+            let names: Vec<&str> = columns.iter().map(|&c| table.columns()[c].name.as_str()).collect();
+            lines.push(format!("ReadFromMergeTree ({}.{}) columns: {}", table.database, table.name, names.join(", ")));
+            lines.push(format!("  Key conditions: {}", ranges.len()));
+            lines.push(format!("  Parts: {}/{}", s.parts_selected, s.parts_total));
+            lines.push(format!("  Granules: {}/{}", s.granules_selected, s.granules_total));
+        }
+    }
+    lines
+}
+
+/// Runs a plan to completion.
+pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
+    let (tasks, stats) = plan_scan(&plan.source);
+    let mut input: Box<dyn Iterator<Item = Result<Block>>> = match &plan.source {
+        Source::OneRow => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
+        Source::Table { table, columns, .. } => {
+            let names: Vec<String> = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
+            let ctx = ctx.clone();
+            Box::new(tasks.into_iter().map(move |task| {
+                ctx.check()?;
+                read_task(&task, &names)
+            }))
+        }
+    };
+    if let Some(filter) = &plan.filter {
+        input = Box::new(input.map(move |b| {
+            let b = b?;
+            let mask = filter.eval(&b)?;
+            Ok(b.filter(mask_bytes(&mask)))
+        }));
+    }
+    let mut blocks: Box<dyn Iterator<Item = Result<Block>>> = match &plan.aggregate {
+        Some(agg) => {
+            let mut out = aggregate(agg, input, ctx)?;
+            if let Some(having) = &plan.having {
+                let mask = having.eval(&out)?;
+                out = out.filter(mask_bytes(&mask));
+            }
+            Box::new(std::iter::once(Ok(out)))
+        }
+        None => input,
+    };
+    // Project each block; sort keys ride along as extra columns.
+    let outputs: Vec<_> = plan.outputs.iter().chain(plan.sort.iter().map(|s| &s.expr)).collect();
+    let project = |b: Block| -> Result<Block> {
+        let cols = outputs.iter().map(|e| e.eval(&b)).collect::<Result<Vec<_>>>()?;
+        Ok(Block::with_rows(cols, b.rows()))
+    };
+    let width = plan.outputs.len();
+    let mut result = Vec::new();
+    if plan.sort.is_empty() {
+        let (mut skip, mut left) = (plan.offset, plan.limit.unwrap_or(usize::MAX));
+        for b in blocks.by_ref() {
+            if left == 0 {
+                break;
+            }
+            let b = project(b?)?;
+            let from = skip.min(b.rows());
+            skip -= from;
+            let take = (b.rows() - from).min(left);
+            left -= take;
+            if take > 0 {
+                result.push(b.slice(from, take));
+            }
+        }
+    } else {
+        let projected = blocks.map(|b| b.and_then(project)).collect::<Result<Vec<_>>>()?;
+        if let Some(all) = Block::concat(&projected) {
+            let keys: Vec<(ColumnRef, bool)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s.desc)).collect();
+            let wanted = plan.limit.map(|l| l.saturating_add(plan.offset));
+            let order = sort_indices(&keys, all.rows(), wanted);
+            let order: Vec<u32> = order.into_iter().skip(plan.offset).take(plan.limit.unwrap_or(usize::MAX)).collect();
+            result.push(all.take(&order));
+        }
+    }
+    for b in &mut result {
+        b.columns.truncate(width);
+    }
+    Ok(QueryResult { fields: plan.fields.clone(), blocks: result, stats })
+}
+
+fn read_task(task: &ScanTask, names: &[String]) -> Result<Block> {
+    let rows: usize = task.granules.clone().map(|g| task.part.meta.granule_rows(g)).sum();
+    let mut cols = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(i) = task.part.column_index(name) else { bail!(DataCorrupted, "part {} lacks column {name}", task.part.name) };
+        cols.push(task.part.read_column(i, task.granules.clone())?);
+    }
+    Ok(Block::with_rows(cols, rows))
+}
+
+fn mask_bytes(mask: &Column) -> &[u8] {
+    match &mask.data {
+        granary_storage::ColumnData::U8(v) => v,
+        _ => unreachable!("conditions are bound to UInt8 or Bool"),
+    }
+}
+
+/// Row order for the sort keys; with `limit`, only the first `limit` positions are exact.
+fn sort_indices(keys: &[(ColumnRef, bool)], rows: usize, limit: Option<usize>) -> Vec<u32> {
+    let cmp = |a: &u32, b: &u32| {
+        for (col, desc) in keys {
+            let o = col.cmp_rows(*a as usize, col, *b as usize);
+            if o.is_ne() {
+                return if *desc { o.reverse() } else { o };
+            }
+        }
+        a.cmp(b)
+    };
+    let mut idx: Vec<u32> = (0..rows as u32).collect();
+    match limit {
+        Some(k) if k < rows => {
+            if k > 0 {
+                idx.select_nth_unstable_by(k - 1, cmp);
+            }
+            idx.truncate(k);
+            idx.sort_unstable_by(cmp);
+        }
+        _ => idx.sort_unstable_by(cmp),
+    }
+    idx
+}
+
+/// Hash aggregation: one group id per row, then each accumulator folds the block.
+fn aggregate(plan: &AggregatePlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>, ctx: &QueryContext) -> Result<Block> {
+    let mut accs: Vec<Box<dyn Accumulator>> = plan
+        .aggs
+        .iter()
+        .map(|a| a.func.accumulator(&a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), a.ty))
+        .collect();
+    let mut groups: HashMap<Box<[u8]>, u32, ahash::RandomState> = HashMap::default();
+    let mut key_columns: Vec<Column> = plan.keys.iter().map(|k| Column::empty(k.ty())).collect();
+    let mut n_groups = if plan.keys.is_empty() { 1 } else { 0 };
+    let mut ids: Vec<u32> = Vec::new();
+    let mut key = Vec::new();
+    for block in input {
+        ctx.check()?;
+        let block = block?;
+        if block.is_empty() {
+            continue;
+        }
+        ids.clear();
+        if plan.keys.is_empty() {
+            ids.resize(block.rows(), 0);
+        } else {
+            let keys = plan.keys.iter().map(|k| k.eval(&block)).collect::<Result<Vec<_>>>()?;
+            let mut first_rows = Vec::new();
+            for row in 0..block.rows() {
+                key.clear();
+                for k in &keys {
+                    append_key(k, row, &mut key);
+                }
+                let id = match groups.get(key.as_slice()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = n_groups as u32;
+                        groups.insert(key.clone().into_boxed_slice(), id);
+                        n_groups += 1;
+                        first_rows.push(row as u32);
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            for (acc, k) in key_columns.iter_mut().zip(&keys) {
+                acc.append(&k.take(&first_rows));
+            }
+        }
+        for (acc, call) in accs.iter_mut().zip(&plan.aggs) {
+            let args = call.args.iter().map(|a| a.eval(&block)).collect::<Result<Vec<_>>>()?;
+            acc.update(&ids, n_groups, &args)?;
+        }
+    }
+    let mut columns: Vec<ColumnRef> = key_columns.into_iter().map(Arc::new).collect();
+    for acc in accs.iter_mut() {
+        // Groups that no block touched still need a state (the empty-input single group).
+        acc.update(&[], n_groups, &[])?;
+    }
+    columns.extend(accs.into_iter().map(|a| Arc::new(a.finish())));
+    Ok(Block::with_rows(columns, n_groups))
+}

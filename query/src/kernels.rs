@@ -1,0 +1,252 @@
+//! Vectorized kernels: whole-column conversions, arithmetic and comparisons.
+//!
+//! Each kernel matches once on the physical layouts and then runs a plain loop over slices,
+//! which the compiler vectorizes. Numbers are widened to a 64-bit compute domain (`i64`,
+//! `u64` or `f64`) and narrowed to the result type at the end.
+
+use std::cmp::Ordering;
+
+use granary_storage::column::{ColumnData, StringData};
+use granary_storage::types::Physical;
+use granary_storage::{match_data, Column, DataType};
+
+use crate::error::{bail, Result};
+
+/// The 64-bit domain a numeric computation runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// Signed, wrapping.
+    Int,
+    /// Unsigned, wrapping.
+    UInt,
+    /// Floating point.
+    Float,
+}
+
+impl Domain {
+    /// The domain values of a type compute in.
+    pub fn of(ty: DataType) -> Domain {
+        if ty.is_float() {
+            Domain::Float
+        } else if ty.is_signed() || ty == DataType::DateTime64(ty.int_bits() as u8) || matches!(ty, DataType::DateTime64(_)) {
+            Domain::Int
+        } else {
+            Domain::UInt
+        }
+    }
+}
+
+/// The column's values as `i64` (unsigned values wrap, floats truncate).
+pub fn to_i64(col: &Column) -> Result<Vec<i64>> {
+    Ok(match_data!(&col.data, v => v.iter().map(|&x| x as i64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))
+}
+
+/// The column's values as `u64` (negative values wrap, floats truncate).
+pub fn to_u64(col: &Column) -> Result<Vec<u64>> {
+    Ok(match_data!(&col.data, v => v.iter().map(|&x| x as u64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))
+}
+
+/// The column's values as `f64`.
+pub fn to_f64(col: &Column) -> Result<Vec<f64>> {
+    Ok(match_data!(&col.data, v => v.iter().map(|&x| x as f64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))
+}
+
+/// A column of type `ty` from `i64` values, narrowing (wrapping) to the type's width.
+pub fn from_i64(ty: DataType, v: Vec<i64>) -> Column {
+    narrow(ty, v)
+}
+
+/// A column of type `ty` from `u64` values, narrowing (wrapping) to the type's width.
+pub fn from_u64(ty: DataType, v: Vec<u64>) -> Column {
+    narrow(ty, v)
+}
+
+/// A column of type `ty` from `f64` values (truncating toward zero for integer types).
+pub fn from_f64(ty: DataType, v: Vec<f64>) -> Column {
+    narrow(ty, v)
+}
+
+/// Conversion of a 64-bit compute value into any physical primitive with `as` semantics.
+pub trait Narrow: Copy {
+    /// `self as u8`, etc.
+    fn to_u8(self) -> u8;
+    fn to_u16(self) -> u16;
+    fn to_u32(self) -> u32;
+    fn to_u64(self) -> u64;
+    fn to_i8(self) -> i8;
+    fn to_i16(self) -> i16;
+    fn to_i32(self) -> i32;
+    fn to_i64(self) -> i64;
+    fn to_f32(self) -> f32;
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! impl_narrow {
+    ($($t:ty),*) => {$(
+        impl Narrow for $t {
+            #[inline] fn to_u8(self) -> u8 { self as u8 }
+            #[inline] fn to_u16(self) -> u16 { self as u16 }
+            #[inline] fn to_u32(self) -> u32 { self as u32 }
+            #[inline] fn to_u64(self) -> u64 { self as u64 }
+            #[inline] fn to_i8(self) -> i8 { self as i8 }
+            #[inline] fn to_i16(self) -> i16 { self as i16 }
+            #[inline] fn to_i32(self) -> i32 { self as i32 }
+            #[inline] fn to_i64(self) -> i64 { self as i64 }
+            #[inline] fn to_f32(self) -> f32 { self as f32 }
+            #[inline] fn to_f64(self) -> f64 { self as f64 }
+        }
+    )*};
+}
+impl_narrow!(i64, u64, f64);
+
+fn narrow<T: Narrow>(ty: DataType, v: Vec<T>) -> Column {
+    let data = match ty.physical() {
+        Physical::U8 if ty == DataType::Bool => ColumnData::U8(v.into_iter().map(|x| (x.to_f64() != 0.0) as u8).collect()),
+        Physical::U8 => ColumnData::U8(v.into_iter().map(Narrow::to_u8).collect()),
+        Physical::U16 => ColumnData::U16(v.into_iter().map(Narrow::to_u16).collect()),
+        Physical::U32 => ColumnData::U32(v.into_iter().map(Narrow::to_u32).collect()),
+        Physical::U64 => ColumnData::U64(v.into_iter().map(Narrow::to_u64).collect()),
+        Physical::I8 => ColumnData::I8(v.into_iter().map(Narrow::to_i8).collect()),
+        Physical::I16 => ColumnData::I16(v.into_iter().map(Narrow::to_i16).collect()),
+        Physical::I32 => ColumnData::I32(v.into_iter().map(Narrow::to_i32).collect()),
+        Physical::I64 => ColumnData::I64(v.into_iter().map(Narrow::to_i64).collect()),
+        Physical::F32 => ColumnData::F32(v.into_iter().map(Narrow::to_f32).collect()),
+        Physical::F64 => ColumnData::F64(v.into_iter().map(Narrow::to_f64).collect()),
+        Physical::Bytes => unreachable!("numeric kernel produced a string type"),
+    };
+    Column::new(ty, data)
+}
+
+/// Converts a column to another type: numbers to numbers (wrapping/truncating like ClickHouse),
+/// dates and times to each other, strings parsed into any type, anything formatted as String.
+pub fn cast(col: &Column, to: DataType) -> Result<Column> {
+    let from = col.ty;
+    if from == to {
+        return Ok(col.clone());
+    }
+    if from.physical() == to.physical() && !(from.is_temporal() || to.is_temporal()) && to != DataType::Bool {
+        return Ok(Column::new(to, col.data.clone()));
+    }
+    if to == DataType::String {
+        let mut out = StringData::with_capacity(col.len());
+        let mut buf = String::new();
+        for i in 0..col.len() {
+            buf.clear();
+            from.format_value(&col.value(i), &mut buf);
+            out.push(buf.as_bytes());
+        }
+        return Ok(Column::new(to, ColumnData::Bytes(out)));
+    }
+    if let ColumnData::Bytes(s) = &col.data {
+        let mut data = ColumnData::with_capacity(to.physical(), s.len());
+        for bytes in s.iter() {
+            let text = std::str::from_utf8(bytes).unwrap_or_default();
+            granary_storage::column::push_value(&mut data, to, &to.parse_text(text)?)?;
+        }
+        return Ok(Column::new(to, data));
+    }
+    // Temporal conversions work on a common tick scale; others go through the numeric domain.
+    let scale = |ty: DataType| -> Option<i64> {
+        match ty {
+            DataType::Date => Some(-1),
+            DataType::DateTime => Some(1),
+            DataType::DateTime64(p) => Some(10i64.pow(p as u32)),
+            _ => None,
+        }
+    };
+    match (scale(from), scale(to)) {
+        (Some(a), Some(b)) => {
+            let v = to_i64(col)?;
+            let out: Vec<i64> = match (a, b) {
+                (-1, b) => v.iter().map(|d| d * 86_400 * b).collect(),
+                (a, -1) => v.iter().map(|t| t.div_euclid(a * 86_400)).collect(),
+                (a, b) if a >= b => v.iter().map(|t| t.div_euclid(a / b)).collect(),
+                (a, b) => v.iter().map(|t| t * (b / a)).collect(),
+            };
+            Ok(from_i64(to, out))
+        }
+        _ if !from.is_numeric() && !from.is_temporal() => bail!(DatatypeMismatch, "cannot convert {from} to {to}"),
+        _ => Ok(match Domain::of(from) {
+            Domain::Float if to.is_integer() || to == DataType::Bool => from_i64(to, to_f64(col)?.into_iter().map(|f| f as i64).collect()),
+            Domain::Float => from_f64(to, to_f64(col)?),
+            Domain::Int => from_i64(to, to_i64(col)?),
+            Domain::UInt => from_u64(to, to_u64(col)?),
+        }),
+    }
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+impl CmpOp {
+    /// Whether an ordering satisfies the operator.
+    #[inline]
+    pub fn test(self, o: Ordering) -> bool {
+        match self {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::NotEq => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::LtEq => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::GtEq => o != Ordering::Less,
+        }
+    }
+
+    /// The operator with its operands swapped (`a < b` ⇔ `b > a`).
+    pub fn flip(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::LtEq => CmpOp::GtEq,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::GtEq => CmpOp::LtEq,
+            other => other,
+        }
+    }
+}
+
+#[inline]
+fn cmp_slices<T: PartialOrd + Copy>(a: &[T], b: &[T], op: CmpOp) -> Vec<u8> {
+    macro_rules! lanes {
+        ($op:tt) => { a.iter().zip(b).map(|(x, y)| (x $op y) as u8).collect() };
+    }
+    match op {
+        CmpOp::Eq => lanes!(==),
+        CmpOp::NotEq => lanes!(!=),
+        CmpOp::Lt => lanes!(<),
+        CmpOp::LtEq => lanes!(<=),
+        CmpOp::Gt => lanes!(>),
+        CmpOp::GtEq => lanes!(>=),
+    }
+}
+
+/// Compares two columns of compatible types row by row; the result is a UInt8 mask column.
+/// Both sides must already be converted to a common comparable type family.
+pub fn compare(a: &Column, b: &Column, op: CmpOp) -> Result<Vec<u8>> {
+    match (&a.data, &b.data) {
+        (ColumnData::Bytes(x), ColumnData::Bytes(y)) => Ok(x.iter().zip(y.iter()).map(|(p, q)| op.test(p.cmp(q)) as u8).collect()),
+        (ColumnData::Bytes(_), _) | (_, ColumnData::Bytes(_)) => bail!(DatatypeMismatch, "cannot compare {} with {}", a.ty, b.ty),
+        _ => {
+            let (da, db) = (Domain::of(a.ty), Domain::of(b.ty));
+            Ok(if da == Domain::Float || db == Domain::Float {
+                cmp_slices(&to_f64(a)?, &to_f64(b)?, op)
+            } else if da == Domain::UInt && db == Domain::UInt {
+                cmp_slices(&to_u64(a)?, &to_u64(b)?, op)
+            } else if da == Domain::Int && db == Domain::Int {
+                cmp_slices(&to_i64(a)?, &to_i64(b)?, op)
+            } else {
+                let wide = |c: &Column, d: Domain| -> Result<Vec<i128>> {
+                    Ok(if d == Domain::UInt { to_u64(c)?.into_iter().map(|x| x as i128).collect() } else { to_i64(c)?.into_iter().map(|x| x as i128).collect() })
+                };
+                cmp_slices(&wide(a, da)?, &wide(b, db)?, op)
+            })
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! SQL text to statements: one dialect for ClickHouse DDL and functions and for the
+//! Postgres SQL that clients send, plus a small parser of our own for ClickHouse table DDL.
+//!
+//! `GranaryDialect` behaves as sqlparser's ClickHouse dialect (it reports the same type id, so
+//! the parser's ClickHouse-only branches apply) and is the one place to change tokenizing and
+//! parsing rules. `CREATE TABLE` is parsed here with sqlparser's public parser calls, because no
+//! built-in dialect accepts ClickHouse's clause order, `TTL`, `SETTINGS` or codecs.
+
+use std::any::TypeId;
+
+use sqlparser::ast;
+use sqlparser::dialect::{ClickHouseDialect, Dialect};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+
+use crate::error::{bail, ErrorKind, QueryError, Result};
+
+/// The SQL dialect Granary speaks: ClickHouse's, with Postgres spellings clients send.
+#[derive(Debug, Default)]
+pub struct GranaryDialect {
+    base: ClickHouseDialect,
+}
+
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(&self, $($arg: $ty),*) -> $ret { self.base.$name($($arg),*) })*
+    };
+}
+
+impl Dialect for GranaryDialect {
+    fn dialect(&self) -> TypeId {
+        TypeId::of::<ClickHouseDialect>()
+    }
+
+    fn is_table_factor(&self, kw: &Keyword, parser: &mut Parser) -> bool {
+        self.base.is_table_factor(kw, parser)
+    }
+
+    forward! {
+        is_identifier_start(ch: char) -> bool;
+        is_identifier_part(ch: char) -> bool;
+        supports_string_literal_column_alias(explicit: bool) -> bool;
+        supports_string_literal_table_alias(explicit: bool) -> bool;
+        identifier_quote_style(identifier: &str) -> Option<char>;
+        supports_string_literal_backslash_escape() -> bool;
+        supports_select_wildcard_except() -> bool;
+        describe_requires_table_keyword() -> bool;
+        require_interval_qualifier() -> bool;
+        supports_limit_comma() -> bool;
+        supports_insert_table_function() -> bool;
+        supports_insert_format() -> bool;
+        supports_numeric_literal_underscores() -> bool;
+        supports_partition_by_after_order_by() -> bool;
+        supports_array_join_syntax() -> bool;
+        supports_array_typedef_with_parentheses() -> bool;
+        supports_map_typedef_with_parentheses() -> bool;
+        supports_dictionary_syntax() -> bool;
+        supports_in_unparenthesized_expr() -> bool;
+        supports_global_in() -> bool;
+        supports_lambda_functions() -> bool;
+        supports_from_first_select() -> bool;
+        supports_order_by_all() -> bool;
+        supports_group_by_expr() -> bool;
+        supports_group_by_with_modifier() -> bool;
+        supports_nested_comments() -> bool;
+        supports_optimize_table() -> bool;
+        supports_prewhere() -> bool;
+        supports_with_fill() -> bool;
+        supports_limit_by() -> bool;
+        supports_interpolate() -> bool;
+        supports_settings() -> bool;
+        supports_select_format() -> bool;
+        supports_select_wildcard_replace() -> bool;
+        supports_comma_separated_trim() -> bool;
+        supports_alter_column_position() -> bool;
+        supports_tuple_element_access() -> bool;
+    }
+
+    fn supports_filter_during_aggregation(&self) -> bool {
+        true
+    }
+}
+
+/// A table name, optionally qualified by its database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    /// `db` in `db.t`.
+    pub database: Option<String>,
+    /// The table.
+    pub name: String,
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.database {
+            Some(db) => write!(f, "{db}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+impl TableName {
+    fn from_object_name(name: &ast::ObjectName) -> Result<TableName> {
+        let parts: Vec<String> = name.0.iter().map(|p| p.to_string().trim_matches(|c| c == '"' || c == '`').to_string()).collect();
+        match parts.as_slice() {
+            [t] => Ok(TableName { database: None, name: t.clone() }),
+            [db, t] => Ok(TableName { database: Some(db.clone()), name: t.clone() }),
+            _ => bail!(Syntax, "invalid table name {name}"),
+        }
+    }
+}
+
+/// A type as written in DDL, before resolution (`DateTime64(3)`, `Nullable(String)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeSpec {
+    /// The type's name.
+    pub name: String,
+    /// Its parenthesized arguments.
+    pub args: Vec<TypeArg>,
+}
+
+/// One argument of a type or codec.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeArg {
+    /// A number: `3` in `DateTime64(3)`.
+    Number(i64),
+    /// A string: `'UTC'` in `DateTime('UTC')`.
+    String(String),
+    /// A nested type: `String` in `Nullable(String)`.
+    Type(TypeSpec),
+    /// A named nested type: `os String` in `Nested(os String)`.
+    Named(String, TypeSpec),
+    /// An enum member: `'click' = 2`.
+    EnumMember(String, i64),
+}
+
+impl std::fmt::Display for TypeSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)?;
+        if !self.args.is_empty() {
+            let args: Vec<String> = self
+                .args
+                .iter()
+                .map(|a| match a {
+                    TypeArg::Number(n) => n.to_string(),
+                    TypeArg::String(s) => format!("'{s}'"),
+                    TypeArg::Type(t) => t.to_string(),
+                    TypeArg::Named(n, t) => format!("{n} {t}"),
+                    TypeArg::EnumMember(s, n) => format!("'{s}' = {n}"),
+                })
+                .collect();
+            write!(f, "({})", args.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A column in `CREATE TABLE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    /// Column name.
+    pub name: String,
+    /// Declared type.
+    pub ty: TypeSpec,
+    /// `CODEC(...)` entries, in order.
+    pub codec: Vec<TypeSpec>,
+    /// `DEFAULT expr`.
+    pub default: Option<ast::Expr>,
+}
+
+/// `CREATE TABLE` in ClickHouse form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTable {
+    /// The table.
+    pub name: TableName,
+    /// `IF NOT EXISTS` was given.
+    pub if_not_exists: bool,
+    /// The columns.
+    pub columns: Vec<ColumnDef>,
+    /// `ENGINE = Name(args)`.
+    pub engine: Option<(String, Vec<ast::Expr>)>,
+    /// `PARTITION BY expr`.
+    pub partition_by: Option<ast::Expr>,
+    /// `ORDER BY` expressions (a tuple is flattened).
+    pub order_by: Vec<ast::Expr>,
+    /// `PRIMARY KEY` expressions.
+    pub primary_key: Vec<ast::Expr>,
+    /// `TTL` expressions.
+    pub ttl: Vec<ast::Expr>,
+    /// `SETTINGS name = value`.
+    pub settings: Vec<(String, ast::Expr)>,
+}
+
+/// A parsed statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// `CREATE TABLE`.
+    CreateTable(Box<CreateTable>),
+    /// `DROP TABLE [IF EXISTS] t`.
+    DropTable { name: TableName, if_exists: bool },
+    /// `INSERT INTO t [(cols)] VALUES ...`.
+    Insert { table: TableName, columns: Vec<String>, rows: Vec<Vec<ast::Expr>> },
+    /// A query.
+    Query(Box<ast::Query>),
+    /// `EXPLAIN query`.
+    Explain(Box<ast::Query>),
+    /// `SHOW TABLES`.
+    ShowTables,
+    /// Anything else sqlparser understands; the engine decides whether it supports it.
+    Other(Box<ast::Statement>),
+}
+
+/// Parses a script of `;`-separated statements. Empty statements are skipped.
+pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
+    let dialect = GranaryDialect::default();
+    let mut parser = Parser::new(&dialect).try_with_sql(sql)?;
+    let mut out = Vec::new();
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        if parser.peek_token().token == Token::EOF {
+            return Ok(out);
+        }
+        out.push(parse_statement(&mut parser)?);
+        if !parser.consume_token(&Token::SemiColon) && parser.peek_token().token != Token::EOF {
+            let found = parser.peek_token();
+            bail!(Syntax, "syntax error: expected end of statement, found {found}");
+        }
+    }
+}
+
+fn parse_statement(p: &mut Parser) -> Result<Statement> {
+    if p.peek_keyword(Keyword::CREATE) {
+        let start = p.index();
+        p.expect_keyword(Keyword::CREATE)?;
+        if p.parse_keyword(Keyword::TABLE) {
+            return Ok(Statement::CreateTable(Box::new(parse_create_table(p)?)));
+        }
+        while p.index() > start {
+            p.prev_token();
+        }
+    }
+    if p.parse_keywords(&[Keyword::SHOW, Keyword::TABLES]) {
+        return Ok(Statement::ShowTables);
+    }
+    let stmt = p.parse_statement()?;
+    Ok(match stmt {
+        ast::Statement::Query(q) => Statement::Query(q),
+        ast::Statement::Explain { statement, .. } => match *statement {
+            ast::Statement::Query(q) => Statement::Explain(q),
+            other => bail!(NotSupported, "EXPLAIN supports queries only, not {other}"),
+        },
+        ast::Statement::Drop { object_type: ast::ObjectType::Table, if_exists, names, .. } => match names.as_slice() {
+            [name] => Statement::DropTable { name: TableName::from_object_name(name)?, if_exists },
+            _ => bail!(NotSupported, "DROP TABLE takes one table"),
+        },
+        ast::Statement::Insert(insert) => parse_insert(insert)?,
+        other => Statement::Other(Box::new(other)),
+    })
+}
+
+fn parse_insert(insert: ast::Insert) -> Result<Statement> {
+    let ast::TableObject::TableName(name) = &insert.table else {
+        bail!(NotSupported, "INSERT into a table function is not supported");
+    };
+    let table = TableName::from_object_name(name)?;
+    let columns = insert.columns.iter().map(|c| c.to_string().trim_matches(|ch| ch == '"' || ch == '`').to_string()).collect();
+    let Some(source) = insert.source else {
+        bail!(NotSupported, "INSERT needs VALUES");
+    };
+    match *source.body {
+        ast::SetExpr::Values(values) => Ok(Statement::Insert { table, columns, rows: values.rows.into_iter().map(|r| r.content).collect() }),
+        _ => bail!(NotSupported, "INSERT ... SELECT is not supported yet"),
+    }
+}
+
+fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
+    let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let name = TableName::from_object_name(&p.parse_object_name(false)?)?;
+    p.expect_token(&Token::LParen)?;
+    let mut columns = Vec::new();
+    loop {
+        if p.peek_keyword(Keyword::INDEX) || p.peek_keyword(Keyword::PROJECTION) || p.peek_keyword(Keyword::CONSTRAINT) {
+            bail!(NotSupported, "{} definitions in CREATE TABLE are not supported yet", p.peek_token());
+        }
+        columns.push(parse_column_def(p)?);
+        if !p.consume_token(&Token::Comma) {
+            break;
+        }
+        if p.peek_token().token == Token::RParen {
+            break;
+        }
+    }
+    p.expect_token(&Token::RParen)?;
+    let mut table = CreateTable {
+        name,
+        if_not_exists,
+        columns,
+        engine: None,
+        partition_by: None,
+        order_by: Vec::new(),
+        primary_key: Vec::new(),
+        ttl: Vec::new(),
+        settings: Vec::new(),
+    };
+    loop {
+        if p.parse_keyword(Keyword::ENGINE) {
+            let _ = p.consume_token(&Token::Eq);
+            let engine = p.parse_identifier()?.value;
+            let mut args = Vec::new();
+            if p.consume_token(&Token::LParen) && !p.consume_token(&Token::RParen) {
+                args = p.parse_comma_separated(Parser::parse_expr)?;
+                p.expect_token(&Token::RParen)?;
+            }
+            table.engine = Some((engine, args));
+        } else if p.parse_keywords(&[Keyword::PARTITION, Keyword::BY]) {
+            table.partition_by = Some(p.parse_expr()?);
+        } else if p.parse_keywords(&[Keyword::ORDER, Keyword::BY]) {
+            table.order_by = flatten_tuple(p.parse_expr()?);
+        } else if p.parse_keywords(&[Keyword::PRIMARY, Keyword::KEY]) {
+            table.primary_key = flatten_tuple(p.parse_expr()?);
+        } else if parse_word(p, "TTL") {
+            table.ttl = p.parse_comma_separated(Parser::parse_expr)?;
+        } else if p.parse_keyword(Keyword::SETTINGS) {
+            table.settings = p.parse_comma_separated(|p| {
+                let name = p.parse_identifier()?.value;
+                p.expect_token(&Token::Eq)?;
+                Ok((name, p.parse_expr()?))
+            })?;
+        } else if p.parse_keyword(Keyword::COMMENT) {
+            p.parse_literal_string()?;
+        } else {
+            break;
+        }
+    }
+    Ok(table)
+}
+
+/// Consumes the next token if it is the (non-keyword) word `word`, any case.
+fn parse_word(p: &mut Parser, word: &str) -> bool {
+    if peek_word(p, word) {
+        p.next_token();
+        true
+    } else {
+        false
+    }
+}
+
+fn peek_word(p: &Parser, word: &str) -> bool {
+    matches!(&p.peek_token().token, Token::Word(w) if w.value.eq_ignore_ascii_case(word))
+}
+
+/// `(a, b)` → `[a, b]`; `tuple()` → `[]`; anything else → `[expr]`.
+fn flatten_tuple(expr: ast::Expr) -> Vec<ast::Expr> {
+    match expr {
+        ast::Expr::Tuple(items) => items,
+        ast::Expr::Nested(inner) => vec![*inner],
+        ast::Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("tuple") => match f.args {
+            ast::FunctionArguments::List(list) => list
+                .args
+                .into_iter()
+                .filter_map(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        other => vec![other],
+    }
+}
+
+fn parse_column_def(p: &mut Parser) -> Result<ColumnDef> {
+    let name = p.parse_identifier()?.value;
+    let ty = parse_type_spec(p)?;
+    let mut column = ColumnDef { name, ty, codec: Vec::new(), default: None };
+    loop {
+        if p.parse_keyword(Keyword::DEFAULT) {
+            column.default = Some(p.parse_expr()?);
+        } else if parse_word(p, "CODEC") {
+            p.expect_token(&Token::LParen)?;
+            column.codec = p.parse_comma_separated(|p| parse_type_spec(p).map_err(|e| ParserError::ParserError(e.message)))?;
+            p.expect_token(&Token::RParen)?;
+        } else if p.parse_keyword(Keyword::COMMENT) {
+            p.parse_literal_string()?;
+        } else if p.parse_keywords(&[Keyword::NOT, Keyword::NULL]) {
+        } else if p.peek_keyword(Keyword::MATERIALIZED) || p.peek_keyword(Keyword::ALIAS) || peek_word(p, "TTL") {
+            bail!(NotSupported, "column option {} is not supported yet", p.peek_token());
+        } else {
+            return Ok(column);
+        }
+    }
+}
+
+/// Parses a ClickHouse type: a name with optional arguments that may be numbers, strings,
+/// enum members, nested types or named nested types.
+pub fn parse_type_spec(p: &mut Parser) -> Result<TypeSpec> {
+    let token = p.next_token();
+    let name = match &token.token {
+        Token::Word(w) => w.value.clone(),
+        other => bail!(Syntax, "syntax error: expected a type name, found {other}"),
+    };
+    let mut args = Vec::new();
+    if p.consume_token(&Token::LParen) {
+        loop {
+            let next = p.next_token();
+            let arg = match next.token {
+                Token::Number(n, _) => TypeArg::Number(n.parse().map_err(|_| QueryError::new(ErrorKind::Syntax, format!("bad number {n} in type")))?),
+                Token::Minus => match p.next_token().token {
+                    Token::Number(n, _) => TypeArg::Number(-n.parse::<i64>().map_err(|_| QueryError::new(ErrorKind::Syntax, "bad number in type"))?),
+                    other => bail!(Syntax, "syntax error: expected a number, found {other}"),
+                },
+                Token::SingleQuotedString(s) => {
+                    if p.consume_token(&Token::Eq) {
+                        let neg = p.consume_token(&Token::Minus);
+                        let n = p.parse_literal_uint()? as i64;
+                        TypeArg::EnumMember(s, if neg { -n } else { n })
+                    } else {
+                        TypeArg::String(s)
+                    }
+                }
+                Token::Word(w) => {
+                    let named = matches!(p.peek_token().token, Token::Word(_));
+                    if named {
+                        TypeArg::Named(w.value, parse_type_spec(p)?)
+                    } else {
+                        p.prev_token();
+                        TypeArg::Type(parse_type_spec(p)?)
+                    }
+                }
+                other => bail!(Syntax, "syntax error: unexpected {other} in type arguments"),
+            };
+            args.push(arg);
+            if !p.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        p.expect_token(&Token::RParen)?;
+    }
+    Ok(TypeSpec { name, args })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clickhouse_ddl_in_any_clause_order() {
+        let sql = "CREATE TABLE IF NOT EXISTS db.hits (d Date, ts DateTime64(3) CODEC(ZSTD(3)), e Enum8('a' = 1, 'b' = -2), n Nested(x String, y UInt8))
+                   ENGINE = MergeTree() ORDER BY (d, ts) PARTITION BY toYYYYMM(d) TTL d + INTERVAL 90 DAY SETTINGS index_granularity = 8192;
+                   SELECT 1";
+        let stmts = parse_script(sql).unwrap();
+        assert_eq!(stmts.len(), 2);
+        let Statement::CreateTable(t) = &stmts[0] else { panic!() };
+        assert!(t.if_not_exists);
+        assert_eq!(t.name.to_string(), "db.hits");
+        assert_eq!(t.columns[1].ty.to_string(), "DateTime64(3)");
+        assert_eq!(t.columns[1].codec[0].to_string(), "ZSTD(3)");
+        assert_eq!(t.columns[2].ty.to_string(), "Enum8('a' = 1, 'b' = -2)");
+        assert_eq!(t.columns[3].ty.to_string(), "Nested(x String, y UInt8)");
+        assert_eq!(t.order_by.len(), 2);
+        assert_eq!(t.partition_by.as_ref().unwrap().to_string(), "toYYYYMM(d)");
+        assert_eq!(t.ttl.len(), 1);
+        assert_eq!(t.settings[0].0, "index_granularity");
+    }
+
+    #[test]
+    fn postgres_spellings_and_errors() {
+        let stmts = parse_script("select \"x\"::text, $1 from t where a ilike 'q%';;").unwrap();
+        assert!(matches!(stmts[0], Statement::Query(_)));
+        assert_eq!(parse_script("SELEC 1").unwrap_err().kind, ErrorKind::Syntax);
+        assert!(parse_script("  ; -- nothing\n").unwrap().is_empty());
+        let Statement::Insert { rows, columns, .. } = &parse_script("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')").unwrap()[0] else { panic!() };
+        assert_eq!((rows.len(), columns.len()), (2, 2));
+    }
+}

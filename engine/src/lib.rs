@@ -22,3 +22,4 @@ pub use granary_query::plan::Field;
 pub use granary_query::{ErrorKind, QueryError as Error};
 pub use granary_storage::{Block, Column, DataType, Value};
 pub use session::{Output, Prepared, Session};
+pub use granary_storage::time;

@@ -1,0 +1,260 @@
+//! pgwire handlers: trust startup, simple + extended query, per-connection Session.
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use futures::{stream, Sink};
+use pgwire::api::auth::{
+    finish_authentication, protocol_negotiation, save_startup_parameters_to_metadata,
+    ServerParameterProvider, StartupHandler,
+};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{FieldFormat, QueryResponse, Response, Tag};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::{
+    ClientInfo, PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
+    METADATA_APPLICATION_NAME, METADATA_USER,
+};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+
+use granary_engine::{Error as EngineError, Output, Prepared, Session, Value};
+use crate::sqlstate::sqlstate;
+use crate::pgtypes::{decode_param, encode_block, field_infos, format_for, pg_error, pg_type};
+
+/// What `server_version` reports: a Postgres version (clients shape their catalog queries by
+/// it) followed by Granary's own.
+pub const SERVER_VERSION: &str = concat!("16.0 (Granary ", env!("CARGO_PKG_VERSION"), ")");
+
+type SharedSession = Arc<Mutex<Session>>;
+
+fn engine_error(e: EngineError) -> PgWireError {
+    pg_error(sqlstate(e.kind), e.message)
+}
+
+/// Run blocking engine work on the blocking pool, holding the session lock.
+async fn with_session<T, F>(session: &SharedSession, f: F) -> PgWireResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Session) -> PgWireResult<T> + Send + 'static,
+{
+    let session = session.clone();
+    tokio::task::spawn_blocking(move || f(&mut session.lock().unwrap_or_else(|p| p.into_inner())))
+        .await
+        .map_err(|e| pg_error("XX000", format!("internal error: {e}")))?
+}
+
+/// Turn one engine Output into a pgwire Response; rows are encoded here (blocking thread).
+fn to_response(out: Output, formats: &Format) -> PgWireResult<Response> {
+    match out {
+        Output::Command { tag, rows } => Ok(Response::Execution(match (tag.as_str(), rows) {
+            ("INSERT", Some(n)) => Tag::new("INSERT").with_oid(0).with_rows(n as usize),
+            (_, Some(n)) => Tag::new(&tag).with_rows(n as usize),
+            (_, None) => Tag::new(&tag),
+        })),
+        Output::Rows { fields, blocks, .. } => {
+            let schema = Arc::new(field_infos(&fields, Some(formats)));
+            let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
+            let fmts: Vec<FieldFormat> = (0..fields.len()).map(|i| format_for(formats, i)).collect();
+            let mut rows = Vec::with_capacity(blocks.iter().map(|b| b.rows()).sum());
+            for block in &blocks {
+                encode_block(&types, &fmts, block, &mut rows)?;
+            }
+            Ok(Response::Query(QueryResponse::new(schema, stream::iter(rows.into_iter().map(Ok)))))
+        }
+    }
+}
+
+// ------------------------------------------------------------ statements
+
+/// What Parse stores: SQL, the engine's Prepared, and the final pg parameter
+/// types (client-sent OIDs win over the engine's inferred types).
+pub struct Statement {
+    sql: String,
+    prepared: Prepared,
+    param_types: Vec<Type>,
+}
+
+pub struct Parser {
+    session: SharedSession,
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Arc<Statement>;
+
+    async fn parse_sql<C>(&self, _client: &C, sql: &str, types: &[Option<Type>])
+        -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let sql = sql.to_owned();
+        let client_types = types.to_vec();
+        with_session(&self.session, move |s| {
+            let prepared = s.prepare(&sql).map_err(engine_error)?;
+            let n = client_types.len().max(prepared.param_types.len());
+            let param_types = (0..n)
+                .map(|i| client_types.get(i).cloned().flatten()
+                    .or_else(|| prepared.param_types.get(i).map(pg_type))
+                    .unwrap_or(Type::UNKNOWN))
+                .collect();
+            Ok(Some(Arc::new(Statement { sql, prepared, param_types })))
+        })
+        .await
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        Ok(stmt.param_types.clone())
+    }
+
+    fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>)
+        -> PgWireResult<Vec<pgwire::api::results::FieldInfo>> {
+        Ok(field_infos(&stmt.prepared.fields, format))
+    }
+}
+
+// ------------------------------------------------------------ query handlers
+
+/// Per-connection handler: owns this connection's Session.
+pub struct Conn {
+    session: SharedSession,
+    parser: Arc<Parser>,
+}
+
+impl Conn {
+    pub fn new(session: Session) -> Self {
+        let session = Arc::new(Mutex::new(session));
+        Conn { parser: Arc::new(Parser { session: session.clone() }), session }
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Conn {
+    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let sql = query.to_owned();
+        with_session(&self.session, move |s| {
+            // Statements before a failing one keep their results, as in Postgres.
+            let (outputs, error) = s.execute_script(&sql);
+            let mut responses = outputs.into_iter().map(|o| to_response(o, &Format::UnifiedText)).collect::<PgWireResult<Vec<_>>>()?;
+            if let Some(e) = error {
+                responses.push(Response::Error(Box::new(ErrorInfo::new("ERROR".into(), sqlstate(e.kind).into(), e.message))));
+            }
+            Ok(responses)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Conn {
+    type Statement = Arc<Statement>;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(&self, _client: &mut C, portal: &Portal<Self::Statement>, _max_rows: usize)
+        -> PgWireResult<Response>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let stmt = portal.statement.statement.clone();
+        if portal.parameters.len() != stmt.param_types.len() {
+            return Err(pg_error("08P01", format!(
+                "bind message supplies {} parameters, but prepared statement requires {}",
+                portal.parameters.len(), stmt.param_types.len())));
+        }
+        let params = portal.parameters.iter().enumerate()
+            .map(|(i, raw)| decode_param(i, &stmt.param_types[i], stmt.prepared.param_types.get(i),
+                                         raw.as_deref(), format_for(&portal.parameter_format, i) == FieldFormat::Binary))
+            .collect::<PgWireResult<Vec<Value>>>()?;
+        let formats = portal.result_column_format.clone();
+        with_session(&self.session, move |s| {
+            let out = s.execute_prepared(&stmt.sql, &params).map_err(engine_error)?;
+            to_response(out, &formats)
+        })
+        .await
+    }
+}
+
+// ------------------------------------------------------------ startup
+
+struct ServerParams;
+
+impl ServerParameterProvider for ServerParams {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
+        let mut p: HashMap<String, String> = [
+            ("server_version", SERVER_VERSION), ("server_encoding", "UTF8"),
+            ("client_encoding", "UTF8"), ("DateStyle", "ISO, MDY"), ("TimeZone", "UTC"),
+            ("IntervalStyle", "postgres"), ("integer_datetimes", "on"),
+            ("standard_conforming_strings", "on"), ("is_superuser", "on"),
+        ].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        for (meta, param) in [(METADATA_APPLICATION_NAME, "application_name"), (METADATA_USER, "session_authorization")] {
+            if let Some(v) = client.metadata().get(meta) { p.insert(param.into(), v.clone()); }
+        }
+        Some(p)
+    }
+}
+
+/// Trust authentication for user `default` only.
+#[derive(Default)]
+pub struct TrustStartup {
+    pids: RandomPidSecretKeyGenerator,
+}
+
+#[async_trait]
+impl StartupHandler for TrustStartup {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let PgWireFrontendMessage::Startup(ref startup) = message {
+            protocol_negotiation(client, startup).await?;
+            save_startup_parameters_to_metadata(client, startup);
+            let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
+            if user != "default" {
+                return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                    "FATAL".into(), "28000".into(), format!("role \"{user}\" does not exist")))));
+            }
+            let (pid, key) = self.pids.generate(client);
+            client.set_pid_and_secret_key(pid, key);
+            // AuthenticationOk + ParameterStatus* + BackendKeyData + ReadyForQuery
+            finish_authentication(client, &ServerParams).await?;
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------ factory
+
+/// One per connection (process_socket takes the factory by value).
+pub struct Handlers {
+    conn: Arc<Conn>,
+    startup: Arc<TrustStartup>,
+}
+
+impl Handlers {
+    pub fn new(session: Session, startup: Arc<TrustStartup>) -> Self {
+        Handlers { conn: Arc::new(Conn::new(session)), startup }
+    }
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.conn.clone()
+    }
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.conn.clone()
+    }
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.startup.clone()
+    }
+}

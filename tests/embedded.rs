@@ -1,0 +1,105 @@
+//! The embedded API end to end: typed results, durability across reopen, atomic inserts,
+//! and pruning that reads only the granules a filter needs.
+
+use granary_engine::{Database, DataType, Output, Session, Value};
+
+fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Value>> {
+    let mut out = session.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let Some(Output::Rows { blocks, .. }) = out.pop() else { panic!("{sql} returned no rows") };
+    blocks.iter().flat_map(|b| (0..b.rows()).map(move |r| b.columns.iter().map(|c| c.value(r)).collect::<Vec<_>>())).collect()
+}
+
+fn stats(session: &mut Session, sql: &str) -> granary_engine::ScanStats {
+    match session.execute(sql).unwrap().pop() {
+        Some(Output::Rows { stats, .. }) => stats,
+        _ => panic!("no rows"),
+    }
+}
+
+#[test]
+fn typed_results_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path()).unwrap();
+        let mut s = db.session();
+        s.execute(
+            "CREATE TABLE hits (d Date, user_id UInt64, url String, ts DateTime64(3), price Float64, ok Bool)
+             ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY (d, user_id);
+             INSERT INTO hits VALUES ('2026-01-01', 42, '/a', '2026-01-01 10:00:00.250', 9.5, true), ('2026-02-03', 43, '/b', '2026-02-03 11:00:00', 1.25, false);
+             INSERT INTO hits VALUES ('2026-01-02', 42, '/a', '2026-01-02 00:00:00', 0.25, true)",
+        )
+        .unwrap();
+    }
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    let out = s.execute("SELECT url, count() AS c, sum(price), max(ts), min(ok) FROM hits GROUP BY url ORDER BY c DESC").unwrap();
+    let Output::Rows { fields, .. } = &out[0] else { panic!() };
+    let types: Vec<DataType> = fields.iter().map(|f| f.ty).collect();
+    assert_eq!(types, [DataType::String, DataType::UInt64, DataType::Float64, DataType::DateTime64(3), DataType::Bool]);
+    let r = rows(&mut s, "SELECT url, count() AS c, sum(price), max(ts), min(ok) FROM hits GROUP BY url ORDER BY c DESC");
+    let max_ts = granary_engine::time::parse_datetime("2026-01-02 00:00:00", 3).unwrap();
+    assert_eq!(r[0], vec![Value::String("/a".into()), Value::UInt(2), Value::Float(9.75), Value::Int(max_ts), Value::Bool(true)]);
+    assert_eq!(r[1][0], Value::String("/b".into()));
+    assert_eq!(rows(&mut s, "SHOW TABLES"), vec![vec![Value::String("hits".into())]]);
+}
+
+#[test]
+fn a_failed_insert_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (d Date, x UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY x").unwrap();
+    // The first rows are fine and belong to another partition; the last one is not a date.
+    let err = s.execute("INSERT INTO t VALUES ('2026-01-01', 1), ('2026-02-01', 2), ('not a date', 3)").unwrap_err();
+    assert_eq!(err.kind, granary_engine::ErrorKind::InvalidText);
+    assert_eq!(rows(&mut s, "SELECT count() FROM t"), vec![vec![Value::UInt(0)]]);
+    drop(s);
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    assert_eq!(rows(&mut db.session(), "SELECT count() FROM t"), vec![vec![Value::UInt(0)]]);
+    let data_dirs: usize = std::fs::read_dir(dir.path().join("data")).unwrap().flatten().filter(|e| e.path().is_dir()).map(|e| std::fs::read_dir(e.path()).unwrap().flatten().filter(|p| p.path().is_dir()).count()).sum();
+    assert_eq!(data_dirs, 0, "no part directories may be left behind");
+}
+
+#[test]
+fn selective_key_filters_read_few_granules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE e (k UInt64, v String) ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 100").unwrap();
+    for batch in 0..4 {
+        let values: Vec<String> = (0..2500).map(|i| format!("({}, 'v{i}')", batch * 2500 + i)).collect();
+        s.execute(&format!("INSERT INTO e VALUES {}", values.join(", "))).unwrap();
+    }
+    let all = stats(&mut s, "SELECT count() FROM e");
+    assert_eq!((all.parts_total, all.granules_total, all.granules_selected), (4, 100, 100));
+    let few = stats(&mut s, "SELECT count(), sum(k) FROM e WHERE k BETWEEN 5000 AND 5150");
+    assert_eq!(few.parts_selected, 1);
+    assert!(few.granules_selected <= 3, "read {} granules", few.granules_selected);
+    assert_eq!(rows(&mut s, "SELECT count(), sum(k) FROM e WHERE k BETWEEN 5000 AND 5150"), vec![vec![Value::UInt(151), Value::UInt((5000..=5150).sum())]]);
+    let none = stats(&mut s, "SELECT count() FROM e WHERE k > 1000000");
+    assert_eq!(none.granules_selected, 0);
+    let explain = rows(&mut s, "EXPLAIN SELECT v FROM e WHERE k = 7777");
+    assert!(explain.contains(&vec![Value::String("  Granules: 1/100".into())]), "{explain:?}");
+}
+
+#[test]
+fn errors_have_kinds_and_the_session_goes_on() {
+    use granary_engine::ErrorKind::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (x UInt8, s String) ENGINE = MergeTree ORDER BY x").unwrap();
+    for (sql, kind) in [
+        ("SELECT * FROM nope", UndefinedTable),
+        ("SELECT y FROM t", UndefinedColumn),
+        ("SELECT frobnicate(x) FROM t", UndefinedFunction),
+        ("SELECT s + 1 FROM t", DatatypeMismatch),
+        ("SELEC 1", Syntax),
+        ("CREATE TABLE t (x UInt8) ENGINE = MergeTree ORDER BY x", DuplicateTable),
+        ("SELECT x, count() FROM t", Grouping),
+    ] {
+        assert_eq!(s.execute(sql).unwrap_err().kind, kind, "{sql}");
+    }
+    assert_eq!(rows(&mut s, "SELECT 1 + 1"), vec![vec![Value::UInt(2)]]);
+}

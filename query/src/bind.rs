@@ -313,7 +313,7 @@ impl<'a> Binder<'a> {
                 for item in list {
                     let lit = match item {
                         E::Value(v) => self.bind_value(&v.value, Some(x.ty()))?,
-                        other => self.bind_expr(&other, &mut Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 })?,
+                        other => self.bind_expr(other, &mut Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 })?,
                     };
                     let lit = match (x.ty(), lit.ty()) {
                         (DataType::String, DataType::String) => lit,
@@ -444,21 +444,15 @@ impl<'a> Binder<'a> {
                 arity(0)?;
                 Expr::Literal { value: Value::Int(self.now.div_euclid(86_400)), ty: DataType::Date }
             }
-            "todate" => {
+            "todate" | "toyyyymm" | "tostartofhour" | "tohour" => {
                 arity(1)?;
-                Expr::call(Func::ToDate, bound)?
-            }
-            "toyyyymm" => {
-                arity(1)?;
-                Expr::call(Func::ToYYYYMM, bound)?
-            }
-            "tostartofhour" => {
-                arity(1)?;
-                Expr::call(Func::ToStartOfHour, bound)?
-            }
-            "tohour" => {
-                arity(1)?;
-                Expr::call(Func::ToHour, bound)?
+                let func = match lower.as_str() {
+                    "todate" => Func::ToDate,
+                    "toyyyymm" => Func::ToYYYYMM,
+                    "tostartofhour" => Func::ToStartOfHour,
+                    _ => Func::ToHour,
+                };
+                Expr::call(func, bound)?
             }
             _ => bail!(UndefinedFunction, "function {name} does not exist"),
         })
@@ -511,7 +505,7 @@ fn scan_source(table: Arc<Table>, plan: &mut SelectPlan) -> Source {
         e.visit_columns(&mut mark);
     }
     let columns: Vec<usize> = (0..used.len()).filter(|&i| used[i]).collect();
-    let ranges = plan.filter.as_ref().map(|f| extract_ranges(f)).unwrap_or_default();
+    let ranges = plan.filter.as_ref().map(extract_ranges).unwrap_or_default();
     let position = |i: usize| columns.iter().position(|&c| c == i).expect("used column");
     for e in row_exprs {
         e.remap_columns(&position);

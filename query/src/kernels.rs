@@ -28,7 +28,7 @@ impl Domain {
     pub fn of(ty: DataType) -> Domain {
         if ty.is_float() {
             Domain::Float
-        } else if ty.is_signed() || ty == DataType::DateTime64(ty.int_bits() as u8) || matches!(ty, DataType::DateTime64(_)) {
+        } else if ty.is_signed() || matches!(ty, DataType::DateTime64(_)) {
             Domain::Int
         } else {
             Domain::UInt
@@ -36,16 +36,19 @@ impl Domain {
     }
 }
 
+#[allow(clippy::unnecessary_cast)] // the same cast covers every width, including i64 itself
 /// The column's values as `i64` (unsigned values wrap, floats truncate).
 pub fn to_i64(col: &Column) -> Result<Vec<i64>> {
     Ok(match_data!(&col.data, v => v.iter().map(|&x| x as i64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))
 }
 
+#[allow(clippy::unnecessary_cast)]
 /// The column's values as `u64` (negative values wrap, floats truncate).
 pub fn to_u64(col: &Column) -> Result<Vec<u64>> {
     Ok(match_data!(&col.data, v => v.iter().map(|&x| x as u64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))
 }
 
+#[allow(clippy::unnecessary_cast)]
 /// The column's values as `f64`.
 pub fn to_f64(col: &Column) -> Result<Vec<f64>> {
     Ok(match_data!(&col.data, v => v.iter().map(|&x| x as f64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))

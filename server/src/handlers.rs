@@ -1,6 +1,7 @@
 //! pgwire handlers: trust startup, simple + extended query, per-connection Session.
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -28,22 +29,52 @@ use crate::pgtypes::{decode_param, encode_block, field_infos, format_for, pg_err
 /// it) followed by Granary's own.
 pub const SERVER_VERSION: &str = concat!("16.0 (Granary ", env!("CARGO_PKG_VERSION"), ")");
 
-type SharedSession = Arc<Mutex<Session>>;
+/// A connection's session and the flag that cancels its running statement.
+#[derive(Clone)]
+struct SharedSession {
+    session: Arc<Mutex<Session>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl SharedSession {
+    fn new(session: Session) -> SharedSession {
+        let cancel = session.cancel_flag();
+        SharedSession { session: Arc::new(Mutex::new(session)), cancel }
+    }
+}
 
 fn engine_error(e: EngineError) -> PgWireError {
     pg_error(sqlstate(e.kind), e.message)
 }
 
-/// Run blocking engine work on the blocking pool, holding the session lock.
-async fn with_session<T, F>(session: &SharedSession, f: F) -> PgWireResult<T>
+/// Sets the cancel flag if the request's future is dropped before the work finishes (pgwire
+/// cancels a query by dropping its future; the blocking work would otherwise run on).
+struct CancelOnDrop {
+    flag: Arc<AtomicBool>,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            self.flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs blocking engine work on the blocking pool, holding the session lock.
+async fn with_session<T, F>(shared: &SharedSession, f: F) -> PgWireResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Session) -> PgWireResult<T> + Send + 'static,
 {
-    let session = session.clone();
-    tokio::task::spawn_blocking(move || f(&mut session.lock().unwrap_or_else(|p| p.into_inner())))
+    let session = shared.session.clone();
+    let mut guard = CancelOnDrop { flag: shared.cancel.clone(), armed: true };
+    let result = tokio::task::spawn_blocking(move || f(&mut session.lock().unwrap_or_else(|p| p.into_inner())))
         .await
-        .map_err(|e| pg_error("XX000", format!("internal error: {e}")))?
+        .map_err(|e| pg_error("XX000", format!("internal error: {e}")))?;
+    guard.armed = false;
+    result
 }
 
 /// Turn one engine Output into a pgwire Response; rows are encoded here (blocking thread).
@@ -125,7 +156,7 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(session: Session) -> Self {
-        let session = Arc::new(Mutex::new(session));
+        let session = SharedSession::new(session);
         Conn { parser: Arc::new(Parser { session: session.clone() }), session }
     }
 }

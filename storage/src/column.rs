@@ -129,7 +129,7 @@ pub trait Primitive: Copy + PartialOrd + Default + Send + Sync + 'static {
 }
 
 macro_rules! impl_primitive {
-    ($t:ty, $variant:ident, int) => {
+    ($t:ty, $x:ident => $value:expr, $a:ident, $b:ident => $cmp:expr) => {
         impl Primitive for $t {
             const WIDTH: usize = std::mem::size_of::<$t>();
             #[inline]
@@ -142,46 +142,27 @@ macro_rules! impl_primitive {
             }
             #[inline]
             fn total_cmp(&self, other: &Self) -> Ordering {
-                self.cmp(other)
+                let ($a, $b) = (self, other);
+                $cmp
             }
             #[inline]
             fn to_value(self) -> Value {
-                Value::$variant(self as _)
-            }
-        }
-    };
-    ($t:ty, float) => {
-        impl Primitive for $t {
-            const WIDTH: usize = std::mem::size_of::<$t>();
-            #[inline]
-            fn read_le(bytes: &[u8]) -> Self {
-                <$t>::from_le_bytes(bytes[..Self::WIDTH].try_into().unwrap())
-            }
-            #[inline]
-            fn write_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-            #[inline]
-            fn total_cmp(&self, other: &Self) -> Ordering {
-                self.partial_cmp(other).unwrap_or_else(|| self.is_nan().cmp(&other.is_nan()))
-            }
-            #[inline]
-            fn to_value(self) -> Value {
-                Value::Float(self as f64)
+                let $x = self;
+                $value
             }
         }
     };
 }
-impl_primitive!(u8, UInt, int);
-impl_primitive!(u16, UInt, int);
-impl_primitive!(u32, UInt, int);
-impl_primitive!(u64, UInt, int);
-impl_primitive!(i8, Int, int);
-impl_primitive!(i16, Int, int);
-impl_primitive!(i32, Int, int);
-impl_primitive!(i64, Int, int);
-impl_primitive!(f32, float);
-impl_primitive!(f64, float);
+impl_primitive!(u8, x => Value::UInt(x as u64), a, b => a.cmp(b));
+impl_primitive!(u16, x => Value::UInt(x as u64), a, b => a.cmp(b));
+impl_primitive!(u32, x => Value::UInt(x as u64), a, b => a.cmp(b));
+impl_primitive!(u64, x => Value::UInt(x), a, b => a.cmp(b));
+impl_primitive!(i8, x => Value::Int(x as i64), a, b => a.cmp(b));
+impl_primitive!(i16, x => Value::Int(x as i64), a, b => a.cmp(b));
+impl_primitive!(i32, x => Value::Int(x as i64), a, b => a.cmp(b));
+impl_primitive!(i64, x => Value::Int(x), a, b => a.cmp(b));
+impl_primitive!(f32, x => Value::Float(x as f64), a, b => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())));
+impl_primitive!(f64, x => Value::Float(x), a, b => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())));
 
 /// A typed column.
 #[derive(Debug, Clone, PartialEq)]
@@ -355,7 +336,8 @@ impl Column {
     /// The smallest and largest value, or `None` for an empty column (NaN is ignored).
     pub fn min_max(&self) -> Option<(Value, Value)> {
         fn fixed<T: Primitive>(v: &[T]) -> Option<(T, T)> {
-            let mut it = v.iter().copied().filter(|x| x.total_cmp(x) == Ordering::Equal && x == x);
+            // NaN is the one value not comparable with itself; min/max ignore it.
+            let mut it = v.iter().copied().filter(|x| x.partial_cmp(x).is_some());
             let first = it.next()?;
             Some(it.fold((first, first), |(lo, hi), x| {
                 (if x < lo { x } else { lo }, if x > hi { x } else { hi })

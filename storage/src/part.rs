@@ -404,10 +404,10 @@ mod tests {
         let r = ColumnRange { column: 0, lo: Bound::Included(Value::UInt(400)), hi: Bound::Excluded(Value::UInt(600)) };
         // Granule 1 spans keys 200..=398, but the index only knows it ends at or before 400
         // (granule 2's first key), so it must be kept: pruning is conservative, never lossy.
-        assert_eq!(part.select_granules(&[r.clone()]), vec![1..3]);
+        assert_eq!(part.select_granules(std::slice::from_ref(&r)), vec![1..3]);
         assert!(part.may_match(&[r]));
         let none = ColumnRange { column: 0, lo: Bound::Included(Value::UInt(5000)), hi: Bound::Unbounded };
-        assert!(!part.may_match(&[none.clone()]));
+        assert!(!part.may_match(std::slice::from_ref(&none)));
         assert!(part.select_granules(&[none]).is_empty());
     }
 

@@ -120,7 +120,9 @@ async fn concurrent_sessions_each_see_all_committed_rows() {
         let client = server.connect().await;
         tasks.push(tokio::spawn(async move {
             for i in 0..10u32 {
-                client.batch_execute(&format!("INSERT INTO c VALUES ({w}, {i})")).await.unwrap();
+                // Extended protocol: both parameters are described as int8 (UInt32 columns).
+                let n = client.execute("INSERT INTO c VALUES ($1, $2)", &[&(w as i64), &(i as i64)]).await.unwrap();
+                assert_eq!(n, 1);
             }
             let n: i64 = client.query_one("SELECT count() FROM c WHERE w = $1", &[&(w as i64)]).await.unwrap().get(0);
             assert_eq!(n, 10);

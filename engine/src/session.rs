@@ -11,7 +11,6 @@ use granary_query::error::bail;
 use granary_query::exec::{self, QueryContext, ScanStats};
 use granary_query::parse::{self, Statement};
 use granary_query::plan::Field;
-use granary_query::sqlparser::ast;
 use granary_query::{QueryError, Result};
 use granary_storage::{Block, Column, DataType, Value};
 
@@ -125,13 +124,11 @@ impl Session {
                 let mut types = Vec::new();
                 for row in rows {
                     for (expr, &col) in row.iter().zip(&targets) {
-                        if let ast::Expr::Value(ast::ValueWithSpan { value: ast::Value::Placeholder(p), .. }) = expr {
-                            if let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1) {
-                                if types.len() < n {
-                                    types.resize(n, DataType::String);
-                                }
-                                types[n - 1] = entry.def.layout.columns[col].ty;
+                        if let Some(n) = granary_query::bind::placeholder(expr) {
+                            if types.len() < n {
+                                types.resize(n, DataType::String);
                             }
+                            types[n - 1] = entry.def.layout.columns[col].ty;
                         }
                     }
                 }

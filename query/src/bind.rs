@@ -215,7 +215,10 @@ impl<'a> Binder<'a> {
     /// Binds an expression that reads no columns and evaluates it.
     pub fn bind_constant(&self, e: &ast::Expr) -> Result<Value> {
         let mut scope = Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 };
-        self.bind_expr(e, &mut scope)?.eval_const()
+        match self.bind_expr(e, &mut scope)? {
+            Expr::Literal { value, .. } => Ok(value),
+            other => other.eval_const(),
+        }
     }
 
     /// Binds an expression over a row of `columns` (partition keys, defaults).
@@ -614,7 +617,8 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
     }
 }
 
-fn placeholder(e: &ast::Expr) -> Option<usize> {
+/// The `n` of an expression that is exactly the parameter `$n`.
+pub fn placeholder(e: &ast::Expr) -> Option<usize> {
     match e {
         ast::Expr::Value(ast::ValueWithSpan { value: ast::Value::Placeholder(p), .. }) => parse_placeholder(p).ok(),
         _ => None,

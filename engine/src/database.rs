@@ -15,6 +15,7 @@ use granary_query::parse::TableName;
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::commit::{BrokenPart, Store};
 
+use crate::background::Merger;
 use crate::catalog::TableDef;
 use crate::session::Session;
 
@@ -34,9 +35,10 @@ pub struct TableEntry {
 #[derive(Debug)]
 pub struct Database {
     dir: PathBuf,
-    pub(crate) store: Store,
+    pub(crate) store: Arc<Store>,
     tables: RwLock<HashMap<(String, String), TableEntry>>,
     broken: Vec<BrokenPart>,
+    pub(crate) merger: Merger,
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> QueryError {
@@ -49,7 +51,7 @@ impl Database {
     pub fn open(dir: impl AsRef<Path>) -> Result<Arc<Database>> {
         let dir = dir.as_ref().to_path_buf();
         let data = dir.join("data");
-        let store = Store::open(&data)?;
+        let store = Arc::new(Store::open(&data)?);
         let mut tables = HashMap::new();
         let mut broken = Vec::new();
         let meta_root = dir.join("metadata");
@@ -86,7 +88,12 @@ impl Database {
             }
         }
         tracing::info!("opened database at {} with {} tables", dir.display(), tables.len());
-        Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), broken }))
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1);
+        let merger = Merger::start(store.clone(), threads);
+        for entry in tables.values() {
+            merger.schedule(entry.table.store.clone());
+        }
+        Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), broken, merger }))
     }
 
     /// A new session in the default database.

@@ -108,5 +108,6 @@ pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u
         parts.push(table.store.write_part(&part_block, partition)?);
     }
     db.store.commit(parts, Vec::new())?;
+    db.merger.schedule(table.store.clone());
     Ok(rows)
 }

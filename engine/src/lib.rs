@@ -11,6 +11,7 @@
 //! It owns the catalog (table definitions on disk), sessions, and the write path; queries are
 //! planned and run by `granary_query`, data is kept by `granary_storage`.
 
+pub mod background;
 pub mod catalog;
 pub mod database;
 pub mod insert;

@@ -199,6 +199,12 @@ impl Session {
                 let n = insert::insert_values(&self.db, &entry, &columns, &rows, &binder)?;
                 Ok(Output::Command { tag: "INSERT".into(), rows: Some(n) })
             }
+            Statement::Optimize { table, final_merge } => {
+                let entry = self.table_entry(&table)?;
+                let policy = granary_storage::merge::MergePolicy::default();
+                crate::background::merge_table(&self.db.store, &entry.table.store, &policy, final_merge)?;
+                Ok(Output::command("OPTIMIZE TABLE"))
+            }
             Statement::Other(s) => bail!(NotSupported, "statement not supported yet: {s}"),
         }
     }

@@ -207,6 +207,8 @@ pub enum Statement {
     Explain(Box<ast::Query>),
     /// `SHOW TABLES`.
     ShowTables,
+    /// `OPTIMIZE TABLE t [FINAL]`: merge parts now (with FINAL, down to one per partition).
+    Optimize { table: TableName, final_merge: bool },
     /// Anything else sqlparser understands; the engine decides whether it supports it.
     Other(Box<ast::Statement>),
 }
@@ -255,6 +257,12 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
             _ => bail!(NotSupported, "DROP TABLE takes one table"),
         },
         ast::Statement::Insert(insert) => parse_insert(insert)?,
+        ast::Statement::OptimizeTable { name, partition, include_final, deduplicate, .. } => {
+            if partition.is_some() || deduplicate.is_some() {
+                bail!(NotSupported, "OPTIMIZE with PARTITION or DEDUPLICATE is not supported yet");
+            }
+            Statement::Optimize { table: TableName::from_object_name(&name)?, final_merge: include_final }
+        }
         other => Statement::Other(Box::new(other)),
     })
 }

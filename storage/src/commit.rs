@@ -189,6 +189,15 @@ impl Store {
             return Ok(());
         }
         let mut log = self.log.lock().expect("log lock");
+        if let Some(edit) = edits.iter().find(|e| !log.tables.contains_key(&e.table)) {
+            return Err(StorageError::Invalid(format!("table {} was dropped", edit.table)));
+        }
+        for (table, names) in &removed {
+            let snapshot = table.snapshot();
+            if let Some(missing) = names.iter().find(|n| !snapshot.parts.iter().any(|p| &p.name == *n)) {
+                return Err(StorageError::Invalid(format!("part {missing} of table {} is no longer active", table.id)));
+            }
+        }
         let payload = serde_json::to_vec(&Record { edits }).expect("commit record serializes");
         let mut frame = Vec::with_capacity(payload.len() + 8);
         frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -217,7 +226,11 @@ impl Store {
         tables.dedup_by(|a, b| a.id == b.id);
         for table in tables {
             let gone: BTreeSet<&String> = removed.iter().filter(|(t, _)| t.id == table.id).flat_map(|(_, n)| n).collect();
-            let mut parts: Vec<Arc<Part>> = table.snapshot().parts.iter().filter(|p| !gone.contains(&p.name)).cloned().collect();
+            let current = table.snapshot();
+            for part in current.parts.iter().filter(|p| gone.contains(&p.name)) {
+                part.retire();
+            }
+            let mut parts: Vec<Arc<Part>> = current.parts.iter().filter(|p| !gone.contains(&p.name)).cloned().collect();
             parts.extend(opened.remove(&table.id).unwrap_or_default());
             table.publish(Snapshot { parts });
         }
@@ -344,5 +357,53 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let (t, _) = store.attach_table("t1", &tdir, layout()).unwrap();
         assert_eq!(t.snapshot().rows(), 1);
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+    use crate::block::Block;
+    use crate::codec::Codec;
+    use crate::column::Column;
+    use crate::merge::{select_merge, MergePolicy};
+    use crate::part::ColumnSpec;
+    use crate::types::DataType;
+    use crate::value::Value;
+
+    #[test]
+    fn merged_parts_replace_their_sources_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let tdir = dir.path().join("t");
+        let layout = TableLayout { columns: vec![ColumnSpec { name: "x".into(), ty: DataType::Int64, codec: Codec::Lz4 }], sort_key: vec![0], granularity: 2 };
+        let store = Store::open(dir.path()).unwrap();
+        let t = store.create_table("t1", &tdir, layout.clone()).unwrap();
+        for batch in [[5i64, 1, 9], [4, 8, 0], [7, 3, 6]] {
+            let col = Column::from_values(DataType::Int64, &batch.iter().map(|v| Value::Int(*v)).collect::<Vec<_>>()).unwrap();
+            store.commit(vec![t.write_part(&Block::new(vec![Arc::new(col)]), vec![]).unwrap()], vec![]).unwrap();
+        }
+        let before = t.snapshot();
+        let chosen = select_merge(&before, &MergePolicy::default(), false).unwrap();
+        assert_eq!(chosen.len(), 3);
+        let merged = t.merge_parts(&chosen).unwrap();
+        assert_eq!(merged.name, "all_1_3_1");
+        let names: Vec<String> = chosen.iter().map(|p| p.name.clone()).collect();
+        store.commit(vec![merged], vec![(t.clone(), names.clone())]).unwrap();
+        let after = t.snapshot();
+        assert_eq!(after.parts.len(), 1);
+        let col = after.parts[0].read_column(0, 0..5).unwrap();
+        let expected = [0, 1, 3, 4, 5, 6, 7, 8, 9].map(Value::Int);
+        assert_eq!((0..9).map(|i| col.value(i)).collect::<Vec<_>>(), expected);
+        // A reader of the old snapshot still sees the old parts; their files go when it lets go.
+        assert!(tdir.join(&names[0]).exists());
+        assert_eq!(before.parts[0].read_column(0, 0..1).unwrap().value(0), Value::Int(1));
+        drop((before, chosen));
+        assert!(!tdir.join(&names[0]).exists());
+        // Removing a part that is no longer active is refused.
+        assert!(store.commit(vec![], vec![(t.clone(), vec![names[0].clone()])]).is_err());
+        drop((store, t, after));
+        let store = Store::open(dir.path()).unwrap();
+        let (t, _) = store.attach_table("t1", &tdir, layout).unwrap();
+        assert_eq!(t.snapshot().parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["all_1_3_1"]);
     }
 }

@@ -10,6 +10,7 @@ pub mod column;
 pub mod commit;
 pub mod error;
 pub mod index;
+pub mod merge;
 pub mod part;
 pub mod table;
 pub mod time;

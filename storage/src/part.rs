@@ -11,6 +11,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use memmap2::Mmap;
@@ -139,7 +140,8 @@ pub fn write_part(dir: &Path, layout: &TableLayout, block: &Block, partition: Ve
     if rows == 0 {
         return Err(StorageError::Invalid("a part must have rows".into()));
     }
-    fs::create_dir_all(dir).map_err(io_at(dir))?;
+    // Not create_dir_all: a table directory removed by DROP TABLE must not come back.
+    fs::create_dir(dir).map_err(io_at(dir))?;
     let granularity = layout.granularity.max(1);
     let granules = rows.div_ceil(granularity);
     let mut checksums = BTreeMap::new();
@@ -216,6 +218,18 @@ pub struct Part {
     index: Vec<Column>,
     /// Memory maps of the `.bin` files and decoded marks, opened on first use.
     files: Vec<OnceLock<ColumnFile>>,
+    /// Set when a commit removed the part: its directory goes once no snapshot holds it.
+    retired: AtomicBool,
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        if self.retired.load(Ordering::Acquire) {
+            if let Err(e) = fs::remove_dir_all(&self.path) {
+                tracing::warn!("cannot remove retired part {}: {e}", self.path.display());
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -252,7 +266,17 @@ impl Part {
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let files = meta.columns.iter().map(|_| OnceLock::new()).collect();
-        Ok(Part { name, path: path.to_path_buf(), meta, index, files })
+        Ok(Part { name, path: path.to_path_buf(), meta, index, files, retired: AtomicBool::new(false) })
+    }
+
+    /// Marks the part as no longer active; its files are deleted when the last reader lets go.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    /// The block numbers and merge level in the part's name.
+    pub fn level(&self) -> u32 {
+        self.name.rsplit('_').next().and_then(|l| l.parse().ok()).unwrap_or(0)
     }
 
     /// Re-reads every file and compares its checksum; returns the first mismatch as an error.

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::block::Block;
 use crate::error::{io_at, Result};
@@ -39,6 +39,8 @@ pub struct TableStore {
     layout: TableLayout,
     snapshot: RwLock<Arc<Snapshot>>,
     next_block: AtomicU64,
+    /// Held while choosing and running a merge, so two merges never take the same parts.
+    merging: Mutex<()>,
 }
 
 /// A part written under its temporary name, waiting for `Store::commit`. Dropping it
@@ -69,7 +71,14 @@ impl Drop for NewPart {
 
 impl TableStore {
     pub(crate) fn new(id: String, dir: PathBuf, layout: TableLayout, parts: Vec<Arc<Part>>, next_block: u64) -> TableStore {
-        TableStore { id, dir, layout, snapshot: RwLock::new(Arc::new(Snapshot { parts })), next_block: AtomicU64::new(next_block) }
+        TableStore {
+            id,
+            dir,
+            layout,
+            snapshot: RwLock::new(Arc::new(Snapshot { parts })),
+            next_block: AtomicU64::new(next_block),
+            merging: Mutex::new(()),
+        }
     }
 
     /// The current snapshot of active parts.
@@ -79,6 +88,11 @@ impl TableStore {
 
     pub(crate) fn publish(&self, snapshot: Snapshot) {
         *self.snapshot.write().expect("snapshot lock") = Arc::new(snapshot);
+    }
+
+    /// Exclusive right to merge this table's parts, for as long as the guard lives.
+    pub fn merge_guard(&self) -> MutexGuard<'_, ()> {
+        self.merging.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The physical layout every part of this table has.
@@ -94,9 +108,41 @@ impl TableStore {
     /// Sorts `block` by the sort key and writes it as one uncommitted part of the partition
     /// `partition`. Nothing is visible until the returned part is committed.
     pub fn write_part(self: &Arc<Self>, block: &Block, partition: Vec<Value>) -> Result<NewPart> {
-        let sorted = sort_block(block, &self.layout.sort_key);
         let number = self.next_block.fetch_add(1, Ordering::SeqCst);
         let name = format!("{}_{number}_{number}_0", partition_id(&partition));
+        self.write_named(block, partition, name)
+    }
+
+    /// Merges parts of one partition into one new uncommitted part named after the block
+    /// range they cover, one level above the highest of them. Rows stay sorted by the key;
+    /// rows with equal keys keep the order of the parts' block numbers.
+    pub fn merge_parts(self: &Arc<Self>, parts: &[Arc<Part>]) -> Result<NewPart> {
+        let mut parts = parts.to_vec();
+        parts.sort_by_key(|p| part_block_range(&p.name).map_or(0, |r| r.0));
+        let first = parts.first().ok_or_else(|| crate::error::StorageError::Invalid("nothing to merge".into()))?;
+        let partition = first.meta.partition.clone();
+        let mut blocks = Vec::with_capacity(parts.len());
+        for part in &parts {
+            let mut columns = Vec::with_capacity(self.layout.columns.len());
+            for spec in &self.layout.columns {
+                let i = part.column_index(&spec.name).ok_or_else(|| crate::error::StorageError::Corrupt {
+                    path: part.path.clone(),
+                    reason: format!("missing column {}", spec.name),
+                })?;
+                columns.push(part.read_column(i, 0..part.meta.granules())?);
+            }
+            blocks.push(Block::with_rows(columns, part.rows()));
+        }
+        let block = Block::concat(&blocks).expect("at least one part");
+        let min = parts.iter().filter_map(|p| part_block_range(&p.name)).map(|r| r.0).min().unwrap_or(0);
+        let max = parts.iter().filter_map(|p| part_block_range(&p.name)).map(|r| r.1).max().unwrap_or(0);
+        let level = parts.iter().map(|p| p.level()).max().unwrap_or(0) + 1;
+        let name = format!("{}_{min}_{max}_{level}", partition_id(&partition));
+        self.write_named(&block, partition, name)
+    }
+
+    fn write_named(self: &Arc<Self>, block: &Block, partition: Vec<Value>, name: String) -> Result<NewPart> {
+        let sorted = sort_block(block, &self.layout.sort_key);
         let part = NewPart { table: self.clone(), name, committed: false };
         write_part(&part.tmp_path(), &self.layout, &sorted, partition)?;
         fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;

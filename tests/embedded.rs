@@ -57,7 +57,7 @@ fn a_failed_insert_writes_nothing() {
     drop(db);
     let db = Database::open(dir.path()).unwrap();
     assert_eq!(rows(&mut db.session(), "SELECT count() FROM t"), vec![vec![Value::UInt(0)]]);
-    let data_dirs: usize = std::fs::read_dir(dir.path().join("data")).unwrap().flatten().filter(|e| e.path().is_dir()).map(|e| std::fs::read_dir(e.path()).unwrap().flatten().filter(|p| p.path().is_dir()).count()).sum();
+    let data_dirs = part_dirs_on_disk(dir.path());
     assert_eq!(data_dirs, 0, "no part directories may be left behind");
 }
 
@@ -119,10 +119,10 @@ fn background_merges_fold_many_inserts_without_changing_answers() {
     let query = "SELECT toYYYYMM(d) AS p, count(), sum(k), sum(v), uniqExact(k), min(k), max(k) FROM m GROUP BY p ORDER BY p";
     let mut before = Vec::new();
     for i in 0..200u32 {
-        let rows: Vec<String> = (0..20).map(|j| format!("('2026-0{}-0{}', {}, {}.5)", i % 2 + 1, j % 9 + 1, (i * 37 + j * 11) % 1000, j)).collect();
-        s.execute(&format!("INSERT INTO m VALUES {}", rows.join(", "))).unwrap();
+        let values: Vec<String> = (0..20).map(|j| format!("('2026-0{}-0{}', {}, {}.5)", i % 2 + 1, j % 9 + 1, (i * 37 + j * 11) % 1000, j)).collect();
+        s.execute(&format!("INSERT INTO m VALUES {}", values.join(", "))).unwrap();
         if i == 100 {
-            before = rows_of(&mut s, query); // taken while merges run
+            before = rows(&mut s, query); // taken while merges run
         }
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -130,24 +130,26 @@ fn background_merges_fold_many_inserts_without_changing_answers() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(part_count(&db, "m") <= 20, "{} parts after 200 inserts", part_count(&db, "m"));
-    let after = rows_of(&mut s, query);
+    let after = rows(&mut s, query);
     assert_eq!(after.len(), 2);
     assert_eq!(after.iter().map(|r| r[1].clone()).collect::<Vec<_>>(), vec![Value::UInt(2000), Value::UInt(2000)]);
     assert_ne!(before, after);
     s.execute("OPTIMIZE TABLE m FINAL").unwrap();
     assert_eq!(part_count(&db, "m"), 2);
-    assert_eq!(rows_of(&mut s, query), after);
-    let keys = rows_of(&mut s, "SELECT k FROM m WHERE d < '2026-02-01' ORDER BY k LIMIT 3");
+    assert_eq!(rows(&mut s, query), after);
+    let keys = rows(&mut s, "SELECT k FROM m WHERE d < '2026-02-01' ORDER BY k LIMIT 3");
     assert_eq!(keys.len(), 3);
     drop(s);
     drop(db);
     let db = Database::open(dir.path()).unwrap();
     assert_eq!(part_count(&db, "m"), 2);
-    assert_eq!(rows_of(&mut db.session(), query), after);
-    let parts_on_disk: usize = std::fs::read_dir(dir.path().join("data")).unwrap().flatten().filter(|e| e.path().is_dir()).map(|e| std::fs::read_dir(e.path()).unwrap().flatten().filter(|p| p.path().is_dir()).count()).sum();
+    assert_eq!(rows(&mut db.session(), query), after);
+    let parts_on_disk = part_dirs_on_disk(dir.path());
     assert_eq!(parts_on_disk, 2, "retired parts must be deleted");
 }
 
-fn rows_of(session: &mut Session, sql: &str) -> Vec<Vec<Value>> {
-    rows(session, sql)
+/// Part directories (committed or not) under every table's data directory.
+fn part_dirs_on_disk(root: &std::path::Path) -> usize {
+    let tables = std::fs::read_dir(root.join("data")).unwrap().flatten().filter(|e| e.path().is_dir());
+    tables.map(|t| std::fs::read_dir(t.path()).unwrap().flatten().filter(|p| p.path().is_dir()).count()).sum()
 }

@@ -318,11 +318,11 @@ impl<'a> Binder<'a> {
                         E::Value(v) => self.bind_value(&v.value, Some(x.ty()))?,
                         other => self.bind_expr(other, &mut Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 })?,
                     };
+                    // A string constant adopts the column's type; temporal constants convert to it.
                     let lit = match (x.ty(), lit.ty()) {
                         (DataType::String, DataType::String) => lit,
-                        (DataType::String, t) | (t, DataType::String) if !(t == DataType::String) && lit.ty() == DataType::String => lit.cast(x.ty())?,
                         (DataType::String, t) => bail!(DatatypeMismatch, "IN list of {t} values for a String column"),
-                        (a, b) if a.is_temporal() && a != b => lit.cast(a)?,
+                        (a, b) if b == DataType::String || (a.is_temporal() && a != b) => lit.cast(a)?,
                         _ => lit,
                     };
                     values.push(lit);

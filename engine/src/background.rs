@@ -72,7 +72,7 @@ pub fn merge_table(store: &Store, table: &Arc<TableStore>, policy: &MergePolicy,
     while let Some(parts) = select_merge(&table.snapshot(), policy, whole_partition) {
         let merged = table.merge_parts(&parts)?;
         let names = parts.iter().map(|p| p.name.clone()).collect();
-        store.commit(vec![merged], vec![(table.clone(), names)])?;
+        store.commit(merged.into_iter().collect(), vec![(table.clone(), names)])?;
         merges += 1;
     }
     Ok(merges)

@@ -14,6 +14,8 @@ use granary_query::error::bail;
 use granary_query::parse::{CreateTable, TypeSpec};
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::codec::Codec;
+use granary_query::sqlparser::ast::Expr;
+use granary_storage::collapse::MergeMode;
 use granary_storage::part::{ColumnSpec, TableLayout};
 use granary_storage::DataType;
 use serde::{Deserialize, Serialize};
@@ -30,7 +32,7 @@ pub struct TableDef {
     pub name: String,
     /// Stable id: names the data directory and the table in the commit log.
     pub id: String,
-    /// Table engine (`MergeTree`).
+    /// Table engine (`MergeTree`, `ReplacingMergeTree`, `SummingMergeTree`).
     pub engine: String,
     /// Columns, codecs, sort key and granularity.
     pub layout: TableLayout,
@@ -41,11 +43,6 @@ pub struct TableDef {
 impl TableDef {
     /// Builds a definition from a parsed `CREATE TABLE`, validating types, keys and settings.
     pub fn from_create(create: &CreateTable, database: &str) -> Result<TableDef> {
-        let engine = match &create.engine {
-            None => "MergeTree".to_string(),
-            Some((name, args)) if name == "MergeTree" && args.is_empty() => name.clone(),
-            Some((name, _)) => bail!(NotSupported, "table engine {name} is not supported yet"),
-        };
         let mut seen = HashSet::new();
         let mut columns = Vec::with_capacity(create.columns.len());
         for c in &create.columns {
@@ -86,12 +83,13 @@ impl TableDef {
                 other => bail!(InvalidParameter, "unknown table setting {other}"),
             }
         }
+        let (engine, mode) = resolve_engine(create.engine.as_ref(), &columns, &sort_key)?;
         Ok(TableDef {
             database: database.to_string(),
             name: create.name.name.clone(),
             id: uuid::Uuid::new_v4().simple().to_string(),
             engine,
-            layout: TableLayout { columns, sort_key, granularity },
+            layout: TableLayout { columns, sort_key, granularity, mode },
             partition_by: create.partition_by.as_ref().map(|e| e.to_string()),
         })
     }
@@ -106,6 +104,52 @@ impl TableDef {
         fs::rename(&tmp, dir.join(format!("{}.json", self.name)))?;
         fs::File::open(dir)?.sync_all()
     }
+}
+
+/// The engine name and what its merges do with rows of equal keys:
+/// `MergeTree`, `ReplacingMergeTree([version])` or `SummingMergeTree([columns])`.
+fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], sort_key: &[usize]) -> Result<(String, MergeMode)> {
+    let Some((name, args)) = engine else { return Ok(("MergeTree".into(), MergeMode::Ordinary)) };
+    let column = |e: &Expr| -> Result<usize> {
+        let Expr::Identifier(ident) = e else { bail!(InvalidParameter, "{name} expects column names, got {e}") };
+        let i = columns.iter().position(|c| c.name == ident.value);
+        i.ok_or_else(|| QueryError::new(ErrorKind::UndefinedColumn, format!("column {} of {name} does not exist", ident.value)))
+    };
+    let summable = |ty: DataType| ty.is_integer() || matches!(ty, DataType::Float32 | DataType::Float64);
+    let mode = match (name.as_str(), args.as_slice()) {
+        ("MergeTree", []) => MergeMode::Ordinary,
+        ("ReplacingMergeTree", []) => MergeMode::Replacing { version: None },
+        ("ReplacingMergeTree", [version]) => {
+            let v = column(version)?;
+            let ty = columns[v].ty;
+            if !(ty.is_unsigned() || matches!(ty, DataType::Date | DataType::DateTime | DataType::DateTime64(_))) {
+                bail!(InvalidParameter, "the version column of ReplacingMergeTree must be UInt*, Date, DateTime or DateTime64, not {ty}");
+            }
+            MergeMode::Replacing { version: Some(v) }
+        }
+        ("SummingMergeTree", []) => MergeMode::Summing {
+            columns: (0..columns.len()).filter(|i| !sort_key.contains(i) && summable(columns[*i].ty)).collect(),
+        },
+        ("SummingMergeTree", [list]) => {
+            let items = match list {
+                Expr::Tuple(items) => items.iter().collect(),
+                Expr::Nested(inner) => vec![inner.as_ref()],
+                one => vec![one],
+            };
+            let mut sum = Vec::new();
+            for item in items {
+                let c = column(item)?;
+                if sort_key.contains(&c) || !summable(columns[c].ty) {
+                    bail!(InvalidParameter, "column {} cannot be summed: it must be numeric and outside the sort key", columns[c].name);
+                }
+                sum.push(c);
+            }
+            MergeMode::Summing { columns: sum }
+        }
+        ("MergeTree" | "ReplacingMergeTree" | "SummingMergeTree", _) => bail!(InvalidParameter, "wrong number of arguments for table engine {name}"),
+        _ => bail!(NotSupported, "table engine {name} is not supported yet"),
+    };
+    Ok((name.clone(), mode))
 }
 
 /// Resolves a DDL type to a storage type.

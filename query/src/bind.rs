@@ -95,10 +95,15 @@ impl<'a> Binder<'a> {
         if select.distinct.is_some() {
             bail!(NotSupported, "SELECT DISTINCT is not supported yet");
         }
+        let mut final_merge = false;
         let table = match select.from.as_slice() {
             [] => None,
             [from] if from.joins.is_empty() => match &from.relation {
-                ast::TableFactor::Table { name, args: None, .. } => Some(self.catalog.table(&table_name(name)?)?),
+                ast::TableFactor::Table { name, args: None, alias, .. } => {
+                    // sqlparser reads ClickHouse's `FROM t FINAL` as the alias FINAL.
+                    final_merge = alias.as_ref().is_some_and(|a| !a.explicit && a.name.quote_style.is_none() && a.name.value.eq_ignore_ascii_case("final"));
+                    Some(self.catalog.table(&table_name(name)?)?)
+                }
                 other => bail!(NotSupported, "FROM {other} is not supported yet"),
             },
             _ => bail!(NotSupported, "joins are not supported yet"),
@@ -187,7 +192,7 @@ impl<'a> Binder<'a> {
 
         let mut plan = SelectPlan { source: Source::OneRow, filter, aggregate, having, outputs, sort, limit, offset, fields };
         if let Some(table) = table {
-            plan.source = scan_source(table, &mut plan);
+            plan.source = scan_source(table, final_merge, &mut plan);
         }
         Ok(plan)
     }
@@ -496,7 +501,7 @@ impl<'a> Binder<'a> {
 }
 
 /// Moves the table columns the plan reads into scan order and derives pruning ranges.
-fn scan_source(table: Arc<Table>, plan: &mut SelectPlan) -> Source {
+fn scan_source(table: Arc<Table>, final_merge: bool, plan: &mut SelectPlan) -> Source {
     let mut used = vec![false; table.columns().len()];
     let mut mark = |i: usize| used[i] = true;
     plan.filter.iter().for_each(|e| e.visit_columns(&mut mark));
@@ -508,7 +513,13 @@ fn scan_source(table: Arc<Table>, plan: &mut SelectPlan) -> Source {
         e.visit_columns(&mut mark);
     }
     let columns: Vec<usize> = (0..used.len()).filter(|&i| used[i]).collect();
-    let ranges = plan.filter.as_ref().map(extract_ranges).unwrap_or_default();
+    let mut ranges = plan.filter.as_ref().map(extract_ranges).unwrap_or_default();
+    if final_merge {
+        // Rows that fold together share their key, so only key conditions may skip data:
+        // a condition on another column could skip a newer row and resurrect an older one.
+        let key = &table.store.layout().sort_key;
+        ranges.retain(|r| key.contains(&r.column));
+    }
     let position = |i: usize| columns.iter().position(|&c| c == i).expect("used column");
     for e in row_exprs {
         e.remap_columns(&position);
@@ -516,7 +527,7 @@ fn scan_source(table: Arc<Table>, plan: &mut SelectPlan) -> Source {
     if let Some(f) = &mut plan.filter {
         f.remap_columns(&position);
     }
-    Source::Table { table, columns, ranges }
+    Source::Table { table, columns, ranges, final_merge }
 }
 
 /// Conjunctive column ranges implied by a filter over table columns (for pruning only: the

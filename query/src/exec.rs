@@ -7,12 +7,16 @@
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
+use granary_storage::collapse::MergeMode;
+use granary_storage::merge::MergeSource;
 use granary_storage::part::Part;
+use granary_storage::table::part_block_range;
 use granary_storage::{Block, Column, ColumnRef};
 use hashbrown::HashMap;
 
 use crate::aggregate::{append_key, Accumulator};
-use crate::error::{bail, Result};
+use crate::catalog::Table;
+use crate::error::{bail, QueryError, Result};
 use crate::plan::{AggregatePlan, Field, SelectPlan, SortKey, Source};
 
 /// Granules read into one scan block (8 × 8192 rows by default).
@@ -125,10 +129,13 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
     }
     match &plan.source {
         Source::OneRow => lines.push("ReadOneRow".into()),
-        Source::Table { table, columns, ranges } => {
+        Source::Table { table, columns, ranges, final_merge } => {
             let (_, s) = plan_scan(&plan.source);
             let names: Vec<&str> = columns.iter().map(|&c| table.columns()[c].name.as_str()).collect();
             lines.push(format!("ReadFromMergeTree ({}.{}) columns: {}", table.database, table.name, names.join(", ")));
+            if *final_merge {
+                lines.push("  FINAL: rows of equal keys fold while reading".into());
+            }
             lines.push(format!("  Key conditions: {}", ranges.len()));
             lines.push(format!("  Parts: {}/{}", s.parts_selected, s.parts_total));
             lines.push(format!("  Granules: {}/{}", s.granules_selected, s.granules_total));
@@ -142,6 +149,9 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
     let (tasks, stats) = plan_scan(&plan.source);
     let mut input: Box<dyn Iterator<Item = Result<Block>>> = match &plan.source {
         Source::OneRow => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
+        Source::Table { table, columns, final_merge: true, .. } if table.store.layout().mode != MergeMode::Ordinary => {
+            final_scan(table, columns, tasks, ctx.clone())
+        }
         Source::Table { table, columns, .. } => {
             let names: Vec<String> = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
             let ctx = ctx.clone();
@@ -206,6 +216,30 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         b.columns.truncate(width);
     }
     Ok(QueryResult { fields: plan.fields.clone(), blocks: result, stats })
+}
+
+/// Reads a table `FINAL`: the selected granules of all its parts go through the k-way merge
+/// and fold that a merge would do, and the scan keeps the plan's columns. As in ClickHouse
+/// (`do_not_merge_across_partitions_select_final = 0`), rows fold across partitions too.
+fn final_scan(table: &Arc<Table>, columns: &[usize], tasks: Vec<ScanTask>, ctx: QueryContext) -> Box<dyn Iterator<Item = Result<Block>>> {
+    let mut sources: Vec<MergeSource> = Vec::new();
+    for task in tasks {
+        match sources.last_mut() {
+            Some(s) if Arc::ptr_eq(&s.part, &task.part) => s.granules.push(task.granules),
+            _ => sources.push(MergeSource { part: task.part, granules: vec![task.granules] }),
+        }
+    }
+    sources.sort_by_key(|s| part_block_range(&s.part.name).map_or(0, |r| r.0));
+    let merged = match table.store.merged(sources) {
+        Ok(stream) => stream,
+        Err(e) => return Box::new(std::iter::once(Err(e.into()))),
+    };
+    let columns = columns.to_vec();
+    Box::new(merged.map(move |b| {
+        ctx.check()?;
+        let b = b.map_err(QueryError::from)?;
+        Ok(Block::with_rows(columns.iter().map(|&c| b.columns[c].clone()).collect(), b.rows()))
+    }))
 }
 
 fn read_task(task: &ScanTask, names: &[String]) -> Result<Block> {

@@ -34,6 +34,9 @@ pub enum Source {
         columns: Vec<usize>,
         /// Conditions (on table column indexes) used to skip parts and granules.
         ranges: Vec<ColumnRange>,
+        /// `FROM t FINAL`: rows of equal keys fold by the table's merge mode while reading,
+        /// so the answer is what it will be once every merge is done.
+        final_merge: bool,
     },
 }
 

@@ -285,27 +285,26 @@ impl Column {
 
     /// Rows `start..start + len` as a new column.
     pub fn slice(&self, start: usize, len: usize) -> Column {
-        let data = map_data!(&self.data,
-            v => v[start..start + len].to_vec(),
-            s => {
-                let mut out = StringData::with_capacity(len);
-                for i in start..start + len {
-                    out.push(s.get(i));
-                }
-                out
-            });
-        Column { ty: self.ty, data }
+        let mut out = Column { ty: self.ty, data: ColumnData::with_capacity(self.ty.physical(), len) };
+        out.append_range(self, start..start + len);
+        out
     }
 
     /// Appends all rows of `other`, which must have the same layout.
     pub fn append(&mut self, other: &Column) {
+        self.append_range(other, 0..other.len());
+    }
+
+    /// Appends rows `rows` of `other`, which must have the same layout.
+    pub fn append_range(&mut self, other: &Column, rows: std::ops::Range<usize>) {
         match (&mut self.data, &other.data) {
             (ColumnData::Bytes(a), ColumnData::Bytes(b)) => {
+                let (lo, hi) = (b.offsets[rows.start], b.offsets[rows.end]);
                 let base = a.bytes.len() as u64;
-                a.bytes.extend_from_slice(&b.bytes);
-                a.offsets.extend(b.offsets[1..].iter().map(|o| o + base));
+                a.bytes.extend_from_slice(&b.bytes[lo as usize..hi as usize]);
+                a.offsets.extend(b.offsets[rows.start + 1..=rows.end].iter().map(|o| o - lo + base));
             }
-            (a, b) => append_fixed(a, b),
+            (a, b) => append_fixed(a, b, rows),
         }
     }
 
@@ -335,6 +334,11 @@ impl Column {
 
     /// The smallest and largest value, or `None` for an empty column (NaN is ignored).
     pub fn min_max(&self) -> Option<(Value, Value)> {
+        self.min_max_in(0..self.len())
+    }
+
+    /// Smallest and largest value among `rows` (NaN ignored); `None` when there is none.
+    pub fn min_max_in(&self, rows: std::ops::Range<usize>) -> Option<(Value, Value)> {
         fn fixed<T: Primitive>(v: &[T]) -> Option<(T, T)> {
             // NaN is the one value not comparable with itself; min/max ignore it.
             let mut it = v.iter().copied().filter(|x| x.partial_cmp(x).is_some());
@@ -344,10 +348,10 @@ impl Column {
             }))
         }
         let (lo, hi) = match_data!(&self.data,
-            v => fixed(v).map(|(a, b)| (a.to_value(), b.to_value()))?,
+            v => fixed(&v[rows]).map(|(a, b)| (a.to_value(), b.to_value()))?,
             s => {
-                let lo = s.iter().min()?;
-                let hi = s.iter().max()?;
+                let lo = rows.clone().map(|i| s.get(i)).min()?;
+                let hi = rows.map(|i| s.get(i)).max()?;
                 (Value::String(String::from_utf8_lossy(lo).into_owned()), Value::String(String::from_utf8_lossy(hi).into_owned()))
             });
         Some((lo, hi))
@@ -390,6 +394,21 @@ impl Column {
             }))
     }
 
+    /// Sets `flags[i]` to 1 where row `i` differs from row `i - 1` (row 0 is left alone), so
+    /// that OR-ing over several columns marks where a composite key changes.
+    pub fn mark_changes(&self, flags: &mut [u8]) {
+        fn fixed<T: Primitive>(v: &[T], flags: &mut [u8]) {
+            for (f, w) in flags[1..].iter_mut().zip(v.windows(2)) {
+                *f |= w[1].total_cmp(&w[0]).is_ne() as u8;
+            }
+        }
+        match_data!(&self.data, v => fixed(v, flags), s => {
+            for (i, f) in flags.iter_mut().enumerate().skip(1) {
+                *f |= (s.get(i) != s.get(i - 1)) as u8;
+            }
+        })
+    }
+
     /// Approximate bytes held in memory.
     pub fn memory_size(&self) -> usize {
         match_data!(&self.data, v => std::mem::size_of_val(&v[..]), s => s.bytes.len() + s.offsets.len() * 8)
@@ -420,11 +439,11 @@ fn decode_fixed<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize) -> Opti
     Some(need)
 }
 
-fn append_fixed(a: &mut ColumnData, b: &ColumnData) {
+fn append_fixed(a: &mut ColumnData, b: &ColumnData, rows: std::ops::Range<usize>) {
     macro_rules! app {
         ($($variant:ident),*) => {
             match (a, b) {
-                $((ColumnData::$variant(x), ColumnData::$variant(y)) => x.extend_from_slice(y),)*
+                $((ColumnData::$variant(x), ColumnData::$variant(y)) => x.extend_from_slice(&y[rows]),)*
                 _ => panic!("append of columns with different layouts"),
             }
         };

@@ -6,6 +6,7 @@
 
 pub mod block;
 pub mod codec;
+pub mod collapse;
 pub mod column;
 pub mod commit;
 pub mod error;

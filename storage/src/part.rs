@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::block::Block;
 use crate::codec::{read_frame, Codec};
+use crate::collapse::MergeMode;
 use crate::column::{Column, ColumnRef};
 use crate::error::{io_at, Result, StorageError};
 use crate::index::{granule_may_match, ColumnRange};
@@ -70,6 +71,9 @@ pub struct TableLayout {
     pub sort_key: Vec<usize>,
     /// Rows per granule (one primary index entry and one mark each).
     pub granularity: usize,
+    /// What merges do with rows of equal keys.
+    #[serde(default)]
+    pub mode: MergeMode,
 }
 
 /// Per-column statistics of a part.
@@ -136,59 +140,180 @@ pub fn escape_file_name(name: &str) -> String {
 /// Writes `block` (already sorted by the layout's sort key) as a new part in directory `dir`
 /// (which must not exist), fsyncing every file and the directory. Returns the metadata.
 pub fn write_part(dir: &Path, layout: &TableLayout, block: &Block, partition: Vec<Value>) -> Result<PartMeta> {
-    let rows = block.rows();
-    if rows == 0 {
-        return Err(StorageError::Invalid("a part must have rows".into()));
-    }
-    // Not create_dir_all: a table directory removed by DROP TABLE must not come back.
-    fs::create_dir(dir).map_err(io_at(dir))?;
-    let granularity = layout.granularity.max(1);
-    let granules = rows.div_ceil(granularity);
-    let mut checksums = BTreeMap::new();
-    let mut stats = Vec::with_capacity(layout.columns.len());
-    for (spec, column) in layout.columns.iter().zip(&block.columns) {
-        let mut data = Vec::new();
-        let mut marks = Vec::with_capacity(granules * 16);
-        let mut raw = Vec::new();
-        for g in 0..granules {
-            if raw.len() >= MIN_FRAME_BYTES {
-                spec.codec.write_frame(&raw, &mut data)?;
-                raw.clear();
-            }
-            marks.extend_from_slice(&(data.len() as u64).to_le_bytes());
-            marks.extend_from_slice(&(raw.len() as u64).to_le_bytes());
-            column.encode(g * granularity, ((g + 1) * granularity).min(rows), &mut raw);
+    let mut writer = PartWriter::create(dir, layout, partition)?;
+    writer.push(block)?;
+    writer.finish()
+}
+
+/// Writes one part from a stream of blocks that together are sorted by the sort key, so a
+/// merge never holds more than a few granules of its output in memory.
+///
+/// Rows are cut into granules as they arrive; a column's frame is compressed and written as
+/// soon as it holds `MIN_FRAME_BYTES`. Nothing is visible until the caller commits the part.
+pub struct PartWriter {
+    dir: PathBuf,
+    layout: TableLayout,
+    partition: Vec<Value>,
+    columns: Vec<ColumnWriter>,
+    /// Rows not yet cut into a granule (fewer than the granularity).
+    pending: Option<Block>,
+    /// Sort key of every granule's first row, then of the last row (one column per key column).
+    index: Vec<Column>,
+    last_row: Option<Block>,
+    rows: usize,
+}
+
+struct ColumnWriter {
+    file: std::io::BufWriter<File>,
+    name: String,
+    written: u64,
+    hasher: crc32fast::Hasher,
+    marks: Vec<u8>,
+    raw: Vec<u8>,
+    frame: Vec<u8>,
+    stats: Option<(Value, Value)>,
+}
+
+impl PartWriter {
+    /// Creates the part directory (which must not exist) and its column files.
+    pub fn create(dir: &Path, layout: &TableLayout, partition: Vec<Value>) -> Result<PartWriter> {
+        // Not create_dir_all: a table directory removed by DROP TABLE must not come back.
+        fs::create_dir(dir).map_err(io_at(dir))?;
+        let mut columns = Vec::with_capacity(layout.columns.len());
+        for spec in &layout.columns {
+            let name = format!("{}.bin", escape_file_name(&spec.name));
+            let path = dir.join(&name);
+            let file = File::create(&path).map_err(io_at(&path))?;
+            columns.push(ColumnWriter {
+                file: std::io::BufWriter::with_capacity(256 * 1024, file),
+                name,
+                written: 0,
+                hasher: crc32fast::Hasher::new(),
+                marks: Vec::new(),
+                raw: Vec::new(),
+                frame: Vec::new(),
+                stats: None,
+            });
         }
-        spec.codec.write_frame(&raw, &mut data)?;
-        let base = escape_file_name(&spec.name);
-        write_file(dir, &format!("{base}.bin"), &data, &mut checksums)?;
-        write_file(dir, &format!("{base}.mrk"), &marks, &mut checksums)?;
-        stats.push(column.min_max().map(|(min, max)| ColumnStats { min, max }));
+        let index = layout.sort_key.iter().map(|&k| Column::empty(layout.columns[k].ty)).collect();
+        Ok(PartWriter {
+            dir: dir.to_path_buf(),
+            layout: layout.clone(),
+            partition,
+            columns,
+            pending: None,
+            index,
+            last_row: None,
+            rows: 0,
+        })
     }
-    // Primary index: the key of each granule's first row, then the key of the last row.
-    let mut index = Vec::new();
-    let mut entries: Vec<u32> = (0..granules).map(|g| (g * granularity) as u32).collect();
-    entries.push((rows - 1) as u32);
-    for &k in &layout.sort_key {
-        block.columns[k].take(&entries).encode(0, entries.len(), &mut index);
+
+    /// Appends rows; they must sort after (or equal to) every row pushed before.
+    pub fn push(&mut self, block: &Block) -> Result<()> {
+        if block.rows() == 0 {
+            return Ok(());
+        }
+        let block = match self.pending.take() {
+            Some(p) => Block::concat(&[p, block.clone()]).expect("two blocks"),
+            None => block.clone(),
+        };
+        let granularity = self.layout.granularity.max(1);
+        let full = block.rows() / granularity * granularity;
+        for start in (0..full).step_by(granularity) {
+            self.write_granule(&block, start, granularity)?;
+        }
+        if full < block.rows() {
+            self.pending = Some(block.slice(full, block.rows() - full));
+        }
+        Ok(())
     }
-    write_file(dir, INDEX_FILE, &index, &mut checksums)?;
-    let meta = PartMeta {
-        format_version: FORMAT_VERSION,
-        rows,
-        granularity,
-        partition,
-        columns: layout.columns.clone(),
-        sort_key: layout.sort_key.clone(),
-        stats,
-        created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-    };
-    let meta_json = serde_json::to_vec_pretty(&meta).expect("part metadata serializes");
-    write_file(dir, META_FILE, &meta_json, &mut checksums)?;
-    let sums = serde_json::to_vec_pretty(&checksums).expect("checksums serialize");
-    write_file(dir, CHECKSUMS_FILE, &sums, &mut BTreeMap::new())?;
-    sync_dir(dir)?;
-    Ok(meta)
+
+    fn write_granule(&mut self, block: &Block, start: usize, rows: usize) -> Result<()> {
+        for (k, &col) in self.index.iter_mut().zip(&self.layout.sort_key) {
+            k.append(&block.columns[col].slice(start, 1));
+        }
+        for (writer, (spec, column)) in self.columns.iter_mut().zip(self.layout.columns.iter().zip(&block.columns)) {
+            if writer.raw.len() >= MIN_FRAME_BYTES {
+                writer.flush_frame(spec.codec, &self.dir)?;
+            }
+            writer.marks.extend_from_slice(&writer.written.to_le_bytes());
+            writer.marks.extend_from_slice(&(writer.raw.len() as u64).to_le_bytes());
+            column.encode(start, start + rows, &mut writer.raw);
+            if let Some((min, max)) = column.min_max_in(start..start + rows) {
+                writer.stats = Some(match writer.stats.take() {
+                    Some((lo, hi)) => (
+                        if min.compare(&lo).is_lt() { min } else { lo },
+                        if max.compare(&hi).is_gt() { max } else { hi },
+                    ),
+                    None => (min, max),
+                });
+            }
+        }
+        self.last_row = Some(block.slice(start + rows - 1, 1));
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// Writes the last granule, marks, index, metadata and checksums, and fsyncs them all.
+    pub fn finish(mut self) -> Result<PartMeta> {
+        if let Some(p) = self.pending.take() {
+            self.write_granule(&p, 0, p.rows())?;
+        }
+        if self.rows == 0 {
+            return Err(StorageError::Invalid("a part must have rows".into()));
+        }
+        let mut checksums = BTreeMap::new();
+        let mut stats = Vec::with_capacity(self.columns.len());
+        for (mut writer, spec) in std::mem::take(&mut self.columns).into_iter().zip(&self.layout.columns) {
+            writer.flush_frame(spec.codec, &self.dir)?;
+            let path = self.dir.join(&writer.name);
+            let file = writer.file.into_inner().map_err(|e| StorageError::Io { path: path.clone(), source: e.into_error() })?;
+            file.sync_all().map_err(io_at(&path))?;
+            checksums.insert(writer.name.clone(), FileChecksum { size: writer.written, crc32: writer.hasher.finalize() });
+            let mrk = format!("{}.mrk", escape_file_name(&spec.name));
+            write_file(&self.dir, &mrk, &writer.marks, &mut checksums)?;
+            stats.push(writer.stats.map(|(min, max)| ColumnStats { min, max }));
+        }
+        // Primary index: the key of each granule's first row, then the key of the last row.
+        let last = self.last_row.take().expect("at least one granule");
+        let mut index = Vec::new();
+        for (k, &col) in self.index.iter_mut().zip(&self.layout.sort_key) {
+            k.append(&last.columns[col]);
+            k.encode(0, k.len(), &mut index);
+        }
+        write_file(&self.dir, INDEX_FILE, &index, &mut checksums)?;
+        let meta = PartMeta {
+            format_version: FORMAT_VERSION,
+            rows: self.rows,
+            granularity: self.layout.granularity.max(1),
+            partition: std::mem::take(&mut self.partition),
+            columns: self.layout.columns.clone(),
+            sort_key: self.layout.sort_key.clone(),
+            stats,
+            created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        };
+        let meta_json = serde_json::to_vec_pretty(&meta).expect("part metadata serializes");
+        write_file(&self.dir, META_FILE, &meta_json, &mut checksums)?;
+        let sums = serde_json::to_vec_pretty(&checksums).expect("checksums serialize");
+        write_file(&self.dir, CHECKSUMS_FILE, &sums, &mut BTreeMap::new())?;
+        sync_dir(&self.dir)?;
+        Ok(meta)
+    }
+}
+
+impl ColumnWriter {
+    fn flush_frame(&mut self, codec: Codec, dir: &Path) -> Result<()> {
+        if self.raw.is_empty() {
+            return Ok(());
+        }
+        self.frame.clear();
+        codec.write_frame(&self.raw, &mut self.frame)?;
+        self.file.write_all(&self.frame).map_err(io_at(dir.join(&self.name)))?;
+        self.hasher.update(&self.frame);
+        self.written += self.frame.len() as u64;
+        self.raw.clear();
+        Ok(())
+    }
 }
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8], checksums: &mut BTreeMap<String, FileChecksum>) -> Result<()> {
@@ -407,6 +532,7 @@ mod tests {
             ],
             sort_key: vec![0],
             granularity: 100,
+            mode: MergeMode::Ordinary,
         }
     }
 

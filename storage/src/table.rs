@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::block::Block;
 use crate::error::{io_at, Result};
-use crate::part::{write_part, Part, TableLayout};
+use crate::collapse::Collapser;
+use crate::merge::{MergeSource, MergeStream};
+use crate::part::{write_part, Part, PartWriter, TableLayout};
 use crate::value::Value;
 
 /// Prefix of part directories that are not committed yet.
@@ -114,31 +116,62 @@ impl TableStore {
     }
 
     /// Merges parts of one partition into one new uncommitted part named after the block
-    /// range they cover, one level above the highest of them. Rows stay sorted by the key;
-    /// rows with equal keys keep the order of the parts' block numbers.
-    pub fn merge_parts(self: &Arc<Self>, parts: &[Arc<Part>]) -> Result<NewPart> {
+    /// range they cover, one level above the highest of them. The rows stream through a
+    /// k-way merge on the sort key and fold by the table's merge mode; `None` when folding
+    /// left no rows (a summing table whose sums cancelled out).
+    pub fn merge_parts(self: &Arc<Self>, parts: &[Arc<Part>]) -> Result<Option<NewPart>> {
         let mut parts = parts.to_vec();
         parts.sort_by_key(|p| part_block_range(&p.name).map_or(0, |r| r.0));
         let first = parts.first().ok_or_else(|| crate::error::StorageError::Invalid("nothing to merge".into()))?;
         let partition = first.meta.partition.clone();
-        let mut blocks = Vec::with_capacity(parts.len());
-        for part in &parts {
-            let mut columns = Vec::with_capacity(self.layout.columns.len());
-            for spec in &self.layout.columns {
-                let i = part.column_index(&spec.name).ok_or_else(|| crate::error::StorageError::Corrupt {
-                    path: part.path.clone(),
-                    reason: format!("missing column {}", spec.name),
-                })?;
-                columns.push(part.read_column(i, 0..part.meta.granules())?);
-            }
-            blocks.push(Block::with_rows(columns, part.rows()));
-        }
-        let block = Block::concat(&blocks).expect("at least one part");
         let min = parts.iter().filter_map(|p| part_block_range(&p.name)).map(|r| r.0).min().unwrap_or(0);
         let max = parts.iter().filter_map(|p| part_block_range(&p.name)).map(|r| r.1).max().unwrap_or(0);
         let level = parts.iter().map(|p| p.level()).max().unwrap_or(0) + 1;
         let name = format!("{}_{min}_{max}_{level}", partition_id(&partition));
-        self.write_named(&block, partition, name)
+        let part = NewPart { table: self.clone(), name, committed: false };
+        let mut writer = PartWriter::create(&part.tmp_path(), &self.layout, partition)?;
+        let mut rows = 0;
+        for block in self.merged(parts.into_iter().map(MergeSource::whole).collect())? {
+            let block = block?;
+            rows += block.rows();
+            writer.push(&block)?;
+        }
+        if rows == 0 {
+            return Ok(None);
+        }
+        writer.finish()?;
+        fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;
+        Ok(Some(part))
+    }
+
+    /// The rows of `sources` (parts of one partition, in block order) merged on the sort key
+    /// and folded by the table's merge mode, as blocks of all the table's columns: what a
+    /// merge of them would hold. `SELECT … FINAL` reads through this.
+    pub fn merged(&self, sources: Vec<MergeSource>) -> Result<impl Iterator<Item = Result<Block>>> {
+        let stream = MergeStream::new(sources, &self.layout.columns, &self.layout.sort_key)?;
+        let mut collapser = Collapser::new(&self.layout.mode, &self.layout.sort_key);
+        let mut stream = stream.fuse();
+        let mut done = false;
+        Ok(std::iter::from_fn(move || loop {
+            if done {
+                return None;
+            }
+            let block = match stream.next() {
+                Some(Ok(block)) => block,
+                Some(Err(e)) => return Some(Err(e)),
+                None => {
+                    done = true;
+                    return collapser.as_mut().and_then(|c| c.finish()).map(Ok);
+                }
+            };
+            let out = match collapser.as_mut() {
+                Some(c) => c.push(block),
+                None => block,
+            };
+            if out.rows() > 0 {
+                return Some(Ok(out));
+            }
+        }))
     }
 
     fn write_named(self: &Arc<Self>, block: &Block, partition: Vec<Value>, name: String) -> Result<NewPart> {

@@ -1,7 +1,7 @@
 //! The embedded API end to end: typed results, durability across reopen, atomic inserts,
 //! and pruning that reads only the granules a filter needs.
 
-use granary_engine::{Database, DataType, Output, Session, Value};
+use granary_engine::{Database, DataType, ErrorKind, Output, Session, Value};
 
 fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Value>> {
     let mut out = session.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -51,7 +51,7 @@ fn a_failed_insert_writes_nothing() {
     s.execute("CREATE TABLE t (d Date, x UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY x").unwrap();
     // The first rows are fine and belong to another partition; the last one is not a date.
     let err = s.execute("INSERT INTO t VALUES ('2026-01-01', 1), ('2026-02-01', 2), ('not a date', 3)").unwrap_err();
-    assert_eq!(err.kind, granary_engine::ErrorKind::InvalidText);
+    assert_eq!(err.kind, ErrorKind::InvalidText);
     assert_eq!(rows(&mut s, "SELECT count() FROM t"), vec![vec![Value::UInt(0)]]);
     drop(s);
     drop(db);
@@ -107,7 +107,7 @@ fn errors_have_kinds_and_the_session_goes_on() {
 }
 
 fn part_count(db: &Database, table: &str) -> usize {
-    db.table_entry("default", table).unwrap().table.store.snapshot().parts.len()
+    db.table_entry("default", table).unwrap().store.snapshot().parts.len()
 }
 
 #[test]
@@ -152,4 +152,30 @@ fn background_merges_fold_many_inserts_without_changing_answers() {
 fn part_dirs_on_disk(root: &std::path::Path) -> usize {
     let tables = std::fs::read_dir(root.join("data")).unwrap().flatten().filter(|e| e.path().is_dir());
     tables.map(|t| std::fs::read_dir(t.path()).unwrap().flatten().filter(|p| p.path().is_dir()).count()).sum()
+}
+
+#[test]
+fn inserts_are_refused_when_parts_pile_up_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE tp (k UInt32) ENGINE = MergeTree ORDER BY k SETTINGS parts_to_delay_insert = 3, parts_to_throw_insert = 5").unwrap();
+    s.execute("SYSTEM STOP MERGES tp").unwrap();
+    for k in 0..5 {
+        s.execute(&format!("INSERT INTO tp VALUES ({k})")).unwrap();
+    }
+    let err = s.execute("INSERT INTO tp VALUES (99)").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::LimitExceeded, "{err}");
+    assert!(err.message.contains("too many parts (5)"), "{err}");
+    assert_eq!(rows(&mut s, "SELECT count(), sum(k) FROM tp"), vec![vec![Value::UInt(5), Value::UInt(10)]]);
+    assert_eq!(rows(&mut s, "SELECT count() FROM system.parts WHERE table = 'tp'"), vec![vec![Value::UInt(5)]]);
+    // Once merges run again the table takes inserts again.
+    s.execute("SYSTEM START MERGES tp").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while part_count(&db, "tp") > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    s.execute("INSERT INTO tp VALUES (99)").unwrap();
+    assert_eq!(rows(&mut s, "SELECT count(), sum(k) FROM tp"), vec![vec![Value::UInt(6), Value::UInt(109)]]);
+    assert_eq!(rows(&mut s, "SELECT sum(rows), max(max_block_number) FROM system.parts WHERE table = 'tp'"), vec![vec![Value::UInt(6), Value::Int(6)]]);
 }

@@ -29,7 +29,7 @@ impl std::error::Error for SltError {}
 fn tsv_cell(ty: &granary_engine::DataType, value: &granary_engine::Value) -> String {
     let mut s = String::new();
     ty.format_value(value, &mut s);
-    s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
+    s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n").replace('\'', "\\'")
 }
 
 impl sqllogictest::DB for Embedded {

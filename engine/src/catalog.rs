@@ -36,8 +36,27 @@ pub struct TableDef {
     pub engine: String,
     /// Columns, codecs, sort key and granularity.
     pub layout: TableLayout,
-    /// `PARTITION BY` expression as SQL text.
-    pub partition_by: Option<String>,
+    /// `PARTITION BY` expressions as SQL text (none when unpartitioned).
+    pub partition_by: Vec<String>,
+    /// Table settings beyond the layout.
+    #[serde(default)]
+    pub settings: TableSettings,
+}
+
+/// When inserts slow down or stop because merges cannot keep up (ClickHouse's "too many
+/// parts"): counted in active parts of the partition an insert writes to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSettings {
+    /// Above this many parts an insert is delayed, longer the more parts there are.
+    pub parts_to_delay_insert: usize,
+    /// At this many parts an insert is refused.
+    pub parts_to_throw_insert: usize,
+}
+
+impl Default for TableSettings {
+    fn default() -> Self {
+        TableSettings { parts_to_delay_insert: 150, parts_to_throw_insert: 300 }
+    }
 }
 
 impl TableDef {
@@ -73,15 +92,22 @@ impl TableDef {
             bail!(NotSupported, "TTL is not supported yet");
         }
         let mut granularity = DEFAULT_GRANULARITY;
+        let mut settings = TableSettings::default();
         for (name, value) in &create.settings {
+            let number = || -> Result<usize> {
+                value.to_string().parse().ok().filter(|g| *g > 0).ok_or_else(|| {
+                    QueryError::new(ErrorKind::InvalidParameter, format!("{name} must be a positive integer, got {value}"))
+                })
+            };
             match name.as_str() {
-                "index_granularity" => {
-                    granularity = value.to_string().parse().ok().filter(|g| *g > 0).ok_or_else(|| {
-                        QueryError::new(ErrorKind::InvalidParameter, format!("index_granularity must be a positive integer, got {value}"))
-                    })?
-                }
+                "index_granularity" => granularity = number()?,
+                "parts_to_delay_insert" => settings.parts_to_delay_insert = number()?,
+                "parts_to_throw_insert" => settings.parts_to_throw_insert = number()?,
                 other => bail!(InvalidParameter, "unknown table setting {other}"),
             }
+        }
+        if settings.parts_to_throw_insert <= settings.parts_to_delay_insert {
+            bail!(InvalidParameter, "parts_to_throw_insert must be greater than parts_to_delay_insert");
         }
         let (engine, mode) = resolve_engine(create.engine.as_ref(), &columns, &sort_key)?;
         Ok(TableDef {
@@ -90,7 +116,8 @@ impl TableDef {
             id: uuid::Uuid::new_v4().simple().to_string(),
             engine,
             layout: TableLayout { columns, sort_key, granularity, mode },
-            partition_by: create.partition_by.as_ref().map(|e| e.to_string()),
+            partition_by: create.partition_by.iter().map(|e| e.to_string()).collect(),
+            settings,
         })
     }
 

@@ -9,11 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use granary_query::catalog::{Catalog, Table};
+use granary_query::catalog::{Catalog, Table, TableData};
 use granary_query::error::bail;
 use granary_query::parse::TableName;
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::commit::{BrokenPart, Store};
+use granary_storage::table::TableStore;
 
 use crate::background::Merger;
 use crate::catalog::TableDef;
@@ -27,8 +28,17 @@ pub const DEFAULT_DATABASE: &str = "default";
 pub struct TableEntry {
     /// The persisted definition.
     pub def: TableDef,
+    /// Its parts.
+    pub store: Arc<TableStore>,
     /// The table as queries see it.
     pub table: Arc<Table>,
+}
+
+impl TableEntry {
+    fn new(def: TableDef, store: Arc<TableStore>) -> TableEntry {
+        let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), data: TableData::MergeTree(store.clone()) });
+        TableEntry { def, store, table }
+    }
 }
 
 /// An open Granary database directory.
@@ -73,8 +83,7 @@ impl Database {
                     .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("table definition {}: {e}", path.display())))?;
                 let (store_table, mut bad) = store.attach_table(&def.id, &data.join(&def.id), def.layout.clone())?;
                 broken.append(&mut bad);
-                let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), store: store_table });
-                tables.insert((def.database.clone(), def.name.clone()), TableEntry { def, table });
+                tables.insert((def.database.clone(), def.name.clone()), TableEntry::new(def, store_table));
             }
         }
         store.finish_recovery()?;
@@ -91,7 +100,7 @@ impl Database {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1);
         let merger = Merger::start(store.clone(), threads);
         for entry in tables.values() {
-            merger.schedule(entry.table.store.clone());
+            merger.schedule(entry.store.clone());
         }
         Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), broken, merger }))
     }
@@ -114,6 +123,11 @@ impl Database {
     /// The catalog entry of a table.
     pub fn table_entry(&self, database: &str, name: &str) -> Option<TableEntry> {
         self.tables.read().expect("catalog lock").get(&(database.to_string(), name.to_string())).cloned()
+    }
+
+    /// Every table of every database.
+    pub fn table_entries(&self) -> Vec<TableEntry> {
+        self.tables.read().expect("catalog lock").values().cloned().collect()
     }
 
     /// Table names of a database, sorted.
@@ -139,8 +153,7 @@ impl Database {
         }
         let store_table = self.store.create_table(&def.id, &self.dir.join("data").join(&def.id), def.layout.clone())?;
         def.save(&meta_dir).map_err(|e| io_error("cannot write the definition into", &meta_dir, e))?;
-        let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), store: store_table });
-        tables.insert(key, TableEntry { def, table });
+        tables.insert(key, TableEntry::new(def, store_table));
         Ok(true)
     }
 
@@ -173,6 +186,9 @@ pub(crate) struct SessionCatalog<'a> {
 impl Catalog for SessionCatalog<'_> {
     fn table(&self, name: &TableName) -> Result<Arc<Table>> {
         let database = name.database.as_deref().unwrap_or(self.current);
+        if database == crate::system::SYSTEM_DATABASE {
+            return crate::system::system_table(self.db, &name.name);
+        }
         match self.db.table_entry(database, &name.name) {
             Some(entry) => Ok(entry.table),
             None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),

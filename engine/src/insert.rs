@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use granary_query::bind::Binder;
-use granary_query::catalog::Table;
 use granary_query::error::bail;
-use granary_query::parse::GranaryDialect;
 use granary_query::sqlparser::ast;
-use granary_query::sqlparser::parser::Parser;
 use granary_query::{ErrorKind, QueryError, Result};
+use granary_storage::table::partition_id;
 use granary_storage::{Block, Column, ColumnRef, Value};
 
 use crate::catalog::TableDef;
@@ -31,19 +30,6 @@ pub fn target_columns(def: &TableDef, names: &[String]) -> Result<Vec<usize>> {
         }
     }
     Ok(out)
-}
-
-/// The bound partition expression of a table, over a block of all its columns.
-pub fn partition_expr(def: &TableDef, sql: &str) -> Result<granary_query::expr::Expr> {
-    let dialect = GranaryDialect::default();
-    let ast = Parser::new(&dialect).try_with_sql(sql)?.parse_expr()?;
-    struct NoTables;
-    impl granary_query::catalog::Catalog for NoTables {
-        fn table(&self, name: &granary_query::parse::TableName) -> Result<Arc<Table>> {
-            bail!(UndefinedTable, "table {name} cannot be used here")
-        }
-    }
-    Binder::new(&NoTables, granary_query::bind::Params::Values(&[]), 0).bind_row_expr(&ast, &def.layout.columns)
 }
 
 /// Inserts VALUES rows; returns the number of rows written.
@@ -85,29 +71,57 @@ pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u
     if rows == 0 {
         return Ok(0);
     }
-    let table = &entry.table;
-    let mut groups: BTreeMap<Vec<u8>, (Value, Vec<u32>)> = BTreeMap::new();
-    match &entry.def.partition_by {
-        None => {
-            groups.insert(Vec::new(), (Value::Null, (0..rows as u32).collect()));
+    let keys = crate::partition::partition_exprs(&entry.def)?.iter().map(|e| e.eval(&block)).collect::<Result<Vec<_>>>()?;
+    let mut groups: BTreeMap<Vec<u8>, (Vec<Value>, Vec<u32>)> = BTreeMap::new();
+    let mut key = Vec::new();
+    for row in 0..block.rows() {
+        key.clear();
+        for column in &keys {
+            granary_query::aggregate::append_key(column, row, &mut key);
         }
-        Some(sql) => {
-            let expr = partition_expr(&entry.def, sql)?;
-            let keys = expr.eval(&block)?;
-            for row in 0..block.rows() {
-                let mut key = Vec::new();
-                granary_query::aggregate::append_key(&keys, row, &mut key);
-                groups.entry(key).or_insert_with(|| (keys.value(row), Vec::new())).1.push(row as u32);
+        match groups.get_mut(&key) {
+            Some((_, rows)) => rows.push(row as u32),
+            None => {
+                groups.insert(key.clone(), (keys.iter().map(|c| c.value(row)).collect(), vec![row as u32]));
             }
         }
     }
+    throttle(entry, groups.values().map(|(partition, _)| partition_id(partition)).collect())?;
     let mut parts = Vec::with_capacity(groups.len());
-    for (_, (value, indices)) in groups {
-        let partition = if value == Value::Null { Vec::new() } else { vec![value] };
+    for (_, (partition, indices)) in groups {
         let part_block = if indices.len() == block.rows() { block.clone() } else { block.take(&indices) };
-        parts.push(table.store.write_part(&part_block, partition)?);
+        parts.extend(entry.store.write_part(&part_block, partition)?);
     }
     db.store.commit(parts, Vec::new())?;
-    db.merger.schedule(table.store.clone());
+    db.merger.schedule(entry.store.clone());
     Ok(rows)
+}
+
+/// Slows down an insert into partitions that hold more than `parts_to_delay_insert` active
+/// parts, and refuses it at `parts_to_throw_insert`: merges get time to catch up, and parts
+/// never pile up without bound. A refused insert writes nothing.
+fn throttle(entry: &TableEntry, partitions: Vec<String>) -> Result<()> {
+    /// The longest an insert is held back, reached just below the refusal threshold.
+    const MAX_DELAY: Duration = Duration::from_secs(1);
+    let settings = &entry.def.settings;
+    let snapshot = entry.store.snapshot();
+    let worst = partitions
+        .iter()
+        .map(|id| snapshot.parts.iter().filter(|p| partition_id(&p.meta.partition) == *id).count())
+        .max()
+        .unwrap_or(0);
+    if worst >= settings.parts_to_throw_insert {
+        bail!(
+            LimitExceeded,
+            "too many parts ({worst}) in a partition of table {}: merges cannot keep up with inserts; insert fewer, bigger batches (parts_to_throw_insert = {})",
+            entry.def.name,
+            settings.parts_to_throw_insert
+        );
+    }
+    if worst > settings.parts_to_delay_insert {
+        let over = (worst - settings.parts_to_delay_insert) as u32;
+        let span = (settings.parts_to_throw_insert - settings.parts_to_delay_insert) as u32;
+        std::thread::sleep(MAX_DELAY * over / span);
+    }
+    Ok(())
 }

@@ -15,7 +15,9 @@ pub mod background;
 pub mod catalog;
 pub mod database;
 pub mod insert;
+pub mod partition;
 pub mod session;
+pub mod system;
 
 pub use database::{Database, DEFAULT_DATABASE};
 pub use granary_query::exec::ScanStats;

@@ -12,8 +12,10 @@ use granary_query::exec::{self, QueryContext, ScanStats};
 use granary_query::parse::{self, Statement};
 use granary_query::plan::Field;
 use granary_query::{QueryError, Result};
+use granary_storage::table::partition_id;
 use granary_storage::{Block, Column, DataType, Value};
 
+use crate::partition::resolve_partition;
 use crate::catalog::TableDef;
 use crate::database::{Database, SessionCatalog};
 use crate::insert;
@@ -183,9 +185,7 @@ impl Session {
             Statement::CreateTable(create) => {
                 let database = create.name.database.clone().unwrap_or_else(|| self.database.clone());
                 let def = TableDef::from_create(&create, &database)?;
-                if let Some(p) = &def.partition_by {
-                    insert::partition_expr(&def, p)?;
-                }
+                crate::partition::partition_exprs(&def)?;
                 self.db.create_table(def, create.if_not_exists)?;
                 Ok(Output::command("CREATE TABLE"))
             }
@@ -199,11 +199,32 @@ impl Session {
                 let n = insert::insert_values(&self.db, &entry, &columns, &rows, &binder)?;
                 Ok(Output::Command { tag: "INSERT".into(), rows: Some(n) })
             }
-            Statement::Optimize { table, final_merge } => {
+            Statement::Optimize { table, partition, final_merge } => {
                 let entry = self.table_entry(&table)?;
+                let partition = partition.map(|p| resolve_partition(&entry.def, &p)).transpose()?;
                 let policy = granary_storage::merge::MergePolicy::default();
-                crate::background::merge_table(&self.db.store, &entry.table.store, &policy, final_merge)?;
+                crate::background::merge_table(&self.db.store, &entry.store, &policy, final_merge, partition.as_deref())?;
                 Ok(Output::command("OPTIMIZE TABLE"))
+            }
+            Statement::DropPartition { table, partition } => {
+                let entry = self.table_entry(&table)?;
+                let id = resolve_partition(&entry.def, &partition)?;
+                let store = &entry.store;
+                // Under the merge guard, so no merge is folding these parts right now.
+                let _guard = store.merge_guard();
+                let names: Vec<String> = store.snapshot().parts.iter().filter(|p| partition_id(&p.meta.partition) == id).map(|p| p.name.clone()).collect();
+                self.db.store.commit(Vec::new(), vec![(store.clone(), names)])?;
+                Ok(Output::command("ALTER TABLE"))
+            }
+            Statement::SystemMerges { table, stop } => {
+                let id = table.map(|t| self.table_entry(&t)).transpose()?.map(|e| e.store.id.clone());
+                self.db.merger.set_stopped(id, stop);
+                if !stop {
+                    for entry in self.db.table_entries() {
+                        self.db.merger.schedule(entry.store.clone());
+                    }
+                }
+                Ok(Output::command("SYSTEM"))
             }
             Statement::Other(s) => bail!(NotSupported, "statement not supported yet: {s}"),
         }

@@ -452,11 +452,12 @@ impl<'a> Binder<'a> {
                 arity(0)?;
                 Expr::Literal { value: Value::Int(self.now.div_euclid(86_400)), ty: DataType::Date }
             }
-            "todate" | "toyyyymm" | "tostartofhour" | "tohour" => {
+            "todate" | "toyyyymm" | "toyyyymmdd" | "tostartofhour" | "tohour" => {
                 arity(1)?;
                 let func = match lower.as_str() {
                     "todate" => Func::ToDate,
                     "toyyyymm" => Func::ToYYYYMM,
+                    "toyyyymmdd" => Func::ToYYYYMMDD,
                     "tostartofhour" => Func::ToStartOfHour,
                     _ => Func::ToHour,
                 };
@@ -517,7 +518,7 @@ fn scan_source(table: Arc<Table>, final_merge: bool, plan: &mut SelectPlan) -> S
     if final_merge {
         // Rows that fold together share their key, so only key conditions may skip data:
         // a condition on another column could skip a newer row and resurrect an older one.
-        let key = &table.store.layout().sort_key;
+        let key = table.store().map(|s| s.layout().sort_key.clone()).unwrap_or_default();
         ranges.retain(|r| key.contains(&r.column));
     }
     let position = |i: usize| columns.iter().position(|&c| c == i).expect("used column");

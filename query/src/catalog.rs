@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use granary_storage::part::ColumnSpec;
 use granary_storage::table::TableStore;
+use granary_storage::Block;
 
 use crate::error::Result;
 use crate::parse::TableName;
@@ -18,14 +19,39 @@ pub struct Table {
     pub database: String,
     /// Table name.
     pub name: String,
-    /// Its storage: layout and the live set of parts.
-    pub store: Arc<TableStore>,
+    /// Where its rows are.
+    pub data: TableData,
+}
+
+/// Where a table's rows are.
+#[derive(Debug)]
+pub enum TableData {
+    /// A MergeTree table: layout and the live set of parts.
+    MergeTree(Arc<TableStore>),
+    /// Rows computed when the query started (`system.parts` and other system tables).
+    Rows {
+        /// The columns.
+        columns: Vec<ColumnSpec>,
+        /// All rows, one column per entry of `columns`.
+        block: Block,
+    },
 }
 
 impl Table {
     /// The columns, in table order.
     pub fn columns(&self) -> &[ColumnSpec] {
-        &self.store.layout().columns
+        match &self.data {
+            TableData::MergeTree(store) => &store.layout().columns,
+            TableData::Rows { columns, .. } => columns,
+        }
+    }
+
+    /// The MergeTree storage, unless the table is computed.
+    pub fn store(&self) -> Option<&Arc<TableStore>> {
+        match &self.data {
+            TableData::MergeTree(store) => Some(store),
+            TableData::Rows { .. } => None,
+        }
     }
 
     /// Position of a column by name.

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     NotSupported,
     /// The query was cancelled.
     Cancelled,
+    /// A limit was reached (too many parts to take another insert).
+    LimitExceeded,
     /// Stored data is unreadable.
     DataCorrupted,
     /// Disk or other I/O failure.

@@ -15,7 +15,7 @@ use granary_storage::{Block, Column, ColumnRef};
 use hashbrown::HashMap;
 
 use crate::aggregate::{append_key, Accumulator};
-use crate::catalog::Table;
+use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{AggregatePlan, Field, SelectPlan, SortKey, Source};
 
@@ -82,7 +82,8 @@ fn plan_scan(source: &Source) -> (Vec<ScanTask>, ScanStats) {
     let mut stats = ScanStats::default();
     let mut tasks = Vec::new();
     let Source::Table { table, ranges, .. } = source else { return (tasks, stats) };
-    let snapshot = table.store.snapshot();
+    let Some(store) = table.store() else { return (tasks, stats) };
+    let snapshot = store.snapshot();
     for part in &snapshot.parts {
         stats.parts_total += 1;
         stats.granules_total += part.meta.granules();
@@ -149,7 +150,12 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
     let (tasks, stats) = plan_scan(&plan.source);
     let mut input: Box<dyn Iterator<Item = Result<Block>>> = match &plan.source {
         Source::OneRow => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
-        Source::Table { table, columns, final_merge: true, .. } if table.store.layout().mode != MergeMode::Ordinary => {
+        Source::Table { table, columns, .. } if table.store().is_none() => {
+            let TableData::Rows { block, .. } = &table.data else { unreachable!("computed table") };
+            let block = Block::with_rows(columns.iter().map(|&c| block.columns[c].clone()).collect(), block.rows());
+            Box::new(std::iter::once(Ok(block)))
+        }
+        Source::Table { table, columns, final_merge: true, .. } if table.store().is_some_and(|s| s.layout().mode != MergeMode::Ordinary) => {
             final_scan(table, columns, tasks, ctx.clone())
         }
         Source::Table { table, columns, .. } => {
@@ -230,7 +236,8 @@ fn final_scan(table: &Arc<Table>, columns: &[usize], tasks: Vec<ScanTask>, ctx: 
         }
     }
     sources.sort_by_key(|s| part_block_range(&s.part.name).map_or(0, |r| r.0));
-    let merged = match table.store.merged(sources) {
+    let store = table.store().expect("FINAL reads a MergeTree table");
+    let merged = match store.merged(sources) {
         Ok(stream) => stream,
         Err(e) => return Box::new(std::iter::once(Err(e.into()))),
     };

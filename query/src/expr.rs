@@ -34,6 +34,7 @@ pub enum Func {
     Cast,
     ToDate,
     ToYYYYMM,
+    ToYYYYMMDD,
     ToStartOfHour,
     ToHour,
 }
@@ -180,6 +181,7 @@ fn op_name(func: &Func) -> &'static str {
         Func::Cast => "CAST",
         Func::ToDate => "toDate",
         Func::ToYYYYMM => "toYYYYMM",
+        Func::ToYYYYMMDD => "toYYYYMMDD",
         Func::ToStartOfHour => "toStartOfHour",
         Func::ToHour => "toHour",
     }
@@ -257,9 +259,9 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
             t if t.is_temporal() || t.is_integer() || t == DataType::String => DataType::Date,
             t => bail!(DatatypeMismatch, "illegal type {t} of argument of toDate"),
         },
-        Func::ToYYYYMM => match arg(0) {
+        Func::ToYYYYMM | Func::ToYYYYMMDD => match arg(0) {
             t if t.is_temporal() => DataType::UInt32,
-            t => bail!(DatatypeMismatch, "illegal type {t} of argument of toYYYYMM"),
+            t => bail!(DatatypeMismatch, "illegal type {t} of argument of {}", op_name(func)),
         },
         Func::ToStartOfHour => match arg(0) {
             DataType::DateTime | DataType::DateTime64(_) => DataType::DateTime,
@@ -322,6 +324,10 @@ fn eval_call(func: &Func, args: &[Expr], ty: DataType, block: &Block) -> Result<
         Func::ToYYYYMM => {
             let days = to_date(col(0))?;
             kernels::from_u64(ty, kernels::to_i64(&days)?.into_iter().map(|d| time::yyyymm(d) as u64).collect())
+        }
+        Func::ToYYYYMMDD => {
+            let days = to_date(col(0))?;
+            kernels::from_u64(ty, kernels::to_i64(&days)?.into_iter().map(|d| time::yyyymmdd(d) as u64).collect())
         }
         Func::ToStartOfHour => {
             let secs = kernels::to_i64(&cast(col(0), DataType::DateTime)?)?;

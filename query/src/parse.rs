@@ -180,8 +180,8 @@ pub struct CreateTable {
     pub columns: Vec<ColumnDef>,
     /// `ENGINE = Name(args)`.
     pub engine: Option<(String, Vec<ast::Expr>)>,
-    /// `PARTITION BY expr`.
-    pub partition_by: Option<ast::Expr>,
+    /// `PARTITION BY` expressions (a tuple is flattened; none when unpartitioned).
+    pub partition_by: Vec<ast::Expr>,
     /// `ORDER BY` expressions (a tuple is flattened).
     pub order_by: Vec<ast::Expr>,
     /// `PRIMARY KEY` expressions.
@@ -190,6 +190,16 @@ pub struct CreateTable {
     pub ttl: Vec<ast::Expr>,
     /// `SETTINGS name = value`.
     pub settings: Vec<(String, ast::Expr)>,
+}
+
+/// A partition as a statement names it: by value (`202601`, `('eu', 202601)`) or by the id
+/// its part names carry (`PARTITION ID '202601'`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartitionRef {
+    /// The partition expression's value.
+    Value(Box<ast::Expr>),
+    /// The partition id.
+    Id(String),
 }
 
 /// A parsed statement.
@@ -207,8 +217,13 @@ pub enum Statement {
     Explain(Box<ast::Query>),
     /// `SHOW TABLES`.
     ShowTables,
-    /// `OPTIMIZE TABLE t [FINAL]`: merge parts now (with FINAL, down to one per partition).
-    Optimize { table: TableName, final_merge: bool },
+    /// `OPTIMIZE TABLE t [PARTITION p] [FINAL]`: merge parts now (with FINAL, down to one per
+    /// partition).
+    Optimize { table: TableName, partition: Option<PartitionRef>, final_merge: bool },
+    /// `ALTER TABLE t DROP PARTITION p`: remove a partition's parts in one commit.
+    DropPartition { table: TableName, partition: PartitionRef },
+    /// `SYSTEM STOP MERGES [t]` / `SYSTEM START MERGES [t]`: pause or resume background merges.
+    SystemMerges { table: Option<TableName>, stop: bool },
     /// Anything else sqlparser understands; the engine decides whether it supports it.
     Other(Box<ast::Statement>),
 }
@@ -245,6 +260,36 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
     if p.parse_keywords(&[Keyword::SHOW, Keyword::TABLES]) {
         return Ok(Statement::ShowTables);
     }
+    if parse_word(p, "SYSTEM") {
+        let stop = if parse_word(p, "STOP") {
+            true
+        } else if parse_word(p, "START") {
+            false
+        } else {
+            bail!(NotSupported, "SYSTEM supports STOP MERGES and START MERGES");
+        };
+        if !parse_word(p, "MERGES") {
+            bail!(NotSupported, "SYSTEM supports STOP MERGES and START MERGES");
+        }
+        let table = match p.peek_token().token {
+            Token::EOF | Token::SemiColon => None,
+            _ => Some(TableName::from_object_name(&p.parse_object_name(false)?)?),
+        };
+        return Ok(Statement::SystemMerges { table, stop });
+    }
+    if p.peek_keyword(Keyword::ALTER) {
+        let start = p.index();
+        p.expect_keyword(Keyword::ALTER)?;
+        if p.parse_keyword(Keyword::TABLE) {
+            let table = TableName::from_object_name(&p.parse_object_name(false)?)?;
+            if p.parse_keywords(&[Keyword::DROP, Keyword::PARTITION]) {
+                return Ok(Statement::DropPartition { table, partition: parse_partition_ref(p)? });
+            }
+        }
+        while p.index() > start {
+            p.prev_token();
+        }
+    }
     let stmt = p.parse_statement()?;
     Ok(match stmt {
         ast::Statement::Query(q) => Statement::Query(q),
@@ -258,13 +303,30 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
         },
         ast::Statement::Insert(insert) => parse_insert(insert)?,
         ast::Statement::OptimizeTable { name, partition, include_final, deduplicate, .. } => {
-            if partition.is_some() || deduplicate.is_some() {
-                bail!(NotSupported, "OPTIMIZE with PARTITION or DEDUPLICATE is not supported yet");
+            if deduplicate.is_some() {
+                bail!(NotSupported, "OPTIMIZE … DEDUPLICATE is not supported yet");
             }
-            Statement::Optimize { table: TableName::from_object_name(&name)?, final_merge: include_final }
+            let partition = match partition {
+                None => None,
+                Some(ast::Partition::Expr(e)) => Some(PartitionRef::Value(Box::new(e))),
+                Some(ast::Partition::Identifier(id)) => Some(PartitionRef::Id(id.value)),
+                Some(other) => bail!(NotSupported, "OPTIMIZE … {other} is not supported"),
+            };
+            Statement::Optimize { table: TableName::from_object_name(&name)?, partition, final_merge: include_final }
         }
         other => Statement::Other(Box::new(other)),
     })
+}
+
+/// `ID 'id'` or a partition value expression.
+fn parse_partition_ref(p: &mut Parser) -> Result<PartitionRef> {
+    if p.parse_keyword(Keyword::ID) {
+        return match p.next_token().token {
+            Token::SingleQuotedString(id) => Ok(PartitionRef::Id(id)),
+            other => bail!(Syntax, "PARTITION ID needs a quoted id, found {other}"),
+        };
+    }
+    Ok(PartitionRef::Value(Box::new(p.parse_expr()?)))
 }
 
 fn parse_insert(insert: ast::Insert) -> Result<Statement> {
@@ -305,7 +367,7 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
         if_not_exists,
         columns,
         engine: None,
-        partition_by: None,
+        partition_by: Vec::new(),
         order_by: Vec::new(),
         primary_key: Vec::new(),
         ttl: Vec::new(),
@@ -322,7 +384,7 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
             }
             table.engine = Some((engine, args));
         } else if p.parse_keywords(&[Keyword::PARTITION, Keyword::BY]) {
-            table.partition_by = Some(p.parse_expr()?);
+            table.partition_by = flatten_tuple(p.parse_expr()?);
         } else if p.parse_keywords(&[Keyword::ORDER, Keyword::BY]) {
             table.order_by = flatten_tuple(p.parse_expr()?);
         } else if p.parse_keywords(&[Keyword::PRIMARY, Keyword::KEY]) {
@@ -467,7 +529,7 @@ mod tests {
         assert_eq!(t.columns[2].ty.to_string(), "Enum8('a' = 1, 'b' = -2)");
         assert_eq!(t.columns[3].ty.to_string(), "Nested(x String, y UInt8)");
         assert_eq!(t.order_by.len(), 2);
-        assert_eq!(t.partition_by.as_ref().unwrap().to_string(), "toYYYYMM(d)");
+        assert_eq!(t.partition_by[0].to_string(), "toYYYYMM(d)");
         assert_eq!(t.ttl.len(), 1);
         assert_eq!(t.settings[0].0, "index_granularity");
     }

@@ -19,6 +19,7 @@ pub fn sqlstate(kind: ErrorKind) -> &'static str {
         ErrorKind::InvalidParameter => "22023",
         ErrorKind::NotSupported => "0A000",
         ErrorKind::Cancelled => "57014",
+        ErrorKind::LimitExceeded => "53400",
         ErrorKind::DataCorrupted => "XX001",
         ErrorKind::Io => "58030",
         ErrorKind::Internal => "XX000",

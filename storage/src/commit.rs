@@ -323,9 +323,9 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let t = store.create_table("t1", &tdir, layout()).unwrap();
-            let p = t.write_part(&block(&[3, 1, 2]), vec![]).unwrap();
+            let p = t.write_part(&block(&[3, 1, 2]), vec![]).unwrap().unwrap();
             store.commit(vec![p], vec![]).unwrap();
-            let orphan = t.write_part(&block(&[9]), vec![]).unwrap();
+            let orphan = t.write_part(&block(&[9]), vec![]).unwrap().unwrap();
             std::mem::forget(orphan); // as if the process died before committing
             assert_eq!(t.snapshot().rows(), 3);
         }
@@ -337,7 +337,7 @@ mod tests {
         assert_eq!(snap.rows(), 3);
         assert_eq!(snap.parts[0].read_column(0, 0..1).unwrap().value(0), Value::Int(1));
         assert_eq!(fs::read_dir(&tdir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(TMP_PREFIX)).count(), 0);
-        let p = t.write_part(&block(&[5]), vec![]).unwrap();
+        let p = t.write_part(&block(&[5]), vec![]).unwrap().unwrap();
         // The uncommitted part's number is free again: its directory was removed on open.
         assert_eq!(p.name, "all_2_2_0");
     }
@@ -349,7 +349,7 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let t = store.create_table("t1", &tdir, layout()).unwrap();
-            store.commit(vec![t.write_part(&block(&[1]), vec![]).unwrap()], vec![]).unwrap();
+            store.commit(vec![t.write_part(&block(&[1]), vec![]).unwrap().unwrap()], vec![]).unwrap();
         }
         let mut f = OpenOptions::new().append(true).open(dir.path().join(LOG_FILE)).unwrap();
         f.write_all(&[200, 0, 0, 0, 1, 2]).unwrap();
@@ -380,10 +380,10 @@ mod merge_tests {
         let t = store.create_table("t1", &tdir, layout.clone()).unwrap();
         for batch in [[5i64, 1, 9], [4, 8, 0], [7, 3, 6]] {
             let col = Column::from_values(DataType::Int64, &batch.iter().map(|v| Value::Int(*v)).collect::<Vec<_>>()).unwrap();
-            store.commit(vec![t.write_part(&Block::new(vec![Arc::new(col)]), vec![]).unwrap()], vec![]).unwrap();
+            store.commit(vec![t.write_part(&Block::new(vec![Arc::new(col)]), vec![]).unwrap().unwrap()], vec![]).unwrap();
         }
         let before = t.snapshot();
-        let chosen = select_merge(&before, &MergePolicy::default(), false).unwrap();
+        let chosen = select_merge(&before, &MergePolicy::default(), Default::default()).unwrap();
         assert_eq!(chosen.len(), 3);
         let merged = t.merge_parts(&chosen).unwrap().expect("rows remain");
         assert_eq!(merged.name, "all_1_3_1");

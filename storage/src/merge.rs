@@ -33,21 +33,41 @@ impl Default for MergePolicy {
     }
 }
 
+/// What a merge selection looks for beyond the policy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    /// Take every part of the partition that fits (OPTIMIZE … FINAL).
+    pub whole_partition: bool,
+    /// Also rewrite a partition's single part if no merge has folded it yet (level 0), so
+    /// that OPTIMIZE … FINAL collapses rows of equal keys within one insert.
+    pub fold_single: bool,
+    /// Only this partition (by id).
+    pub partition: Option<&'a str>,
+}
+
 /// Picks the next merge: in the partition with the most parts, the window of adjacent parts
 /// (by block number) with the fewest rows among the longest windows that fit `max_rows`.
-/// With `whole_partition`, every part of that partition that fits is taken (OPTIMIZE).
-pub fn select_merge(snapshot: &Snapshot, policy: &MergePolicy, whole_partition: bool) -> Option<Vec<Arc<Part>>> {
+pub fn select_merge(snapshot: &Snapshot, policy: &MergePolicy, selection: Selection) -> Option<Vec<Arc<Part>>> {
     let mut partitions: BTreeMap<String, Vec<Arc<Part>>> = BTreeMap::new();
     for part in &snapshot.parts {
         partitions.entry(partition_id(&part.meta.partition)).or_default().push(part.clone());
     }
     let mut best: Option<Vec<Arc<Part>>> = None;
-    for (_, mut parts) in partitions {
+    for (id, mut parts) in partitions {
+        if selection.partition.is_some_and(|p| p != id) {
+            continue;
+        }
+        if selection.fold_single && parts.len() == 1 && parts[0].level() == 0 {
+            if best.is_none() {
+                best = Some(parts);
+            }
+            continue;
+        }
         if parts.len() <= policy.min_parts {
             continue;
         }
         parts.sort_by_key(|p| part_block_range(&p.name).map_or(0, |r| r.0));
-        let max_len = if whole_partition { parts.len() } else { policy.max_parts.min(parts.len()) };
+        let max_len = if selection.whole_partition { parts.len() } else { policy.max_parts.min(parts.len()) };
         let mut chosen: Option<(usize, usize, usize)> = None; // (len, rows, start)
         for len in (2..=max_len).rev() {
             for start in 0..=parts.len() - len {
@@ -82,7 +102,7 @@ pub struct MergeSource {
 impl MergeSource {
     /// Every granule of `part`.
     pub fn whole(part: Arc<Part>) -> MergeSource {
-        let granules = vec![0..part.meta.granules()];
+        let granules = std::iter::once(0..part.meta.granules()).collect();
         MergeSource { part, granules }
     }
 }

@@ -43,6 +43,37 @@ pub struct TableStore {
     next_block: AtomicU64,
     /// Held while choosing and running a merge, so two merges never take the same parts.
     merging: Mutex<()>,
+    /// Merges running now, for `system.merges`.
+    running: Mutex<Vec<Arc<MergeProgress>>>,
+}
+
+/// A merge in progress: what it reads, what it writes, how far it is.
+#[derive(Debug)]
+pub struct MergeProgress {
+    /// Name of the part being written.
+    pub result: String,
+    /// Names of the parts being merged.
+    pub sources: Vec<String>,
+    /// When the merge started.
+    pub started: std::time::Instant,
+    /// Rows of all sources.
+    pub rows_total: usize,
+    /// Rows read from the sources so far.
+    pub rows_read: AtomicU64,
+    /// Rows written (after folding) so far.
+    pub rows_written: AtomicU64,
+}
+
+/// Keeps a merge listed in `TableStore::running_merges` while it lives.
+struct RunningMerge<'a> {
+    table: &'a TableStore,
+    progress: Arc<MergeProgress>,
+}
+
+impl Drop for RunningMerge<'_> {
+    fn drop(&mut self) {
+        self.table.running.lock().unwrap_or_else(|p| p.into_inner()).retain(|m| !Arc::ptr_eq(m, &self.progress));
+    }
 }
 
 /// A part written under its temporary name, waiting for `Store::commit`. Dropping it
@@ -80,6 +111,7 @@ impl TableStore {
             snapshot: RwLock::new(Arc::new(Snapshot { parts })),
             next_block: AtomicU64::new(next_block),
             merging: Mutex::new(()),
+            running: Mutex::new(Vec::new()),
         }
     }
 
@@ -97,6 +129,11 @@ impl TableStore {
         self.merging.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The merges running now.
+    pub fn running_merges(&self) -> Vec<Arc<MergeProgress>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The physical layout every part of this table has.
     pub fn layout(&self) -> &TableLayout {
         &self.layout
@@ -107,12 +144,27 @@ impl TableStore {
         &self.dir
     }
 
-    /// Sorts `block` by the sort key and writes it as one uncommitted part of the partition
-    /// `partition`. Nothing is visible until the returned part is committed.
-    pub fn write_part(self: &Arc<Self>, block: &Block, partition: Vec<Value>) -> Result<NewPart> {
+    /// Sorts `block` by the sort key, folds rows of equal keys by the table's merge mode (as
+    /// ClickHouse does on insert), and writes it as one uncommitted part of the partition
+    /// `partition`. Nothing is visible until the returned part is committed; `None` when
+    /// folding left no rows.
+    pub fn write_part(self: &Arc<Self>, block: &Block, partition: Vec<Value>) -> Result<Option<NewPart>> {
+        let mut sorted = sort_block(block, &self.layout.sort_key);
+        if let Some(mut collapser) = Collapser::new(&self.layout.mode, &self.layout.sort_key) {
+            let head = collapser.push(sorted);
+            sorted = match collapser.finish() {
+                Some(tail) => Block::concat(&[head, tail]).expect("two blocks"),
+                None => head,
+            };
+        }
+        if sorted.rows() == 0 {
+            return Ok(None);
+        }
         let number = self.next_block.fetch_add(1, Ordering::SeqCst);
-        let name = format!("{}_{number}_{number}_0", partition_id(&partition));
-        self.write_named(block, partition, name)
+        let part = NewPart { table: self.clone(), name: format!("{}_{number}_{number}_0", partition_id(&partition)), committed: false };
+        write_part(&part.tmp_path(), &self.layout, &sorted, partition)?;
+        fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;
+        Ok(Some(part))
     }
 
     /// Merges parts of one partition into one new uncommitted part named after the block
@@ -128,12 +180,24 @@ impl TableStore {
         let max = parts.iter().filter_map(|p| part_block_range(&p.name)).map(|r| r.1).max().unwrap_or(0);
         let level = parts.iter().map(|p| p.level()).max().unwrap_or(0) + 1;
         let name = format!("{}_{min}_{max}_{level}", partition_id(&partition));
+        let progress = Arc::new(MergeProgress {
+            result: name.clone(),
+            sources: parts.iter().map(|p| p.name.clone()).collect(),
+            started: std::time::Instant::now(),
+            rows_total: parts.iter().map(|p| p.rows()).sum(),
+            rows_read: AtomicU64::new(0),
+            rows_written: AtomicU64::new(0),
+        });
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).push(progress.clone());
+        let _listed = RunningMerge { table: self, progress: progress.clone() };
         let part = NewPart { table: self.clone(), name, committed: false };
         let mut writer = PartWriter::create(&part.tmp_path(), &self.layout, partition)?;
         let mut rows = 0;
-        for block in self.merged(parts.into_iter().map(MergeSource::whole).collect())? {
+        let sources = parts.into_iter().map(MergeSource::whole).collect();
+        for block in self.merged_counting(sources, Some(progress.clone()))? {
             let block = block?;
             rows += block.rows();
+            progress.rows_written.fetch_add(block.rows() as u64, Ordering::Relaxed);
             writer.push(&block)?;
         }
         if rows == 0 {
@@ -148,6 +212,11 @@ impl TableStore {
     /// and folded by the table's merge mode, as blocks of all the table's columns: what a
     /// merge of them would hold. `SELECT … FINAL` reads through this.
     pub fn merged(&self, sources: Vec<MergeSource>) -> Result<impl Iterator<Item = Result<Block>>> {
+        self.merged_counting(sources, None)
+    }
+
+    /// `merged`, counting the rows read from the sources into `progress` as it goes.
+    fn merged_counting(&self, sources: Vec<MergeSource>, progress: Option<Arc<MergeProgress>>) -> Result<impl Iterator<Item = Result<Block>> + use<>> {
         let stream = MergeStream::new(sources, &self.layout.columns, &self.layout.sort_key)?;
         let mut collapser = Collapser::new(&self.layout.mode, &self.layout.sort_key);
         let mut stream = stream.fuse();
@@ -157,7 +226,12 @@ impl TableStore {
                 return None;
             }
             let block = match stream.next() {
-                Some(Ok(block)) => block,
+                Some(Ok(block)) => {
+                    if let Some(p) = &progress {
+                        p.rows_read.fetch_add(block.rows() as u64, Ordering::Relaxed);
+                    }
+                    block
+                }
                 Some(Err(e)) => return Some(Err(e)),
                 None => {
                     done = true;
@@ -172,14 +246,6 @@ impl TableStore {
                 return Some(Ok(out));
             }
         }))
-    }
-
-    fn write_named(self: &Arc<Self>, block: &Block, partition: Vec<Value>, name: String) -> Result<NewPart> {
-        let sorted = sort_block(block, &self.layout.sort_key);
-        let part = NewPart { table: self.clone(), name, committed: false };
-        write_part(&part.tmp_path(), &self.layout, &sorted, partition)?;
-        fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;
-        Ok(part)
     }
 }
 

@@ -37,6 +37,12 @@ pub fn yyyymm(days: i64) -> u32 {
     (y * 100) as u32 + m
 }
 
+/// The day as the number YYYYMMDD (`toYYYYMMDD`).
+pub fn yyyymmdd(days: i64) -> u32 {
+    let (y, m, d) = civil_from_days(days);
+    (y * 10_000) as u32 + m * 100 + d
+}
+
 /// Parses `YYYY-MM-DD` into a day number.
 pub fn parse_date(text: &str) -> Option<i64> {
     let b = text.trim().as_bytes();

@@ -1,16 +1,17 @@
 //! Background merges: worker threads fold small parts into bigger ones so that the number of
-//! active parts per partition stays small. Inserts only send a note to the workers; they
-//! never wait for a merge.
+//! active parts per partition stays small, and drop rows that outlived the table's TTL.
+//! Inserts only send a note to the workers; they never wait for a merge.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 use std::thread::JoinHandle;
 
-use crossbeam::channel::{unbounded, Receiver, Sender};
+use crossbeam::channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use granary_storage::commit::Store;
 use granary_storage::collapse::MergeMode;
 use granary_storage::merge::{select_merge, MergePolicy, Selection};
-use granary_storage::table::TableStore;
+use granary_storage::table::{Expiry, TableStore};
 
 /// The pool of merge workers of one database.
 #[derive(Debug)]
@@ -85,13 +86,30 @@ impl Drop for Merger {
     }
 }
 
+/// How often a worker with nothing to do re-checks the tables it has seen for expired rows.
+const TTL_CHECK_INTERVAL: Duration = Duration::from_secs(60);
+
 fn work(store: &Store, receiver: &Receiver<Arc<TableStore>>, stopped: &Mutex<Stopped>) {
-    while let Ok(first) = receiver.recv() {
+    // Tables seen so far; rows expire with time alone, so they are revisited when idle.
+    let mut seen: HashMap<String, Weak<TableStore>> = HashMap::new();
+    loop {
         // Many inserts into one table need one round of merging, not one each.
         let mut tables = HashMap::new();
-        tables.insert(first.id.clone(), first);
-        for table in receiver.try_iter() {
-            tables.insert(table.id.clone(), table);
+        match receiver.recv_timeout(TTL_CHECK_INTERVAL) {
+            Ok(first) => {
+                tables.insert(first.id.clone(), first);
+                for table in receiver.try_iter() {
+                    tables.insert(table.id.clone(), table);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                seen.retain(|_, t| t.strong_count() > 0);
+                tables.extend(seen.values().filter_map(Weak::upgrade).filter(|t| t.expiry().is_some()).map(|t| (t.id.clone(), t)));
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        for table in tables.values() {
+            seen.insert(table.id.clone(), Arc::downgrade(table));
         }
         for table in tables.into_values() {
             if stopped.lock().unwrap_or_else(|p| p.into_inner()).contains(&table.id) {
@@ -109,7 +127,7 @@ fn work(store: &Store, receiver: &Receiver<Arc<TableStore>>, stopped: &Mutex<Sto
 /// the policy's size cap) whose rows have been folded. Returns the merges run.
 pub fn merge_table(store: &Store, table: &Arc<TableStore>, policy: &MergePolicy, whole_partition: bool, partition: Option<&str>) -> granary_storage::Result<usize> {
     let _guard = table.merge_guard();
-    let mut merges = 0;
+    let mut merges = expire(store, table)?;
     let fold_single = whole_partition && table.layout().mode != MergeMode::Ordinary;
     while let Some(parts) = select_merge(&table.snapshot(), policy, Selection { whole_partition, fold_single, partition }) {
         let merged = table.merge_parts(&parts)?;
@@ -118,4 +136,29 @@ pub fn merge_table(store: &Store, table: &Arc<TableStore>, policy: &MergePolicy,
         merges += 1;
     }
     Ok(merges)
+}
+
+/// Applies the table's TTL: drops parts whose rows have all expired, and rewrites parts
+/// that hold some expired rows without them. Returns the parts changed.
+fn expire(store: &Store, table: &Arc<TableStore>) -> granary_storage::Result<usize> {
+    let Some(expiry) = table.expiry() else { return Ok(0) };
+    let snapshot = table.snapshot();
+    let mut dead = Vec::new();
+    let mut changed = 0;
+    for part in &snapshot.parts {
+        match expiry.part_expiry(part) {
+            Expiry::None => {}
+            Expiry::All => dead.push(part.name.clone()),
+            Expiry::Some => {
+                let rewritten = table.merge_parts(std::slice::from_ref(part))?;
+                store.commit(rewritten.into_iter().collect(), vec![(table.clone(), vec![part.name.clone()])])?;
+                changed += 1;
+            }
+        }
+    }
+    if !dead.is_empty() {
+        changed += dead.len();
+        store.commit(Vec::new(), vec![(table.clone(), dead)])?;
+    }
+    Ok(changed)
 }

@@ -38,6 +38,9 @@ pub struct TableDef {
     pub layout: TableLayout,
     /// `PARTITION BY` expressions as SQL text (none when unpartitioned).
     pub partition_by: Vec<String>,
+    /// `TTL` expression as SQL text: rows expire once it is in the past.
+    #[serde(default)]
+    pub ttl: Option<String>,
     /// Table settings beyond the layout.
     #[serde(default)]
     pub settings: TableSettings,
@@ -88,9 +91,11 @@ impl TableDef {
         if !create.primary_key.is_empty() && create.primary_key.iter().map(|e| e.to_string()).ne(create.order_by.iter().take(create.primary_key.len()).map(|e| e.to_string())) {
             bail!(InvalidParameter, "PRIMARY KEY must be a prefix of ORDER BY");
         }
-        if !create.ttl.is_empty() {
-            bail!(NotSupported, "TTL is not supported yet");
-        }
+        let ttl = match create.ttl.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            _ => bail!(NotSupported, "a table takes one TTL expression"),
+        };
         let mut granularity = DEFAULT_GRANULARITY;
         let mut settings = TableSettings::default();
         for (name, value) in &create.settings {
@@ -117,6 +122,7 @@ impl TableDef {
             engine,
             layout: TableLayout { columns, sort_key, granularity, mode },
             partition_by: create.partition_by.iter().map(|e| e.to_string()).collect(),
+            ttl,
             settings,
         })
     }

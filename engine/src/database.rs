@@ -35,9 +35,13 @@ pub struct TableEntry {
 }
 
 impl TableEntry {
-    fn new(def: TableDef, store: Arc<TableStore>) -> TableEntry {
+    /// Binds a definition to its storage; the TTL, if any, is handed to the storage's merges.
+    fn new(def: TableDef, store: Arc<TableStore>) -> Result<TableEntry> {
+        if let Some(ttl) = &def.ttl {
+            store.set_expiry(crate::ttl::Ttl::bind(ttl, &def.layout.columns)?);
+        }
         let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), data: TableData::MergeTree(store.clone()) });
-        TableEntry { def, store, table }
+        Ok(TableEntry { def, store, table })
     }
 }
 
@@ -83,7 +87,7 @@ impl Database {
                     .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("table definition {}: {e}", path.display())))?;
                 let (store_table, mut bad) = store.attach_table(&def.id, &data.join(&def.id), def.layout.clone())?;
                 broken.append(&mut bad);
-                tables.insert((def.database.clone(), def.name.clone()), TableEntry::new(def, store_table));
+                tables.insert((def.database.clone(), def.name.clone()), TableEntry::new(def, store_table)?);
             }
         }
         store.finish_recovery()?;
@@ -153,7 +157,7 @@ impl Database {
         }
         let store_table = self.store.create_table(&def.id, &self.dir.join("data").join(&def.id), def.layout.clone())?;
         def.save(&meta_dir).map_err(|e| io_error("cannot write the definition into", &meta_dir, e))?;
-        tables.insert(key, TableEntry::new(def, store_table));
+        tables.insert(key, TableEntry::new(def, store_table)?);
         Ok(true)
     }
 

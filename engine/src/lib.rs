@@ -18,6 +18,7 @@ pub mod insert;
 pub mod partition;
 pub mod session;
 pub mod system;
+pub mod ttl;
 
 pub use database::{Database, DEFAULT_DATABASE};
 pub use granary_query::exec::ScanStats;

@@ -16,8 +16,8 @@ use granary_storage::Column;
 
 use crate::catalog::TableDef;
 
-/// A catalog with no tables: partition expressions see only the row's columns.
-struct NoTables;
+/// A catalog with no tables: partition and TTL expressions see only the row's columns.
+pub(crate) struct NoTables;
 
 impl Catalog for NoTables {
     fn table(&self, name: &TableName) -> Result<Arc<Table>> {

@@ -186,6 +186,9 @@ impl Session {
                 let database = create.name.database.clone().unwrap_or_else(|| self.database.clone());
                 let def = TableDef::from_create(&create, &database)?;
                 crate::partition::partition_exprs(&def)?;
+                if let Some(ttl) = &def.ttl {
+                    crate::ttl::Ttl::bind(ttl, &def.layout.columns)?;
+                }
                 self.db.create_table(def, create.if_not_exists)?;
                 Ok(Output::command("CREATE TABLE"))
             }

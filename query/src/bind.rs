@@ -463,6 +463,11 @@ impl<'a> Binder<'a> {
                 };
                 Expr::call(func, bound)?
             }
+            "todatetime" => {
+                arity(1)?;
+                let [arg] = <[Expr; 1]>::try_from(bound).map_err(|_| QueryError::new(ErrorKind::Internal, "arity checked"))?;
+                arg.cast(DataType::DateTime)?
+            }
             _ => bail!(UndefinedFunction, "function {name} does not exist"),
         })
     }

@@ -45,6 +45,8 @@ pub struct TableStore {
     merging: Mutex<()>,
     /// Merges running now, for `system.merges`.
     running: Mutex<Vec<Arc<MergeProgress>>>,
+    /// The table's TTL, if it has one.
+    expiry: RwLock<Option<Arc<dyn RowExpiry>>>,
 }
 
 /// A merge in progress: what it reads, what it writes, how far it is.
@@ -74,6 +76,26 @@ impl Drop for RunningMerge<'_> {
     fn drop(&mut self) {
         self.table.running.lock().unwrap_or_else(|p| p.into_inner()).retain(|m| !Arc::ptr_eq(m, &self.progress));
     }
+}
+
+/// Which rows have outlived a table's TTL. The engine implements it, since the TTL is an
+/// expression and storage knows none; merges drop the rows it rejects.
+pub trait RowExpiry: Send + Sync + std::fmt::Debug {
+    /// 1 for each row of `block` (all the table's columns) that is still alive.
+    fn keep(&self, block: &Block) -> Result<Vec<u8>>;
+    /// How many of a part's rows may have expired, judged from its min/max statistics.
+    fn part_expiry(&self, part: &Part) -> Expiry;
+}
+
+/// How much of a part a TTL has expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// No row.
+    None,
+    /// Some rows may have.
+    Some,
+    /// Every row.
+    All,
 }
 
 /// A part written under its temporary name, waiting for `Store::commit`. Dropping it
@@ -112,6 +134,7 @@ impl TableStore {
             next_block: AtomicU64::new(next_block),
             merging: Mutex::new(()),
             running: Mutex::new(Vec::new()),
+            expiry: RwLock::new(None),
         }
     }
 
@@ -127,6 +150,16 @@ impl TableStore {
     /// Exclusive right to merge this table's parts, for as long as the guard lives.
     pub fn merge_guard(&self) -> MutexGuard<'_, ()> {
         self.merging.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the TTL that merges apply from now on.
+    pub fn set_expiry(&self, expiry: Arc<dyn RowExpiry>) {
+        *self.expiry.write().expect("expiry lock") = Some(expiry);
+    }
+
+    /// The table's TTL.
+    pub fn expiry(&self) -> Option<Arc<dyn RowExpiry>> {
+        self.expiry.read().expect("expiry lock").clone()
     }
 
     /// The merges running now.
@@ -169,8 +202,8 @@ impl TableStore {
 
     /// Merges parts of one partition into one new uncommitted part named after the block
     /// range they cover, one level above the highest of them. The rows stream through a
-    /// k-way merge on the sort key and fold by the table's merge mode; `None` when folding
-    /// left no rows (a summing table whose sums cancelled out).
+    /// k-way merge on the sort key, fold by the table's merge mode and lose what the TTL
+    /// expired; `None` when no row is left.
     pub fn merge_parts(self: &Arc<Self>, parts: &[Arc<Part>]) -> Result<Option<NewPart>> {
         let mut parts = parts.to_vec();
         parts.sort_by_key(|p| part_block_range(&p.name).map_or(0, |r| r.0));
@@ -193,9 +226,13 @@ impl TableStore {
         let part = NewPart { table: self.clone(), name, committed: false };
         let mut writer = PartWriter::create(&part.tmp_path(), &self.layout, partition)?;
         let mut rows = 0;
+        let expiry = self.expiry();
         let sources = parts.into_iter().map(MergeSource::whole).collect();
         for block in self.merged_counting(sources, Some(progress.clone()))? {
-            let block = block?;
+            let mut block = block?;
+            if let Some(expiry) = &expiry {
+                block = block.filter(&expiry.keep(&block)?);
+            }
             rows += block.rows();
             progress.rows_written.fetch_add(block.rows() as u64, Ordering::Relaxed);
             writer.push(&block)?;

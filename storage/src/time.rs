@@ -106,6 +106,15 @@ fn digits(b: &[u8]) -> Option<i64> {
     Some(n)
 }
 
+/// The day `months` calendar months after `days` (negative goes back); a day past the end of
+/// the target month is clamped to its last day, as ClickHouse's `addMonths` does.
+pub fn add_months(days: i64, months: i64) -> i64 {
+    let (y, m, d) = civil_from_days(days);
+    let total = y * 12 + (m as i64 - 1) + months;
+    let (year, month) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    days_from_civil(year, month, d.min(days_in_month(year, month)))
+}
+
 fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,

@@ -13,7 +13,7 @@ use std::path::Path;
 use granary_query::error::bail;
 use granary_query::parse::{CreateTable, TypeSpec};
 use granary_query::{ErrorKind, QueryError, Result};
-use granary_storage::codec::Codec;
+use granary_storage::codec::{Codec, Filter};
 use granary_query::sqlparser::ast::Expr;
 use granary_storage::collapse::MergeMode;
 use granary_storage::part::{ColumnSpec, TableLayout};
@@ -74,7 +74,9 @@ impl TableDef {
             if c.default.is_some() {
                 bail!(NotSupported, "column defaults are not supported yet");
             }
-            columns.push(ColumnSpec { name: c.name.clone(), ty: resolve_type(&c.ty)?, codec: resolve_codec(&c.codec)? });
+            let ty = resolve_type(&c.ty)?;
+            let (filter, codec) = resolve_codec(&c.codec, ty)?;
+            columns.push(ColumnSpec { name: c.name.clone(), ty, codec, filter });
         }
         if columns.is_empty() {
             bail!(Syntax, "a table needs at least one column");
@@ -190,17 +192,47 @@ pub fn resolve_type(spec: &TypeSpec) -> Result<DataType> {
     DataType::from_name(&spec.to_string()).map_err(|_| QueryError::new(ErrorKind::UndefinedType, format!("unknown data type {spec}")))
 }
 
-fn resolve_codec(specs: &[TypeSpec]) -> Result<Codec> {
+/// A column's `CODEC(...)`: an optional `Delta[(bytes)]` or `DoubleDelta` filter for
+/// fixed-width types, then a compression (`LZ4` by default, `ZSTD[(level)]`, or `NONE` alone).
+/// `DoubleDelta` may stand alone; `Delta` needs a compression after it, as in ClickHouse.
+fn resolve_codec(specs: &[TypeSpec], ty: DataType) -> Result<(Option<Filter>, Codec)> {
     use granary_query::parse::TypeArg;
+    let compression = |one: &TypeSpec| -> Result<Option<Codec>> {
+        Ok(match (one.name.to_ascii_uppercase().as_str(), one.args.as_slice()) {
+            ("LZ4", []) => Some(Codec::Lz4),
+            ("NONE", []) => Some(Codec::None),
+            ("ZSTD", []) => Some(Codec::Zstd(1)),
+            ("ZSTD", [TypeArg::Number(level)]) if (1..=22).contains(level) => Some(Codec::Zstd(*level as i32)),
+            ("ZSTD", _) => bail!(InvalidParameter, "ZSTD level must be between 1 and 22: {one}"),
+            _ => None,
+        })
+    };
+    let filter = |one: &TypeSpec| -> Result<Option<Filter>> {
+        let width = ty.physical().width() as u8;
+        let filter = match (one.name.to_ascii_uppercase().as_str(), one.args.as_slice()) {
+            ("DELTA", []) => Filter::Delta(width),
+            ("DELTA", [TypeArg::Number(n)]) if [1, 2, 4, 8].contains(n) => Filter::Delta(*n as u8),
+            ("DELTA", _) => bail!(InvalidParameter, "Delta takes a width of 1, 2, 4 or 8 bytes: {one}"),
+            ("DOUBLEDELTA", []) => Filter::DoubleDelta(width),
+            _ => return Ok(None),
+        };
+        if width == 0 {
+            bail!(InvalidParameter, "codec {one} needs a fixed-width column, not {ty}");
+        }
+        Ok(Some(filter))
+    };
     match specs {
-        [] => Ok(Codec::default()),
-        [one] => match (one.name.to_ascii_uppercase().as_str(), one.args.as_slice()) {
-            ("LZ4", []) => Ok(Codec::Lz4),
-            ("NONE", []) => Ok(Codec::None),
-            ("ZSTD", []) => Ok(Codec::Zstd(1)),
-            ("ZSTD", [TypeArg::Number(level)]) if (1..=22).contains(level) => Ok(Codec::Zstd(*level as i32)),
-            _ => bail!(NotSupported, "codec {one} is not supported yet"),
+        [] => Ok((None, Codec::default())),
+        [one] => match (compression(one)?, filter(one)?) {
+            (Some(codec), _) => Ok((None, codec)),
+            (None, Some(f @ Filter::DoubleDelta(_))) => Ok((Some(f), Codec::None)),
+            (None, Some(_)) => bail!(InvalidParameter, "codec {one} must be followed by a compression codec such as LZ4 or ZSTD"),
+            (None, None) => bail!(NotSupported, "codec {one} is not supported"),
         },
-        _ => bail!(NotSupported, "codec chains are not supported yet"),
+        [first, second] => match (filter(first)?, compression(second)?) {
+            (Some(f), Some(codec)) if codec != Codec::None => Ok((Some(f), codec)),
+            _ => bail!(InvalidParameter, "codec chain {first}, {second} is not supported: use Delta or DoubleDelta followed by LZ4 or ZSTD"),
+        },
+        _ => bail!(NotSupported, "codec chains of more than two codecs are not supported"),
     }
 }

@@ -39,7 +39,7 @@ struct Rows {
 impl Rows {
     fn new(columns: &[(&str, DataType)]) -> Rows {
         Rows {
-            columns: columns.iter().map(|(n, ty)| ColumnSpec { name: n.to_string(), ty: *ty, codec: Default::default() }).collect(),
+            columns: columns.iter().map(|(n, ty)| ColumnSpec { name: n.to_string(), ty: *ty, codec: Default::default(), filter: None }).collect(),
             values: vec![Vec::new(); columns.len()],
         }
     }

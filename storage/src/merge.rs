@@ -276,8 +276,8 @@ mod tests {
     fn k_way_merge_is_sorted_and_stable_across_chunks() {
         let dir = tempfile::tempdir().unwrap();
         let columns = vec![
-            ColumnSpec { name: "k".into(), ty: DataType::UInt64, codec: Codec::Lz4 },
-            ColumnSpec { name: "src".into(), ty: DataType::UInt8, codec: Codec::Lz4 },
+            ColumnSpec { name: "k".into(), ty: DataType::UInt64, codec: Codec::Lz4, filter: None },
+            ColumnSpec { name: "src".into(), ty: DataType::UInt8, codec: Codec::Lz4, filter: None },
         ];
         let layout = TableLayout { columns: columns.clone(), sort_key: vec![0], granularity: 1000, mode: Default::default() };
         // Two interleaved parts bigger than a chunk, and a third that repeats keys of the first.

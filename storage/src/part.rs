@@ -18,7 +18,7 @@ use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
 
 use crate::block::Block;
-use crate::codec::{read_frame, Codec};
+use crate::codec::{read_frame, Codec, Filter};
 use crate::collapse::MergeMode;
 use crate::column::{Column, ColumnRef};
 use crate::error::{io_at, Result, StorageError};
@@ -45,6 +45,9 @@ pub struct ColumnSpec {
     /// Compression of its data file.
     #[serde(default)]
     pub codec: Codec,
+    /// Transform applied before compression (`Delta`, `DoubleDelta`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
 }
 
 mod type_name {
@@ -234,7 +237,7 @@ impl PartWriter {
         }
         for (writer, (spec, column)) in self.columns.iter_mut().zip(self.layout.columns.iter().zip(&block.columns)) {
             if writer.raw.len() >= MIN_FRAME_BYTES {
-                writer.flush_frame(spec.codec, &self.dir)?;
+                writer.flush_frame(spec, &self.dir)?;
             }
             writer.marks.extend_from_slice(&writer.written.to_le_bytes());
             writer.marks.extend_from_slice(&(writer.raw.len() as u64).to_le_bytes());
@@ -265,7 +268,7 @@ impl PartWriter {
         let mut checksums = BTreeMap::new();
         let mut stats = Vec::with_capacity(self.columns.len());
         for (mut writer, spec) in std::mem::take(&mut self.columns).into_iter().zip(&self.layout.columns) {
-            writer.flush_frame(spec.codec, &self.dir)?;
+            writer.flush_frame(spec, &self.dir)?;
             let path = self.dir.join(&writer.name);
             let file = writer.file.into_inner().map_err(|e| StorageError::Io { path: path.clone(), source: e.into_error() })?;
             file.sync_all().map_err(io_at(&path))?;
@@ -302,12 +305,12 @@ impl PartWriter {
 }
 
 impl ColumnWriter {
-    fn flush_frame(&mut self, codec: Codec, dir: &Path) -> Result<()> {
+    fn flush_frame(&mut self, spec: &ColumnSpec, dir: &Path) -> Result<()> {
         if self.raw.is_empty() {
             return Ok(());
         }
         self.frame.clear();
-        codec.write_frame(&self.raw, &mut self.frame)?;
+        spec.codec.write_frame(spec.filter, &self.raw, &mut self.frame)?;
         self.file.write_all(&self.frame).map_err(io_at(dir.join(&self.name)))?;
         self.hasher.update(&self.frame);
         self.written += self.frame.len() as u64;
@@ -527,8 +530,8 @@ mod tests {
     fn layout() -> TableLayout {
         TableLayout {
             columns: vec![
-                ColumnSpec { name: "k".into(), ty: DataType::UInt64, codec: Codec::Lz4 },
-                ColumnSpec { name: "s.x".into(), ty: DataType::String, codec: Codec::Zstd(1) },
+                ColumnSpec { name: "k".into(), ty: DataType::UInt64, codec: Codec::Lz4, filter: None },
+                ColumnSpec { name: "s.x".into(), ty: DataType::String, codec: Codec::Zstd(1), filter: None },
             ],
             sort_key: vec![0],
             granularity: 100,

@@ -51,6 +51,19 @@ pub enum Physical {
     Bytes,
 }
 
+impl Physical {
+    /// Bytes per value, or 0 for variable-length bytes.
+    pub fn width(self) -> usize {
+        match self {
+            Physical::U8 | Physical::I8 => 1,
+            Physical::U16 | Physical::I16 => 2,
+            Physical::U32 | Physical::I32 | Physical::F32 => 4,
+            Physical::U64 | Physical::I64 | Physical::F64 => 8,
+            Physical::Bytes => 0,
+        }
+    }
+}
+
 impl DataType {
     /// The primitive layout that holds values of this type.
     pub fn physical(&self) -> Physical {

@@ -149,6 +149,11 @@ impl Session {
     fn describe(&self, stmt: &Statement) -> Result<Vec<Field>> {
         Ok(match stmt {
             Statement::ShowTables => vec![Field { name: "name".into(), ty: DataType::String }],
+            Statement::CheckTable { .. } => vec![
+                Field { name: "part_path".into(), ty: DataType::String },
+                Field { name: "is_passed".into(), ty: DataType::UInt8 },
+                Field { name: "message".into(), ty: DataType::String },
+            ],
             Statement::Explain(_) => vec![Field { name: "explain".into(), ty: DataType::String }],
             _ => Vec::new(),
         })
@@ -218,6 +223,21 @@ impl Session {
                 let names: Vec<String> = store.snapshot().parts.iter().filter(|p| partition_id(&p.meta.partition) == id).map(|p| p.name.clone()).collect();
                 self.db.store.commit(Vec::new(), vec![(store.clone(), names)])?;
                 Ok(Output::command("ALTER TABLE"))
+            }
+            Statement::CheckTable { table } => {
+                let entry = self.table_entry(&table)?;
+                let (mut paths, mut passed, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+                for part in &entry.store.snapshot().parts {
+                    let result = part.verify();
+                    paths.push(part.name.clone());
+                    passed.push(Value::UInt(result.is_ok() as u64));
+                    messages.push(result.err().map(|e| e.to_string()).unwrap_or_default());
+                }
+                Ok(Output::rows(self.describe(&Statement::CheckTable { table })?, vec![
+                    granary_query::expr::string_column(paths.iter()),
+                    Column::from_values(DataType::UInt8, &passed)?,
+                    granary_query::expr::string_column(messages.iter()),
+                ]))
             }
             Statement::SystemMerges { table, stop } => {
                 let id = table.map(|t| self.table_entry(&t)).transpose()?.map(|e| e.store.id.clone());

@@ -222,6 +222,8 @@ pub enum Statement {
     Optimize { table: TableName, partition: Option<PartitionRef>, final_merge: bool },
     /// `ALTER TABLE t DROP PARTITION p`: remove a partition's parts in one commit.
     DropPartition { table: TableName, partition: PartitionRef },
+    /// `CHECK TABLE t`: verify every part's checksums.
+    CheckTable { table: TableName },
     /// `SYSTEM STOP MERGES [t]` / `SYSTEM START MERGES [t]`: pause or resume background merges.
     SystemMerges { table: Option<TableName>, stop: bool },
     /// Anything else sqlparser understands; the engine decides whether it supports it.
@@ -259,6 +261,11 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
     }
     if p.parse_keywords(&[Keyword::SHOW, Keyword::TABLES]) {
         return Ok(Statement::ShowTables);
+    }
+    if peek_word(p, "CHECK") {
+        p.next_token();
+        p.expect_keyword(Keyword::TABLE)?;
+        return Ok(Statement::CheckTable { table: TableName::from_object_name(&p.parse_object_name(false)?)? });
     }
     if parse_word(p, "SYSTEM") {
         let stop = if parse_word(p, "STOP") {

@@ -214,3 +214,24 @@ fn check_table_reports_each_part_and_a_damaged_part_is_detached_at_open() {
     assert!(dir.path().join("data").read_dir().unwrap().any(|t| t.unwrap().path().join("detached").join(format!("broken-{name}")).exists()));
     assert_eq!(rows(&mut db.session(), "SELECT count(), sum(k) FROM c"), vec![vec![Value::UInt(2), Value::UInt(3)]]);
 }
+
+#[test]
+fn functions_that_round_a_key_time_down_prune_granules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE ev (ts DateTime, n UInt32) ENGINE = MergeTree ORDER BY ts SETTINGS index_granularity = 60").unwrap();
+    // One row a minute for 10 days: 14,400 rows, 240 granules of an hour each.
+    let values: Vec<String> = (0..14_400u32).map(|i| format!("({}, {i})", 1_767_225_600 + i * 60)).collect();
+    s.execute(&format!("INSERT INTO ev VALUES {}", values.join(", "))).unwrap();
+    for (sql, rows_wanted, max_granules) in [
+        ("SELECT count(), min(n) FROM ev WHERE toDate(ts) = '2026-01-03'", (1440, 2880), 26),
+        ("SELECT count(), min(n) FROM ev WHERE toStartOfHour(ts) = '2026-01-02 05:00:00'", (60, 1740), 3),
+        ("SELECT count(), min(n) FROM ev WHERE toDate(ts) >= '2026-01-10'", (1440, 12960), 26),
+        ("SELECT count(), min(n) FROM ev WHERE toStartOfHour(ts) < '2026-01-01 02:00:00'", (120, 0), 4),
+    ] {
+        assert_eq!(rows(&mut s, sql), vec![vec![Value::UInt(rows_wanted.0), Value::UInt(rows_wanted.1)]], "{sql}");
+        let st = stats(&mut s, sql);
+        assert!(st.granules_selected <= max_granules, "{sql}: read {} of {} granules", st.granules_selected, st.granules_total);
+    }
+}

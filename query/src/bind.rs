@@ -554,6 +554,8 @@ fn collect_ranges(e: &Expr, out: &mut Vec<ColumnRange>) {
         }
         (Func::Cmp(op), [Expr::Column { index, .. }, Expr::Literal { value, .. }]) => cmp_range(*index, *op, value),
         (Func::Cmp(op), [Expr::Literal { value, .. }, Expr::Column { index, .. }]) => cmp_range(*index, op.flip(), value),
+        (Func::Cmp(op), [Expr::Call { func, args, .. }, Expr::Literal { value, .. }]) => floor_range(func, args, *op, value),
+        (Func::Cmp(op), [Expr::Literal { value, .. }, Expr::Call { func, args, .. }]) => floor_range(func, args, op.flip(), value),
         (Func::InList { negated: false, list }, [Expr::Column { index, .. }]) => list.min_max().map(|(lo, hi)| ColumnRange {
             column: *index,
             lo: Bound::Included(lo),
@@ -567,6 +569,33 @@ fn collect_ranges(e: &Expr, out: &mut Vec<ColumnRange>) {
             None => out.push(r),
         }
     }
+}
+
+/// A range on column `x` implied by `f(x) op c`, where `f` rounds a time down to a unit
+/// (`toDate(ts)`, `toStartOfHour(ts)`): since `f(x) <= x < f(x) + unit`, the comparison
+/// bounds `x` too, and the sparse index can skip granules for it.
+fn floor_range(func: &Func, args: &[Expr], op: CmpOp, c: &Value) -> Option<ColumnRange> {
+    let [Expr::Column { index, ty }] = args else { return None };
+    let ticks = match ty {
+        DataType::DateTime => 1,
+        DataType::DateTime64(p) => 10i64.checked_pow(*p as u32)?,
+        _ => return None,
+    };
+    // `scale` turns the function's result into units of x; `unit` is its rounding step.
+    let (scale, unit) = match func {
+        Func::ToDate => (86_400 * ticks, 86_400 * ticks),
+        Func::ToStartOfHour => (ticks, 3_600 * ticks),
+        _ => return None,
+    };
+    let start = c.as_i64()?.checked_mul(scale)?;
+    let end = start.checked_add(unit)?;
+    let (lo, hi) = match op {
+        CmpOp::Eq => (Bound::Included(Value::Int(start)), Bound::Excluded(Value::Int(end))),
+        CmpOp::GtEq | CmpOp::Gt => (Bound::Included(Value::Int(start)), Bound::Unbounded),
+        CmpOp::LtEq | CmpOp::Lt => (Bound::Unbounded, Bound::Excluded(Value::Int(end))),
+        CmpOp::NotEq => return None,
+    };
+    Some(ColumnRange { column: *index, lo, hi })
 }
 
 fn cmp_range(column: usize, op: CmpOp, v: &Value) -> Option<ColumnRange> {

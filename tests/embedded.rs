@@ -235,3 +235,47 @@ fn functions_that_round_a_key_time_down_prune_granules() {
         assert!(st.granules_selected <= max_granules, "{sql}: read {} of {} granules", st.granules_selected, st.granules_total);
     }
 }
+
+#[test]
+fn a_thousand_inserts_settle_to_few_parts_with_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE big (d Date, k UInt32, v Int64) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY k").unwrap();
+    let query = "SELECT toYYYYMM(d) AS p, count(), sum(k), sum(v), min(k), max(k) FROM big GROUP BY p ORDER BY p";
+    let expected = |inserts: u64| {
+        // Insert i writes k = i*1000 .. i*1000+999 into month 1 + i % 2, v = k % 7 - 3.
+        let (mut jan, mut feb) = (vec![0u64, 0, 0, u64::MAX, 0], vec![0u64, 0, 0, u64::MAX, 0]);
+        let mut sums = [0i64; 2];
+        for i in 0..inserts {
+            let m = if i % 2 == 0 { &mut jan } else { &mut feb };
+            for k in i * 1000..i * 1000 + 1000 {
+                m[0] += 1;
+                m[1] += k;
+                sums[(i % 2) as usize] += (k % 7) as i64 - 3;
+                m[3] = m[3].min(k);
+                m[4] = m[4].max(k);
+            }
+        }
+        [(202601, jan, sums[0]), (202602, feb, sums[1])]
+            .into_iter()
+            .map(|(p, m, sum)| vec![Value::UInt(p), Value::UInt(m[0]), Value::UInt(m[1]), Value::Int(sum), Value::UInt(m[3]), Value::UInt(m[4])])
+            .collect::<Vec<_>>()
+    };
+    for i in 0..1000u64 {
+        let values: Vec<String> = (i * 1000..i * 1000 + 1000).map(|k| format!("('2026-0{}-15',{k},{})", 1 + i % 2, (k % 7) as i64 - 3)).collect();
+        s.execute(&format!("INSERT INTO big VALUES {}", values.join(","))).unwrap();
+        if i % 250 == 249 {
+            assert_eq!(rows(&mut s, query), expected(i + 1), "during merges, after {} inserts", i + 1);
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let per_partition = |s: &mut Session| rows(s, "SELECT partition, count() FROM system.parts WHERE table = 'big' GROUP BY partition ORDER BY partition");
+    while per_partition(&mut s).iter().any(|r| matches!(r[1], Value::UInt(n) if n > 10)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for row in per_partition(&mut s) {
+        assert!(matches!(row[1], Value::UInt(n) if n <= 10), "parts per partition: {row:?}");
+    }
+    assert_eq!(rows(&mut s, query), expected(1000), "after merges");
+}

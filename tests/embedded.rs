@@ -9,6 +9,14 @@ fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Value>> {
     blocks.iter().flat_map(|b| (0..b.rows()).map(move |r| b.columns.iter().map(|c| c.value(r)).collect::<Vec<_>>())).collect()
 }
 
+/// A new database in a temporary directory, and a session on it.
+fn fresh() -> (tempfile::TempDir, std::sync::Arc<Database>, Session) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let s = db.session();
+    (dir, db, s)
+}
+
 fn stats(session: &mut Session, sql: &str) -> granary_engine::ScanStats {
     match session.execute(sql).unwrap().pop() {
         Some(Output::Rows { stats, .. }) => stats,
@@ -45,9 +53,7 @@ fn typed_results_survive_reopen() {
 
 #[test]
 fn a_failed_insert_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (dir, db, mut s) = fresh();
     s.execute("CREATE TABLE t (d Date, x UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY x").unwrap();
     // The first rows are fine and belong to another partition; the last one is not a date.
     let err = s.execute("INSERT INTO t VALUES ('2026-01-01', 1), ('2026-02-01', 2), ('not a date', 3)").unwrap_err();
@@ -63,9 +69,7 @@ fn a_failed_insert_writes_nothing() {
 
 #[test]
 fn selective_key_filters_read_few_granules() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (_dir, _db, mut s) = fresh();
     s.execute("CREATE TABLE e (k UInt64, v String) ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 100").unwrap();
     for batch in 0..4 {
         let values: Vec<String> = (0..2500).map(|i| format!("({}, 'v{i}')", batch * 2500 + i)).collect();
@@ -88,9 +92,7 @@ fn selective_key_filters_read_few_granules() {
 #[test]
 fn errors_have_kinds_and_the_session_goes_on() {
     use granary_engine::ErrorKind::*;
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (_dir, _db, mut s) = fresh();
     s.execute("CREATE TABLE t (x UInt8, s String) ENGINE = MergeTree ORDER BY x").unwrap();
     for (sql, kind) in [
         ("SELECT * FROM nope", UndefinedTable),
@@ -112,9 +114,7 @@ fn part_count(db: &Database, table: &str) -> usize {
 
 #[test]
 fn background_merges_fold_many_inserts_without_changing_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (dir, db, mut s) = fresh();
     s.execute("CREATE TABLE m (d Date, k UInt32, v Float64) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY k SETTINGS index_granularity = 16").unwrap();
     let query = "SELECT toYYYYMM(d) AS p, count(), sum(k), sum(v), uniqExact(k), min(k), max(k) FROM m GROUP BY p ORDER BY p";
     let mut before = Vec::new();
@@ -156,9 +156,7 @@ fn part_dirs_on_disk(root: &std::path::Path) -> usize {
 
 #[test]
 fn inserts_are_refused_when_parts_pile_up_and_nothing_is_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (_dir, db, mut s) = fresh();
     s.execute("CREATE TABLE tp (k UInt32) ENGINE = MergeTree ORDER BY k SETTINGS parts_to_delay_insert = 3, parts_to_throw_insert = 5").unwrap();
     s.execute("SYSTEM STOP MERGES tp").unwrap();
     for k in 0..5 {
@@ -182,9 +180,7 @@ fn inserts_are_refused_when_parts_pile_up_and_nothing_is_lost() {
 
 #[test]
 fn check_table_reports_each_part_and_a_damaged_part_is_detached_at_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (dir, db, mut s) = fresh();
     s.execute("CREATE TABLE c (k UInt32, s String) ENGINE = MergeTree ORDER BY k").unwrap();
     s.execute("SYSTEM STOP MERGES c").unwrap();
     s.execute("INSERT INTO c VALUES (1, 'a'), (2, 'b')").unwrap();
@@ -217,9 +213,7 @@ fn check_table_reports_each_part_and_a_damaged_part_is_detached_at_open() {
 
 #[test]
 fn functions_that_round_a_key_time_down_prune_granules() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (_dir, _db, mut s) = fresh();
     s.execute("CREATE TABLE ev (ts DateTime, n UInt32) ENGINE = MergeTree ORDER BY ts SETTINGS index_granularity = 60").unwrap();
     // One row a minute for 10 days: 14,400 rows, 240 granules of an hour each.
     let values: Vec<String> = (0..14_400u32).map(|i| format!("({}, {i})", 1_767_225_600 + i * 60)).collect();
@@ -238,9 +232,7 @@ fn functions_that_round_a_key_time_down_prune_granules() {
 
 #[test]
 fn a_thousand_inserts_settle_to_few_parts_with_the_same_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (_dir, _db, mut s) = fresh();
     s.execute("CREATE TABLE big (d Date, k UInt32, v Int64) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY k").unwrap();
     let query = "SELECT toYYYYMM(d) AS p, count(), sum(k), sum(v), min(k), max(k) FROM big GROUP BY p ORDER BY p";
     let expected = |inserts: u64| {

@@ -28,6 +28,9 @@ struct ServeArgs {
     /// Data directory (created if missing).
     #[arg(long, default_value = "./granary-data")]
     data: PathBuf,
+    /// Background merge threads (default: half the cores, at least one).
+    #[arg(long)]
+    merge_threads: Option<usize>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,7 +44,8 @@ fn main() -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let db = granary_engine::Database::open(&args.data).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", args.data.display()))?;
+        let options = granary_engine::Options { merge_threads: args.merge_threads };
+        let db = granary_engine::Database::open_with(&args.data, options).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", args.data.display()))?;
         let listener = tokio::net::TcpListener::bind(&args.listen).await?;
         tracing::info!("Granary {} listening on {} (data in {})", env!("CARGO_PKG_VERSION"), args.listen, args.data.display());
         granary_server::serve(listener, db, granary_server::shutdown_signal()).await?;

@@ -59,10 +59,22 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> QueryError {
     QueryError::new(ErrorKind::Io, format!("{what} {}: {e}", path.display()))
 }
 
+/// How a database runs, chosen when it is opened.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Background merge threads; by default half the cores, at least one.
+    pub merge_threads: Option<usize>,
+}
+
 impl Database {
     /// Opens (creating if needed) the database in `dir` and recovers every committed table
     /// and row; data that no commit covers is removed.
     pub fn open(dir: impl AsRef<Path>) -> Result<Arc<Database>> {
+        Database::open_with(dir, Options::default())
+    }
+
+    /// `open` with options.
+    pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Arc<Database>> {
         let dir = dir.as_ref().to_path_buf();
         let data = dir.join("data");
         let store = Arc::new(Store::open(&data)?);
@@ -101,7 +113,7 @@ impl Database {
             }
         }
         tracing::info!("opened database at {} with {} tables", dir.display(), tables.len());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1);
+        let threads = options.merge_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2)).max(1);
         let merger = Merger::start(store.clone(), threads);
         for entry in tables.values() {
             merger.schedule(entry.store.clone());

@@ -20,7 +20,7 @@ pub mod session;
 pub mod system;
 pub mod ttl;
 
-pub use database::{Database, DEFAULT_DATABASE};
+pub use database::{Database, Options, DEFAULT_DATABASE};
 pub use granary_query::exec::ScanStats;
 pub use granary_query::plan::Field;
 pub use granary_query::{ErrorKind, QueryError as Error};

@@ -107,7 +107,7 @@ fn throttle(entry: &TableEntry, partitions: Vec<String>) -> Result<()> {
     let snapshot = entry.store.snapshot();
     let worst = partitions
         .iter()
-        .map(|id| snapshot.parts.iter().filter(|p| partition_id(&p.meta.partition) == *id).count())
+        .map(|id| snapshot.parts.iter().filter(|p| p.partition_id() == id).count())
         .max()
         .unwrap_or(0);
     if worst >= settings.parts_to_throw_insert {

@@ -12,7 +12,6 @@ use granary_query::exec::{self, QueryContext, ScanStats};
 use granary_query::parse::{self, Statement};
 use granary_query::plan::Field;
 use granary_query::{QueryError, Result};
-use granary_storage::table::partition_id;
 use granary_storage::{Block, Column, DataType, Value};
 
 use crate::partition::resolve_partition;
@@ -220,7 +219,7 @@ impl Session {
                 let store = &entry.store;
                 // Under the merge guard, so no merge is folding these parts right now.
                 let _guard = store.merge_guard();
-                let names: Vec<String> = store.snapshot().parts.iter().filter(|p| partition_id(&p.meta.partition) == id).map(|p| p.name.clone()).collect();
+                let names: Vec<String> = store.snapshot().parts.iter().filter(|p| p.partition_id() == id).map(|p| p.name.clone()).collect();
                 self.db.store.commit(Vec::new(), vec![(store.clone(), names)])?;
                 Ok(Output::command("ALTER TABLE"))
             }

@@ -8,7 +8,7 @@ use granary_query::catalog::{Table, TableData};
 use granary_query::error::bail;
 use granary_query::Result;
 use granary_storage::part::ColumnSpec;
-use granary_storage::table::{part_block_range, partition_id};
+use granary_storage::table::part_block_range;
 use granary_storage::{Block, Column, DataType, Value};
 
 use crate::database::{Database, TableEntry};
@@ -108,7 +108,7 @@ fn parts(entries: &[TableEntry]) -> Result<Rows> {
                 text(&entry.def.database),
                 text(&entry.def.name),
                 text(partition_text(&types, &part.meta.partition)),
-                text(partition_id(&part.meta.partition)),
+                text(part.partition_id()),
                 text(&part.name),
                 Value::UInt(1),
                 Value::UInt(part.rows() as u64),

@@ -14,7 +14,7 @@ use crate::block::Block;
 use crate::column::{Column, ColumnData};
 use crate::error::{Result, StorageError};
 use crate::part::{ColumnSpec, Part};
-use crate::table::{part_block_range, partition_id, Snapshot};
+use crate::table::{part_block_range, Snapshot};
 
 /// Limits of the merge selection.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +50,7 @@ pub struct Selection<'a> {
 pub fn select_merge(snapshot: &Snapshot, policy: &MergePolicy, selection: Selection) -> Option<Vec<Arc<Part>>> {
     let mut partitions: BTreeMap<String, Vec<Arc<Part>>> = BTreeMap::new();
     for part in &snapshot.parts {
-        partitions.entry(partition_id(&part.meta.partition)).or_default().push(part.clone());
+        partitions.entry(part.partition_id().to_string()).or_default().push(part.clone());
     }
     let mut best: Option<Vec<Arc<Part>>> = None;
     for (id, mut parts) in partitions {

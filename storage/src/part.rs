@@ -402,6 +402,12 @@ impl Part {
         self.retired.store(true, Ordering::Release);
     }
 
+    /// The id of the part's partition: the first field of its name, so that grouping parts by
+    /// partition needs no re-encoding of partition values.
+    pub fn partition_id(&self) -> &str {
+        self.name.rsplitn(4, '_').last().unwrap_or_default()
+    }
+
     /// The block numbers and merge level in the part's name.
     pub fn level(&self) -> u32 {
         self.name.rsplit('_').next().and_then(|l| l.parse().ok()).unwrap_or(0)
@@ -551,6 +557,7 @@ mod tests {
         let part = Part::open(&path).unwrap();
         part.verify().unwrap();
         assert_eq!(part.meta.granules(), 11);
+        assert_eq!((part.partition_id(), part.level()), ("all", 0));
         let col = part.read_column(1, 10..11).unwrap();
         assert_eq!(col.len(), 50);
         assert_eq!(col.value(0), Value::String("v1000".into()));

@@ -213,27 +213,32 @@ impl PartWriter {
 
     /// Appends rows; they must sort after (or equal to) every row pushed before.
     pub fn push(&mut self, block: &Block) -> Result<()> {
-        if block.rows() == 0 {
-            return Ok(());
-        }
-        let block = match self.pending.take() {
-            Some(p) => Block::concat(&[p, block.clone()]).expect("two blocks"),
-            None => block.clone(),
-        };
         let granularity = self.layout.granularity.max(1);
-        let full = block.rows() / granularity * granularity;
-        for start in (0..full).step_by(granularity) {
-            self.write_granule(&block, start, granularity)?;
+        let mut start = 0;
+        // Complete the granule left over from earlier pushes; only that short head is copied.
+        if let Some(pending) = self.pending.take() {
+            let need = granularity - pending.rows();
+            if block.rows() < need {
+                self.pending = Some(Block::concat(&[pending, block.clone()]).expect("two blocks"));
+                return Ok(());
+            }
+            let head = Block::concat(&[pending, block.slice(0, need)]).expect("two blocks");
+            self.write_granule(&head, 0, granularity)?;
+            start = need;
         }
-        if full < block.rows() {
-            self.pending = Some(block.slice(full, block.rows() - full));
+        while block.rows() - start >= granularity {
+            self.write_granule(block, start, granularity)?;
+            start += granularity;
+        }
+        if start < block.rows() {
+            self.pending = Some(block.slice(start, block.rows() - start));
         }
         Ok(())
     }
 
     fn write_granule(&mut self, block: &Block, start: usize, rows: usize) -> Result<()> {
         for (k, &col) in self.index.iter_mut().zip(&self.layout.sort_key) {
-            k.append(&block.columns[col].slice(start, 1));
+            k.append_range(&block.columns[col], start..start + 1);
         }
         for (writer, (spec, column)) in self.columns.iter_mut().zip(self.layout.columns.iter().zip(&block.columns)) {
             if writer.raw.len() >= MIN_FRAME_BYTES {
@@ -569,6 +574,33 @@ mod tests {
         let none = ColumnRange { column: 0, lo: Bound::Included(Value::UInt(5000)), hi: Bound::Unbounded };
         assert!(!part.may_match(std::slice::from_ref(&none)));
         assert!(part.select_granules(&[none]).is_empty());
+    }
+
+    #[test]
+    fn pushes_of_any_size_cut_into_whole_granules() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut layout = layout();
+        layout.granularity = 3;
+        let path = dir.path().join("all_1_1_0");
+        let mut writer = PartWriter::create(&path, &layout, vec![]).unwrap();
+        let mut next = 0u64;
+        for size in [1, 2, 5, 1, 0, 4] {
+            let k = Column::from_values(DataType::UInt64, &(next..next + size).map(Value::UInt).collect::<Vec<_>>()).unwrap();
+            let s = Column::from_values(DataType::String, &(next..next + size).map(|i| Value::String(format!("v{i}"))).collect::<Vec<_>>()).unwrap();
+            writer.push(&Block::with_rows(vec![Arc::new(k), Arc::new(s)], size as usize)).unwrap();
+            next += size;
+        }
+        let meta = writer.finish().unwrap();
+        assert_eq!((meta.rows, meta.granules()), (13, 5));
+        assert_eq!(meta.stats[0], Some(ColumnStats { min: Value::UInt(0), max: Value::UInt(12) }));
+        let part = Part::open(&path).unwrap();
+        part.verify().unwrap();
+        let keys = part.read_column(0, 0..5).unwrap();
+        assert_eq!((0..13).map(|i| keys.value(i)).collect::<Vec<_>>(), (0..13).map(Value::UInt).collect::<Vec<_>>());
+        assert_eq!(part.read_column(1, 4..5).unwrap().value(0), Value::String("v12".into()));
+        // Granule 2 starts at key 6: the index lets a lookup of 7 read only that granule.
+        let r = ColumnRange { column: 0, lo: Bound::Included(Value::UInt(7)), hi: Bound::Included(Value::UInt(7)) };
+        assert_eq!(part.select_granules(&[r]), vec![2..3]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ fn typed_results_survive_reopen() {
     let mut s = db.session();
     let out = s.execute("SELECT url, count() AS c, sum(price), max(ts), min(ok) FROM hits GROUP BY url ORDER BY c DESC").unwrap();
     let Output::Rows { fields, .. } = &out[0] else { panic!() };
-    let types: Vec<DataType> = fields.iter().map(|f| f.ty).collect();
+    let types: Vec<DataType> = fields.iter().map(|f| f.ty.clone()).collect();
     assert_eq!(types, [DataType::String, DataType::UInt64, DataType::Float64, DataType::DateTime64(3), DataType::Bool]);
     let r = rows(&mut s, "SELECT url, count() AS c, sum(price), max(ts), min(ok) FROM hits GROUP BY url ORDER BY c DESC");
     let max_ts = granary_engine::time::parse_datetime("2026-01-02 00:00:00", 3).unwrap();

@@ -27,8 +27,15 @@ impl std::error::Error for SltError {}
 
 /// A value as ClickHouse's TabSeparated output writes it.
 fn tsv_cell(ty: &granary_engine::DataType, value: &granary_engine::Value) -> String {
+    if *value == granary_engine::Value::Null {
+        return "\\N".into();
+    }
     let mut s = String::new();
     ty.format_value(value, &mut s);
+    if ty.element().is_some() {
+        // Array text already escapes its strings; TSV does not escape it again.
+        return s;
+    }
     s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n").replace('\'', "\\'")
 }
 
@@ -43,9 +50,10 @@ impl sqllogictest::DB for Embedded {
                 let types = fields
                     .iter()
                     .map(|f| {
-                        if f.ty.is_integer() {
+                        let ty = f.ty.non_null();
+                        if ty.is_integer() {
                             DefaultColumnType::Integer
-                        } else if f.ty.is_float() {
+                        } else if ty.is_float() || ty.is_decimal() {
                             DefaultColumnType::FloatingPoint
                         } else {
                             DefaultColumnType::Text

@@ -74,9 +74,13 @@ impl TableDef {
             if c.default.is_some() {
                 bail!(NotSupported, "column defaults are not supported yet");
             }
-            let ty = resolve_type(&c.ty)?;
-            let (filter, codec) = resolve_codec(&c.codec, ty)?;
-            columns.push(ColumnSpec { name: c.name.clone(), ty, codec, filter });
+            for (name, ty) in expand_nested(&c.name, &c.ty)? {
+                if name != c.name && !seen.insert(name.clone()) {
+                    bail!(DuplicateColumn, "column {name} specified more than once");
+                }
+                let (filter, codec) = resolve_codec(&c.codec, &ty)?;
+                columns.push(ColumnSpec { name, ty, codec, filter });
+            }
         }
         if columns.is_empty() {
             bail!(Syntax, "a table needs at least one column");
@@ -150,20 +154,20 @@ fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], 
         let i = columns.iter().position(|c| c.name == ident.value);
         i.ok_or_else(|| QueryError::new(ErrorKind::UndefinedColumn, format!("column {} of {name} does not exist", ident.value)))
     };
-    let summable = |ty: DataType| ty.is_integer() || matches!(ty, DataType::Float32 | DataType::Float64);
+    let summable = |ty: &DataType| ty.is_integer() || ty.is_decimal() || matches!(ty, DataType::Float32 | DataType::Float64);
     let mode = match (name.as_str(), args.as_slice()) {
         ("MergeTree", []) => MergeMode::Ordinary,
         ("ReplacingMergeTree", []) => MergeMode::Replacing { version: None },
         ("ReplacingMergeTree", [version]) => {
             let v = column(version)?;
-            let ty = columns[v].ty;
+            let ty = &columns[v].ty;
             if !(ty.is_unsigned() || matches!(ty, DataType::Date | DataType::DateTime | DataType::DateTime64(_))) {
                 bail!(InvalidParameter, "the version column of ReplacingMergeTree must be UInt*, Date, DateTime or DateTime64, not {ty}");
             }
             MergeMode::Replacing { version: Some(v) }
         }
         ("SummingMergeTree", []) => MergeMode::Summing {
-            columns: (0..columns.len()).filter(|i| !sort_key.contains(i) && summable(columns[*i].ty)).collect(),
+            columns: (0..columns.len()).filter(|i| !sort_key.contains(i) && summable(&columns[*i].ty)).collect(),
         },
         ("SummingMergeTree", [list]) => {
             let items = match list {
@@ -174,7 +178,7 @@ fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], 
             let mut sum = Vec::new();
             for item in items {
                 let c = column(item)?;
-                if sort_key.contains(&c) || !summable(columns[c].ty) {
+                if sort_key.contains(&c) || !summable(&columns[c].ty) {
                     bail!(InvalidParameter, "column {} cannot be summed: it must be numeric and outside the sort key", columns[c].name);
                 }
                 sum.push(c);
@@ -187,6 +191,27 @@ fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], 
     Ok((name.clone(), mode))
 }
 
+/// The stored columns of a declared column: itself, or for `n Nested(a T, b U)` the arrays
+/// `n.a Array(T)` and `n.b Array(U)`, as ClickHouse stores Nested.
+fn expand_nested(name: &str, spec: &TypeSpec) -> Result<Vec<(String, DataType)>> {
+    use granary_query::parse::TypeArg;
+    if !spec.name.eq_ignore_ascii_case("Nested") {
+        return Ok(vec![(name.to_string(), resolve_type(spec)?)]);
+    }
+    if spec.args.is_empty() {
+        bail!(Syntax, "Nested needs at least one field");
+    }
+    spec.args
+        .iter()
+        .map(|arg| match arg {
+            TypeArg::Named(field, ty) if !ty.name.eq_ignore_ascii_case("Nested") => {
+                Ok((format!("{name}.{field}"), DataType::Array(Box::new(resolve_type(ty)?))))
+            }
+            _ => bail!(NotSupported, "Nested fields must be `name Type` pairs (nested Nested is not supported): {spec}"),
+        })
+        .collect()
+}
+
 /// Resolves a DDL type to a storage type.
 pub fn resolve_type(spec: &TypeSpec) -> Result<DataType> {
     DataType::from_name(&spec.to_string()).map_err(|_| QueryError::new(ErrorKind::UndefinedType, format!("unknown data type {spec}")))
@@ -195,7 +220,7 @@ pub fn resolve_type(spec: &TypeSpec) -> Result<DataType> {
 /// A column's `CODEC(...)`: an optional `Delta[(bytes)]` or `DoubleDelta` filter for
 /// fixed-width types, then a compression (`LZ4` by default, `ZSTD[(level)]`, or `NONE` alone).
 /// `DoubleDelta` may stand alone; `Delta` needs a compression after it, as in ClickHouse.
-fn resolve_codec(specs: &[TypeSpec], ty: DataType) -> Result<(Option<Filter>, Codec)> {
+fn resolve_codec(specs: &[TypeSpec], ty: &DataType) -> Result<(Option<Filter>, Codec)> {
     use granary_query::parse::TypeArg;
     let compression = |one: &TypeSpec| -> Result<Option<Codec>> {
         Ok(match (one.name.to_ascii_uppercase().as_str(), one.args.as_slice()) {

@@ -48,20 +48,15 @@ pub fn insert_values(db: &Database, entry: &TableEntry, columns: &[String], rows
     let mut block_columns: Vec<ColumnRef> = Vec::with_capacity(def.layout.columns.len());
     for (i, spec) in def.layout.columns.iter().enumerate() {
         let column = match targets.iter().position(|&t| t == i) {
-            Some(pos) => Column::from_values(spec.ty, &values[pos]).map_err(|e| {
+            Some(pos) => Column::from_values(spec.ty.clone(), &values[pos]).map_err(|e| {
                 QueryError::new(ErrorKind::InvalidText, format!("column {}: {e}", spec.name))
             })?,
-            None => default_column(spec.ty, rows.len())?,
+            None => Column::defaults(spec.ty.clone(), rows.len()),
         };
         block_columns.push(Arc::new(column));
     }
     let block = Block::with_rows(block_columns, rows.len());
     insert_block(db, entry, block)
-}
-
-fn default_column(ty: granary_storage::DataType, rows: usize) -> Result<Column> {
-    let default = if ty == granary_storage::DataType::String { Value::String(String::new()) } else { Value::UInt(0) };
-    Ok(Column::from_values(ty, &vec![default; rows])?)
 }
 
 /// Splits a block of table rows by partition, writes one part per partition and commits them

@@ -129,7 +129,7 @@ impl Session {
                             if types.len() < n {
                                 types.resize(n, DataType::String);
                             }
-                            types[n - 1] = entry.def.layout.columns[col].ty;
+                            types[n - 1] = entry.def.layout.columns[col].ty.value_type();
                         }
                     }
                 }

@@ -39,7 +39,7 @@ struct Rows {
 impl Rows {
     fn new(columns: &[(&str, DataType)]) -> Rows {
         Rows {
-            columns: columns.iter().map(|(n, ty)| ColumnSpec { name: n.to_string(), ty: *ty, codec: Default::default(), filter: None }).collect(),
+            columns: columns.iter().map(|(n, ty)| ColumnSpec { name: n.to_string(), ty: ty.clone(), codec: Default::default(), filter: None }).collect(),
             values: vec![Vec::new(); columns.len()],
         }
     }
@@ -53,7 +53,7 @@ impl Rows {
     fn into_data(self) -> Result<TableData> {
         let mut columns = Vec::with_capacity(self.columns.len());
         for (spec, values) in self.columns.iter().zip(&self.values) {
-            columns.push(Arc::new(Column::from_values(spec.ty, values)?));
+            columns.push(Arc::new(Column::from_values(spec.ty.clone(), values)?));
         }
         let rows = self.values.first().map_or(0, Vec::len);
         Ok(TableData::Rows { columns: self.columns, block: Block::with_rows(columns, rows) })

@@ -93,7 +93,7 @@ impl RowExpiry for Ttl {
 
     fn part_expiry(&self, part: &Part) -> Expiry {
         let Some(Some(stats)) = part.meta.stats.get(self.column) else { return Expiry::None };
-        let ty = part.meta.columns[self.column].ty;
+        let ty = part.meta.columns[self.column].ty.clone();
         let Ok(bounds) = Column::from_values(ty, &[stats.min.clone(), stats.max.clone()]) else { return Expiry::None };
         let Ok(deadlines) = self.deadlines(Arc::new(bounds)) else { return Expiry::None };
         let now = now();

@@ -5,7 +5,9 @@
 //! vectors indexed by group id, so accumulators of different threads merge by index.
 
 use granary_storage::column::ColumnData;
-use granary_storage::{match_data, Column, ColumnRef, DataType, Value};
+use std::sync::Arc;
+
+use granary_storage::{match_data, text, Column, ColumnRef, DataType};
 use hashbrown::HashSet;
 
 use crate::error::{bail, Result};
@@ -45,8 +47,16 @@ impl AggFunc {
         })
     }
 
-    /// The result type for the given argument types (ClickHouse's rules).
+    /// The result type for the given argument types (ClickHouse's rules): over Nullable
+    /// arguments, NULL rows are skipped and sum/min/max/avg are NULL for a group without
+    /// any other row.
     pub fn result_type(self, args: &[DataType]) -> Result<DataType> {
+        let ty = self.non_null_result_type(&args.iter().map(|a| a.non_null().clone()).collect::<Vec<_>>())?;
+        let nullable_result = matches!(self, AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max);
+        Ok(if nullable_result && args.iter().any(DataType::is_nullable) { ty.nullable() } else { ty })
+    }
+
+    fn non_null_result_type(self, args: &[DataType]) -> Result<DataType> {
         let want = |n: usize| -> Result<()> {
             if args.len() != n {
                 bail!(UndefinedFunction, "aggregate function {self:?} takes {n} argument(s), got {}", args.len());
@@ -75,36 +85,91 @@ impl AggFunc {
             }
             AggFunc::Sum | AggFunc::Avg => {
                 want(1)?;
-                let t = args[0];
+                let t = &args[0];
                 if !t.is_numeric() {
                     bail!(DatatypeMismatch, "illegal type {t} of argument of aggregate function {}", if self == AggFunc::Sum { "sum" } else { "avg" });
                 }
                 match (self, Domain::of(t)) {
                     (AggFunc::Avg, _) | (_, Domain::Float) => DataType::Float64,
+                    // Decimal sums stay exact at the argument's scale.
+                    (_, _) if t.is_decimal() => DataType::Decimal { precision: 18, scale: decimal_scale(t) },
                     (_, Domain::Int) => DataType::Int64,
                     (_, Domain::UInt) => DataType::UInt64,
                 }
             }
             AggFunc::Min | AggFunc::Max => {
                 want(1)?;
-                args[0]
+                args[0].clone()
             }
         })
     }
 
-    /// A fresh accumulator for arguments of these types.
+    /// A fresh accumulator for arguments of these types; over Nullable arguments it skips
+    /// the rows where any argument is NULL.
     pub fn accumulator(self, args: &[DataType], result: DataType) -> Box<dyn Accumulator> {
+        if args.iter().any(DataType::is_nullable) {
+            let inner_args: Vec<DataType> = args.iter().map(|a| a.non_null().clone()).collect();
+            let seen = result.is_nullable().then(Vec::new);
+            let inner = self.accumulator(&inner_args, result.non_null().clone());
+            return Box::new(SkipNulls { inner, seen });
+        }
         match self {
             AggFunc::Count => Box::new(Count { counts: Vec::new(), conditional: false }),
             AggFunc::CountIf => Box::new(Count { counts: Vec::new(), conditional: true }),
-            AggFunc::Sum => match Domain::of(result) {
+            AggFunc::Sum => match Domain::of(&result) {
                 Domain::Float => Box::new(Sum::<f64> { sums: Vec::new(), ty: result }),
                 Domain::Int => Box::new(Sum::<i64> { sums: Vec::new(), ty: result }),
                 Domain::UInt => Box::new(Sum::<u64> { sums: Vec::new(), ty: result }),
             },
-            AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new() }),
-            AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0]), seen: Vec::new(), max: self == AggFunc::Max }),
+            AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new(), unit: text::POW10[decimal_scale(&args[0]) as usize] as f64 }),
+            AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0].clone()), seen: Vec::new(), max: self == AggFunc::Max }),
             AggFunc::UniqExact => Box::new(UniqExact { sets: Vec::new() }),
+        }
+    }
+}
+
+fn decimal_scale(ty: &DataType) -> u8 {
+    match ty {
+        DataType::Decimal { scale, .. } => *scale,
+        _ => 0,
+    }
+}
+
+/// Feeds an accumulator only the rows where no argument is NULL, and (for Nullable results)
+/// makes the result NULL for groups that got no such row.
+struct SkipNulls {
+    inner: Box<dyn Accumulator>,
+    /// Per group: 1 once a non-NULL row arrived; `None` when the result is not Nullable.
+    seen: Option<Vec<u8>>,
+}
+
+impl Accumulator for SkipNulls {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        let mut keep = vec![1u8; groups.len()];
+        for a in args {
+            if let Some(n) = &a.nulls {
+                keep.iter_mut().zip(n).for_each(|(k, x)| *k &= x ^ 1);
+            }
+        }
+        let kept: Vec<u32> = keep.iter().enumerate().filter(|(_, k)| **k != 0).map(|(i, _)| i as u32).collect();
+        let groups: Vec<u32> = kept.iter().map(|&i| groups[i as usize]).collect();
+        let args: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.strip_nulls().take(&kept))).collect();
+        if let Some(seen) = &mut self.seen {
+            seen.resize(n_groups, 0);
+            groups.iter().for_each(|&g| seen[g as usize] = 1);
+        }
+        self.inner.update(&groups, n_groups, &args)
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        let col = self.inner.finish();
+        match self.seen {
+            Some(mut seen) => {
+                seen.resize(col.len(), 0);
+                let nulls = seen.iter().map(|s| s ^ 1).collect();
+                Column::with_nulls(col.ty.clone().nullable(), col.data, Some(nulls))
+            }
+            None => col,
         }
     }
 }
@@ -220,6 +285,8 @@ impl<T: SumValue> Accumulator for Sum<T> {
 struct Avg {
     sums: Vec<f64>,
     counts: Vec<u64>,
+    /// 10^scale for Decimal arguments (whose values arrive scaled), else 1.
+    unit: f64,
 }
 
 impl Accumulator for Avg {
@@ -237,7 +304,7 @@ impl Accumulator for Avg {
     }
 
     fn finish(self: Box<Self>) -> Column {
-        let avg = self.sums.iter().zip(&self.counts).map(|(s, &c)| s / c as f64).collect();
+        let avg = self.sums.iter().zip(&self.counts).map(|(s, &c)| s / self.unit / c as f64).collect();
         Column::new(DataType::Float64, ColumnData::F64(avg))
     }
 }
@@ -253,10 +320,7 @@ impl Accumulator for MinMax {
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
         if self.seen.len() < n_groups {
             let grow = n_groups - self.seen.len();
-            let defaults = Column::from_values(self.values.ty, &vec![Value::UInt(0); grow]).unwrap_or_else(|_| {
-                Column::from_values(self.values.ty, &vec![Value::String(String::new()); grow]).expect("string default")
-            });
-            self.values.append(&defaults);
+            self.values.append(&Column::defaults(self.values.ty.clone(), grow));
             self.seen.resize(n_groups, false);
         }
         if groups.is_empty() {
@@ -338,8 +402,12 @@ impl Accumulator for UniqExact {
 }
 
 /// Appends row `i` of a column to a composite key: fixed-width values as their bytes,
-/// strings length-prefixed so that keys of several columns never collide.
+/// strings length-prefixed so that keys of several columns never collide; Nullable
+/// columns add a null flag byte.
 pub fn append_key(col: &Column, i: usize, key: &mut Vec<u8>) {
+    if let Some(nulls) = &col.nulls {
+        key.push(nulls[i]);
+    }
     match_data!(&col.data,
         v => granary_storage::column::Primitive::write_le(v[i], key),
         s => {

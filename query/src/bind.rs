@@ -79,7 +79,7 @@ impl<'a> Binder<'a> {
     /// The parameter types inferred so far (in `Params::Infer` mode); unknown ones are String.
     pub fn param_types(&self) -> Vec<DataType> {
         match &self.params {
-            Params::Infer(types) => types.borrow().iter().map(|t| t.unwrap_or(DataType::String)).collect(),
+            Params::Infer(types) => types.borrow().iter().map(|t| t.clone().unwrap_or(DataType::String)).collect(),
             Params::Values(v) => v.iter().map(value_type).collect(),
         }
     }
@@ -142,12 +142,12 @@ impl<'a> Binder<'a> {
             ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
             _ => bail!(NotSupported, "this GROUP BY form is not supported yet"),
         };
-        let order_by: Vec<(ast::Expr, bool)> = match &query.order_by {
+        let order_by: Vec<(ast::Expr, bool, bool)> = match &query.order_by {
             None => Vec::new(),
             Some(ob) => match &ob.kind {
                 ast::OrderByKind::Expressions(list) => list
                     .iter()
-                    .map(|o| (o.expr.clone(), matches!(o.options.sort, Some(ast::OrderBySort::Desc))))
+                    .map(|o| (o.expr.clone(), matches!(o.options.sort, Some(ast::OrderBySort::Desc)), o.options.nulls_first == Some(true)))
                     .collect(),
                 ast::OrderByKind::All(_) => bail!(NotSupported, "ORDER BY ALL is not supported yet"),
             },
@@ -155,7 +155,7 @@ impl<'a> Binder<'a> {
         let aggregating = !group_by.is_empty()
             || select.having.is_some()
             || items.iter().any(|(e, _)| contains_aggregate(e))
-            || order_by.iter().any(|(e, _)| contains_aggregate(e));
+            || order_by.iter().any(|(e, _, _)| contains_aggregate(e));
 
         let mut aggregate = None;
         let mut having = None;
@@ -181,9 +181,9 @@ impl<'a> Binder<'a> {
             outputs.push(bound);
         }
         let mut sort = Vec::new();
-        for (e, desc) in &order_by {
+        for (e, desc, nulls_first) in &order_by {
             let e = resolve_reference(e, &items, &scope)?;
-            sort.push(SortKey { expr: self.bind_expr(&e, &mut scope)?, desc: *desc });
+            sort.push(SortKey { expr: self.bind_expr(&e, &mut scope)?, desc: *desc, nulls_first: *nulls_first });
         }
         if let Some(g) = scope.grouping.take() {
             aggregate = Some(AggregatePlan { keys: g.keys, aggs: g.aggs });
@@ -234,7 +234,7 @@ impl<'a> Binder<'a> {
 
     fn bind_condition(&self, e: &ast::Expr, scope: &mut Scope, clause: &str) -> Result<Expr> {
         let bound = self.bind_expr(e, scope)?;
-        match bound.ty() {
+        match bound.ty().non_null() {
             DataType::UInt8 | DataType::Bool => Ok(bound),
             t => bail!(DatatypeMismatch, "illegal type {t} of column for {clause} filter: must be UInt8 or Bool"),
         }
@@ -272,6 +272,15 @@ impl<'a> Binder<'a> {
                     (Some(t), [db, q, c]) if *q == t.name && *db == t.database => self.bind_name(c, scope)?,
                     _ => bail!(UndefinedColumn, "column {e} does not exist"),
                 }
+            }
+            E::CompoundFieldAccess { root, access_chain } => self.bind_field_access(root, access_chain, scope)?,
+            E::IsNull(inner) => Expr::call(Func::IsNull, vec![self.bind_expr(inner, scope)?])?,
+            E::IsNotNull(inner) => Expr::call(Func::IsNotNull, vec![self.bind_expr(inner, scope)?])?,
+            E::Array(array) => {
+                let items = array.elem.iter().map(|item| self.bind_expr(item, scope)).collect::<Result<Vec<_>>>()?;
+                let element = items.first().map_or(DataType::UInt8, Expr::ty);
+                let values = items.iter().map(|item| item.clone().cast(element.clone())?.eval_const()).collect::<Result<Vec<_>>>()?;
+                Expr::Literal { value: Value::Array(values), ty: DataType::Array(Box::new(element)) }
             }
             E::Value(v) => self.bind_value(&v.value, None)?,
             E::Nested(inner) => self.bind_expr(inner, scope)?,
@@ -317,31 +326,34 @@ impl<'a> Binder<'a> {
             }
             E::In { expr, target: ast::InTarget::List(list), negated, .. } => {
                 let x = self.bind_expr(expr, scope)?;
+                let x_ty = x.ty().non_null().clone();
                 let mut values = Vec::with_capacity(list.len());
                 for item in list {
                     let lit = match item {
-                        E::Value(v) => self.bind_value(&v.value, Some(x.ty()))?,
+                        E::Value(v) => self.bind_value(&v.value, Some(x_ty.clone()))?,
                         other => self.bind_expr(other, &mut Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 })?,
                     };
                     // A string constant adopts the column's type; temporal constants convert to it.
-                    let lit = match (x.ty(), lit.ty()) {
+                    let lit = match (&x_ty, lit.ty()) {
                         (DataType::String, DataType::String) => lit,
                         (DataType::String, t) => bail!(DatatypeMismatch, "IN list of {t} values for a String column"),
-                        (a, b) if b == DataType::String || (a.is_temporal() && a != b) => lit.cast(a)?,
+                        // As with `=`, a name that is not in the enum matches nothing.
+                        (DataType::Enum(e), DataType::String) if matches!(&lit, Expr::Literal { value: Value::String(n), .. } if e.number(n).is_none()) => continue,
+                        (a, b) if b == DataType::String || (a.is_temporal() && *a != b) => lit.cast(a.clone())?,
                         _ => lit,
                     };
                     values.push(lit);
                 }
-                let list_ty = if x.ty() == DataType::String || x.ty().is_temporal() {
-                    x.ty()
-                } else if values.iter().any(|v| v.ty().is_float()) || x.ty().is_float() {
+                let list_ty = if x_ty.is_string() || x_ty.is_temporal() || matches!(x_ty, DataType::Uuid | DataType::Decimal { .. }) {
+                    x_ty.clone()
+                } else if values.iter().any(|v| v.ty().is_float()) || x_ty.is_float() {
                     DataType::Float64
-                } else if values.iter().any(|v| v.ty().is_signed()) || x.ty().is_signed() {
+                } else if values.iter().any(|v| v.ty().is_signed()) || x_ty.is_signed() || matches!(x_ty, DataType::Enum(_)) {
                     DataType::Int64
                 } else {
                     DataType::UInt64
                 };
-                let consts = values.iter().map(|v| v.clone().cast(list_ty).and_then(|c| c.eval_const())).collect::<Result<Vec<_>>>()?;
+                let consts = values.iter().map(|v| v.clone().cast(list_ty.clone()).and_then(|c| c.eval_const())).collect::<Result<Vec<_>>>()?;
                 let list = Arc::new(Column::from_values(list_ty, &consts)?);
                 Expr::call(Func::InList { negated: *negated, list }, vec![x])?
             }
@@ -358,6 +370,38 @@ impl<'a> Binder<'a> {
             E::Function(f) => self.bind_function(f, scope)?,
             other => bail!(NotSupported, "expression {other} is not supported yet"),
         })
+    }
+
+    /// `root.field[i]…`: dotted names join into a column name first (Nested columns are
+    /// called `n.field`), then each subscript indexes an array.
+    fn bind_field_access(&self, root: &ast::Expr, chain: &[ast::AccessExpr], scope: &mut Scope) -> Result<Expr> {
+        let mut names: Vec<ast::Ident> = match root {
+            ast::Expr::Identifier(id) => vec![id.clone()],
+            ast::Expr::CompoundIdentifier(parts) => parts.clone(),
+            _ => Vec::new(),
+        };
+        let mut rest = chain;
+        if !names.is_empty() {
+            while let Some((ast::AccessExpr::Dot(ast::Expr::Identifier(id)), tail)) = rest.split_first() {
+                names.push(id.clone());
+                rest = tail;
+            }
+        }
+        let mut bound = match names.len() {
+            0 => self.bind_expr(root, scope)?,
+            1 => self.bind_expr(&ast::Expr::Identifier(names.remove(0)), scope)?,
+            _ => self.bind_expr(&ast::Expr::CompoundIdentifier(names), scope)?,
+        };
+        for access in rest {
+            match access {
+                ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                    let i = self.bind_expr(index, scope)?;
+                    bound = Expr::call(Func::ArrayElement, vec![bound, i])?;
+                }
+                other => bail!(NotSupported, "access {other} is not supported yet"),
+            }
+        }
+        Ok(bound)
     }
 
     /// Binds two operands; a `$n` on one side takes the type of the other.
@@ -388,7 +432,7 @@ impl<'a> Binder<'a> {
     fn bind_name(&self, name: &str, scope: &mut Scope) -> Result<Expr> {
         if let Some(t) = scope.table {
             if let Some(i) = t.column_index(name) {
-                return Ok(Expr::Column { index: i, ty: t.columns[i].ty });
+                return Ok(Expr::Column { index: i, ty: t.columns[i].ty.value_type() });
             }
         }
         if let Some(alias) = scope.aliases.get(name).cloned() {
@@ -420,12 +464,12 @@ impl<'a> Binder<'a> {
                     AggFunc::Count => agg = AggFunc::UniqExact,
                     _ => bail!(NotSupported, "{name}(DISTINCT ...) is not supported yet"),
                 }
-            } else if agg == AggFunc::Count {
-                bound_args.clear(); // count(x) counts rows: columns are not Nullable yet.
+            } else if agg == AggFunc::Count && !bound_args.iter().any(|a| a.ty().is_nullable()) {
+                bound_args.clear(); // count(x) of a non-Nullable x counts rows.
             }
             let arg_types: Vec<DataType> = bound_args.iter().map(Expr::ty).collect();
             let ty = agg.result_type(&arg_types)?;
-            let call = AggCall { func: agg, args: bound_args, ty };
+            let call = AggCall { func: agg, args: bound_args, ty: ty.clone() };
             let grouping = scope.grouping.as_mut().expect("grouping");
             let index = match grouping.aggs.iter().position(|c| *c == call) {
                 Some(i) => i,
@@ -463,6 +507,14 @@ impl<'a> Binder<'a> {
                 };
                 Expr::call(func, bound)?
             }
+            "length" => {
+                arity(1)?;
+                Expr::call(Func::Length, bound)?
+            }
+            "isnull" | "isnotnull" => {
+                arity(1)?;
+                Expr::call(if lower == "isnull" { Func::IsNull } else { Func::IsNotNull }, bound)?
+            }
             "todatetime" => {
                 arity(1)?;
                 let [arg] = <[Expr; 1]>::try_from(bound).map_err(|_| QueryError::new(ErrorKind::Internal, "arity checked"))?;
@@ -478,7 +530,7 @@ impl<'a> Binder<'a> {
             ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Expr::Literal { value: Value::String(s.clone()), ty: DataType::String },
             ast::Value::Boolean(b) => Expr::Literal { value: Value::Bool(*b), ty: DataType::Bool },
             ast::Value::Placeholder(p) => self.bind_param(parse_placeholder(p)?, hint)?,
-            ast::Value::Null => bail!(NotSupported, "NULL is not supported yet"),
+            ast::Value::Null => Expr::Literal { value: Value::Null, ty: DataType::UInt8.nullable() },
             other => bail!(NotSupported, "literal {other} is not supported yet"),
         })
     }
@@ -498,9 +550,8 @@ impl<'a> Binder<'a> {
                 if types.len() < n {
                     types.resize(n, None);
                 }
-                let ty = *types[n - 1].get_or_insert(hint.unwrap_or(DataType::String));
-                let value = if ty == DataType::String { Value::String(String::new()) } else { Value::UInt(0) };
-                Ok(Expr::Literal { value: Column::from_values(ty, &[value])?.value(0), ty })
+                let ty = types[n - 1].get_or_insert(hint.unwrap_or(DataType::String)).clone();
+                Ok(Expr::Literal { value: Column::defaults(ty.non_null().clone(), 1).value(0), ty })
             }
         }
     }
@@ -681,7 +732,8 @@ fn parse_placeholder(p: &str) -> Result<usize> {
 /// The type a parameter value has when the client did not say.
 fn value_type(v: &Value) -> DataType {
     match v {
-        Value::Null | Value::String(_) => DataType::String,
+        Value::Null | Value::String(_) | Value::Bytes(_) | Value::Array(_) => DataType::String,
+        Value::Decimal { scale, .. } => DataType::Decimal { precision: 18, scale: *scale },
         Value::Bool(_) => DataType::Bool,
         Value::UInt(_) => DataType::UInt64,
         Value::Int(_) => DataType::Int64,

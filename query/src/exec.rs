@@ -171,7 +171,7 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         input = Box::new(input.map(move |b| {
             let b = b?;
             let mask = filter.eval(&b)?;
-            Ok(b.filter(mask_bytes(&mask)))
+            Ok(b.filter(&mask_bytes(&mask)))
         }));
     }
     let mut blocks: Box<dyn Iterator<Item = Result<Block>>> = match &plan.aggregate {
@@ -179,7 +179,7 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
             let mut out = aggregate(agg, input, ctx)?;
             if let Some(having) = &plan.having {
                 let mask = having.eval(&out)?;
-                out = out.filter(mask_bytes(&mask));
+                out = out.filter(&mask_bytes(&mask));
             }
             Box::new(std::iter::once(Ok(out)))
         }
@@ -211,7 +211,7 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
     } else {
         let projected = blocks.map(|b| b.and_then(project)).collect::<Result<Vec<_>>>()?;
         if let Some(all) = Block::concat(&projected) {
-            let keys: Vec<(ColumnRef, bool)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s.desc)).collect();
+            let keys: Vec<(ColumnRef, &SortKey)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s)).collect();
             let wanted = plan.limit.map(|l| l.saturating_add(plan.offset));
             let order = sort_indices(&keys, all.rows(), wanted);
             let order: Vec<u32> = order.into_iter().skip(plan.offset).take(plan.limit.unwrap_or(usize::MAX)).collect();
@@ -259,20 +259,27 @@ fn read_task(task: &ScanTask, names: &[String]) -> Result<Block> {
     Ok(Block::with_rows(cols, rows))
 }
 
-fn mask_bytes(mask: &Column) -> &[u8] {
-    match &mask.data {
-        granary_storage::ColumnData::U8(v) => v,
-        _ => unreachable!("conditions are bound to UInt8 or Bool"),
+/// The rows a condition keeps: non-zero and not NULL.
+fn mask_bytes(mask: &Column) -> std::borrow::Cow<'_, [u8]> {
+    let granary_storage::ColumnData::U8(v) = &mask.data else { unreachable!("conditions are bound to UInt8 or Bool") };
+    match &mask.nulls {
+        Some(nulls) => v.iter().zip(nulls).map(|(x, n)| (*x != 0 && *n == 0) as u8).collect::<Vec<u8>>().into(),
+        None => v.into(),
     }
 }
 
 /// Row order for the sort keys; with `limit`, only the first `limit` positions are exact.
-fn sort_indices(keys: &[(ColumnRef, bool)], rows: usize, limit: Option<usize>) -> Vec<u32> {
+fn sort_indices(keys: &[(ColumnRef, &SortKey)], rows: usize, limit: Option<usize>) -> Vec<u32> {
     let cmp = |a: &u32, b: &u32| {
-        for (col, desc) in keys {
-            let o = col.cmp_rows(*a as usize, col, *b as usize);
+        for (col, key) in keys {
+            let (a, b) = (*a as usize, *b as usize);
+            let (na, nb) = (col.is_null(a), col.is_null(b));
+            if na != nb {
+                return if na == key.nulls_first { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+            }
+            let o = col.cmp_rows(a, col, b);
             if o.is_ne() {
-                return if *desc { o.reverse() } else { o };
+                return if key.desc { o.reverse() } else { o };
             }
         }
         a.cmp(b)
@@ -296,7 +303,7 @@ fn aggregate(plan: &AggregatePlan, input: Box<dyn Iterator<Item = Result<Block>>
     let mut accs: Vec<Box<dyn Accumulator>> = plan
         .aggs
         .iter()
-        .map(|a| a.func.accumulator(&a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), a.ty))
+        .map(|a| a.func.accumulator(&a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), a.ty.clone()))
         .collect();
     let mut groups: HashMap<Box<[u8]>, u32, ahash::RandomState> = HashMap::default();
     let mut key_columns: Vec<Column> = plan.keys.iter().map(|k| Column::empty(k.ty())).collect();

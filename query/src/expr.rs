@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use granary_storage::column::{ColumnData, StringData};
-use granary_storage::{time, Block, Column, ColumnRef, DataType, Value};
+use granary_storage::{array, text, time, Block, Column, ColumnRef, DataType, Value};
 
 use crate::error::{bail, Result};
 use crate::kernels::{self, cast, compare, CmpOp, Domain};
@@ -37,6 +37,22 @@ pub enum Func {
     ToYYYYMMDD,
     ToStartOfHour,
     ToHour,
+    /// `x IS NULL`.
+    IsNull,
+    /// `x IS NOT NULL`.
+    IsNotNull,
+    /// `length(s)` in bytes, or `length(arr)` in elements.
+    Length,
+    /// `arr[i]`, 1-based; out of range gives the element type's default.
+    ArrayElement,
+}
+
+impl Func {
+    /// True for functions that look at NULLs themselves; every other function gives NULL
+    /// where any argument is NULL and computes on the other rows.
+    fn sees_nulls(&self) -> bool {
+        matches!(self, Func::IsNull | Func::IsNotNull | Func::And | Func::Or | Func::Cast)
+    }
 }
 
 /// A bound expression: names resolved, types known.
@@ -54,24 +70,34 @@ impl Expr {
     /// The type of the values this expression produces.
     pub fn ty(&self) -> DataType {
         match self {
-            Expr::Column { ty, .. } | Expr::Literal { ty, .. } | Expr::Call { ty, .. } => *ty,
+            Expr::Column { ty, .. } | Expr::Literal { ty, .. } | Expr::Call { ty, .. } => ty.clone(),
         }
     }
 
-    /// A call with its result type computed from the arguments' types.
+    /// A call with its result type computed from the arguments' types: NULL-propagating
+    /// functions compute the type for the non-NULL arguments and make it Nullable when any
+    /// argument is.
     pub fn call(func: Func, args: Vec<Expr>) -> Result<Expr> {
-        let ty = result_type(&func, &args)?;
+        if let Some(constant) = enum_mismatch(&func, &args) {
+            return Ok(constant);
+        }
+        let mut ty = result_type(&func, &args)?;
+        if !func.sees_nulls() && args.iter().any(|a| a.ty().is_nullable()) {
+            ty = ty.nullable();
+        }
         let args = coerce_args(&func, args)?;
         Ok(Expr::Call { func, args, ty })
     }
 
-    /// A conversion to `ty` (no-op when already of that type).
+    /// A conversion to `ty` (no-op when already of that type). A Nullable value converted to
+    /// a non-Nullable type stays Nullable.
     pub fn cast(self, ty: DataType) -> Result<Expr> {
+        let ty = if self.ty().is_nullable() && !ty.is_nullable() && ty.element().is_none() { ty.nullable() } else { ty.value_type() };
         if self.ty() == ty {
             return Ok(self);
         }
         if let Expr::Literal { value, ty: from } = &self {
-            let col = cast(&Column::from_values(*from, std::slice::from_ref(value))?, ty)?;
+            let col = cast(&Column::from_values(from.clone(), std::slice::from_ref(value))?, &ty)?;
             return Ok(Expr::Literal { value: col.value(0), ty });
         }
         Ok(Expr::Call { func: Func::Cast, args: vec![self], ty })
@@ -81,12 +107,27 @@ impl Expr {
     pub fn eval(&self, block: &Block) -> Result<ColumnRef> {
         match self {
             Expr::Column { index, .. } => Ok(block.columns[*index].clone()),
-            Expr::Literal { value, ty } => Ok(Arc::new(broadcast(value, *ty, block.rows())?)),
+            Expr::Literal { value, ty } => Ok(Arc::new(broadcast(value, ty.clone(), block.rows())?)),
+            Expr::Call { func, args, ty } if ty.is_nullable() && !func.sees_nulls() => {
+                // Compute on the values as if none were NULL, then mark the rows where any
+                // argument is NULL.
+                let cols = args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
+                let mut nulls = vec![0u8; block.rows()];
+                for c in &cols {
+                    if let Some(n) = &c.nulls {
+                        nulls.iter_mut().zip(n).for_each(|(x, y)| *x |= y);
+                    }
+                }
+                let stripped = Block::with_rows(cols.iter().map(|c| Arc::new(c.strip_nulls())).collect(), block.rows());
+                let inner_args: Vec<Expr> = args.iter().enumerate().map(|(index, a)| Expr::Column { index, ty: a.ty().non_null().clone() }).collect();
+                let col = eval_call(func, &inner_args, ty.non_null(), &stripped)?;
+                Ok(Arc::new(Column::with_nulls(ty.clone(), col.data, Some(nulls))))
+            }
             Expr::Call { func, args, ty } => {
-                let mut col = eval_call(func, args, *ty, block)?;
+                let mut col = eval_call(func, args, ty, block)?;
                 // Kernels producing masks tag them UInt8; a Bool-typed call keeps its type.
-                if col.ty != *ty && col.ty.physical() == ty.physical() {
-                    col.ty = *ty;
+                if col.ty != *ty && col.ty.physical() == ty.physical() && col.nulls.is_some() == ty.is_nullable() {
+                    col.ty = ty.clone();
                 }
                 Ok(Arc::new(col))
             }
@@ -145,6 +186,14 @@ fn numeric(ty: DataType) -> DataType {
     }
 }
 
+/// The scale of a Decimal, 0 for other numbers.
+fn scale_of(ty: &DataType) -> u8 {
+    match ty.non_null() {
+        DataType::Decimal { scale, .. } => *scale,
+        _ => 0,
+    }
+}
+
 /// ClickHouse's result type for arithmetic on two numbers.
 fn arithmetic_type(func: &Func, a: DataType, b: DataType) -> Result<DataType> {
     let (a, b) = (numeric(a), numeric(b));
@@ -152,6 +201,25 @@ fn arithmetic_type(func: &Func, a: DataType, b: DataType) -> Result<DataType> {
         bail!(DatatypeMismatch, "illegal types {a} and {b} of arguments of {}", op_name(func));
     }
     let float = a.is_float() || b.is_float();
+    if !float && (a.is_decimal() || b.is_decimal()) {
+        // Decimal arithmetic stays exact: sums at the larger scale, products add scales,
+        // quotients keep the dividend's scale (the divisor's when the dividend is an integer).
+        let precision = |t: &DataType| if let DataType::Decimal { precision, .. } = t { *precision } else { 0 };
+        let (sa, sb) = (scale_of(&a), scale_of(&b));
+        let both = a.is_decimal() && b.is_decimal();
+        let (precision, scale) = match func {
+            Func::Add | Func::Sub | Func::Mod => (precision(&a).max(precision(&b)), sa.max(sb)),
+            Func::Mul if both => (18, sa + sb),
+            Func::Mul => (precision(&a).max(precision(&b)), sa + sb),
+            Func::Div if a.is_decimal() => (precision(&a).max(if both { 0 } else { precision(&b) }), sa),
+            Func::Div => (precision(&b), sb),
+            _ => unreachable!("not an arithmetic operator"),
+        };
+        if scale > granary_storage::types::MAX_DECIMAL_PRECISION {
+            bail!(DatatypeMismatch, "the result of {} of {a} and {b} needs a scale of {scale}, more than 18", op_name(func));
+        }
+        return Ok(DataType::Decimal { precision: precision.max(scale).max(1), scale });
+    }
     let bits = a.int_bits().max(b.int_bits());
     let next = (bits * 2).min(64);
     Ok(match func {
@@ -184,39 +252,77 @@ fn op_name(func: &Func) -> &'static str {
         Func::ToYYYYMMDD => "toYYYYMMDD",
         Func::ToStartOfHour => "toStartOfHour",
         Func::ToHour => "toHour",
+        Func::IsNull => "isNull",
+        Func::IsNotNull => "isNotNull",
+        Func::Length => "length",
+        Func::ArrayElement => "arrayElement",
     }
 }
 
 /// The common type two comparable operands are converted to before comparing, if any.
 /// Numbers compare across widths without conversion; a string literal adopts the other side's type.
+/// Decimals compare at a common scale; a float literal a Decimal cannot hold exactly makes
+/// both sides Float64.
 pub fn comparison_type(a: &Expr, b: &Expr) -> Result<Option<DataType>> {
-    let (ta, tb) = (a.ty(), b.ty());
-    Ok(match (ta, tb) {
+    let (ta, tb) = (a.ty().non_null().clone(), b.ty().non_null().clone());
+    let literal = |e: &Expr| matches!(e, Expr::Literal { .. });
+    Ok(match (&ta, &tb) {
         _ if ta == tb => None,
-        (DataType::String, t) if matches!(a, Expr::Literal { .. }) => Some(t),
-        (t, DataType::String) if matches!(b, Expr::Literal { .. }) => Some(t),
+        (DataType::String, t) if literal(a) => Some(t.clone()),
+        (t, DataType::String) if literal(b) => Some(t.clone()),
+        (x, y) if x.is_string() && y.is_string() => None,
         (DataType::String, _) | (_, DataType::String) => bail!(DatatypeMismatch, "cannot compare {ta} with {tb}"),
         (x, y) if x.is_temporal() && y.is_temporal() => Some(wider_temporal(x, y)),
+        (x, y) if x.is_decimal() || y.is_decimal() => {
+            let (d, other, other_expr) = if x.is_decimal() { (x, y, b) } else { (y, x, a) };
+            if other.is_float() {
+                let exact = matches!(other_expr, Expr::Literal { value, .. } if decimal_holds(d, value));
+                Some(if exact { d.clone() } else { DataType::Float64 })
+            } else {
+                Some(DataType::Decimal { precision: 18, scale: scale_of(x).max(scale_of(y)) })
+            }
+        }
         _ => None,
     })
 }
 
-fn wider_temporal(a: DataType, b: DataType) -> DataType {
-    let rank = |t: DataType| match t {
+/// True when a float constant converts to Decimal type `d` without losing digits.
+fn decimal_holds(d: &DataType, value: &Value) -> bool {
+    let Some(f) = value.as_f64() else { return false };
+    Column::from_values(d.clone(), &[value.clone()]).is_ok_and(|c| c.value(0).as_f64() == Some(f))
+}
+
+/// `enum_column = 'unknown name'` matches nothing (and `!=` everything), as in ClickHouse,
+/// instead of failing to convert the name.
+fn enum_mismatch(func: &Func, args: &[Expr]) -> Option<Expr> {
+    let Func::Cmp(op @ (CmpOp::Eq | CmpOp::NotEq)) = func else { return None };
+    let [x, y] = args else { return None };
+    let (e, name) = match (x.ty().non_null(), y, y.ty().non_null(), x) {
+        (DataType::Enum(e), Expr::Literal { value: Value::String(name), .. }, _, _) => (e.clone(), name),
+        (_, _, DataType::Enum(e), Expr::Literal { value: Value::String(name), .. }) => (e.clone(), name),
+        _ => return None,
+    };
+    (e.number(name).is_none() && name.parse::<i64>().is_err())
+        .then(|| Expr::Literal { value: Value::UInt((*op == CmpOp::NotEq) as u64), ty: DataType::UInt8 })
+}
+
+fn wider_temporal(a: &DataType, b: &DataType) -> DataType {
+    let rank = |t: &DataType| match t {
         DataType::Date => 0,
         DataType::DateTime => 1,
-        DataType::DateTime64(p) => 2 + p as i32,
+        DataType::DateTime64(p) => 2 + *p as i32,
         _ => -1,
     };
     if rank(a) >= rank(b) {
-        a
+        a.clone()
     } else {
-        b
+        b.clone()
     }
 }
 
+/// The result type for the arguments' non-NULL types.
 fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
-    let arg = |i: usize| args[i].ty();
+    let arg = |i: usize| args[i].ty().non_null().clone();
     Ok(match func {
         Func::Add | Func::Sub if arg(0).is_temporal() && numeric(arg(1)).is_integer() => arg(0),
         Func::Add if arg(1).is_temporal() && numeric(arg(0)).is_integer() => arg(1),
@@ -229,27 +335,29 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
         },
         Func::Cmp(_) => {
             comparison_type(&args[0], &args[1])?;
-            if (arg(0) == DataType::String) != (arg(1) == DataType::String) && !args.iter().any(|a| matches!(a, Expr::Literal { .. })) {
+            if arg(0).is_string() != arg(1).is_string() && !args.iter().any(|a| matches!(a, Expr::Literal { .. })) {
                 bail!(DatatypeMismatch, "cannot compare {} with {}", arg(0), arg(1));
             }
             DataType::UInt8
         }
         Func::And | Func::Or | Func::Not => {
             for a in args {
-                if !numeric(a.ty()).is_integer() {
+                if !numeric(a.ty().non_null().clone()).is_integer() {
                     bail!(DatatypeMismatch, "illegal type {} of argument of logical function", a.ty());
                 }
             }
-            // As in ClickHouse: logic over Bool stays Bool, anything else gives UInt8.
-            if args.iter().all(|a| a.ty() == DataType::Bool) {
-                DataType::Bool
+            // As in ClickHouse: logic over Bool stays Bool, anything else gives UInt8; NULL
+            // operands make the result Nullable (three-valued logic).
+            let ty = if args.iter().all(|a| *a.ty().non_null() == DataType::Bool) { DataType::Bool } else { DataType::UInt8 };
+            if args.iter().any(|a| a.ty().is_nullable()) {
+                ty.nullable()
             } else {
-                DataType::UInt8
+                ty
             }
         }
         Func::InList { .. } => DataType::UInt8,
         Func::Like { .. } => {
-            if arg(0) != DataType::String {
+            if !arg(0).is_string() {
                 bail!(DatatypeMismatch, "illegal type {} of argument of LIKE", arg(0));
             }
             DataType::UInt8
@@ -262,6 +370,15 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
         Func::ToYYYYMM | Func::ToYYYYMMDD => match arg(0) {
             t if t.is_temporal() => DataType::UInt32,
             t => bail!(DatatypeMismatch, "illegal type {t} of argument of {}", op_name(func)),
+        },
+        Func::IsNull | Func::IsNotNull => DataType::UInt8,
+        Func::Length => match arg(0) {
+            t if t.is_string() || t.element().is_some() => DataType::UInt64,
+            t => bail!(DatatypeMismatch, "illegal type {t} of argument of length"),
+        },
+        Func::ArrayElement => match (arg(0), numeric(arg(1))) {
+            (DataType::Array(element), i) if i.is_integer() => *element,
+            (t, i) => bail!(DatatypeMismatch, "illegal types {t} and {i} of arguments of arrayElement"),
         },
         Func::ToStartOfHour => match arg(0) {
             DataType::DateTime | DataType::DateTime64(_) => DataType::DateTime,
@@ -279,7 +396,7 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
 fn coerce_args(func: &Func, mut args: Vec<Expr>) -> Result<Vec<Expr>> {
     if let Func::Cmp(_) = func {
         if let Some(ty) = comparison_type(&args[0], &args[1])? {
-            let b = args.pop().expect("two arguments").cast(ty)?;
+            let b = args.pop().expect("two arguments").cast(ty.clone())?;
             let a = args.pop().expect("two arguments").cast(ty)?;
             args = vec![a, b];
         }
@@ -291,7 +408,7 @@ fn mask_column(mask: Vec<u8>) -> Column {
     Column::new(DataType::UInt8, ColumnData::U8(mask))
 }
 
-fn eval_call(func: &Func, args: &[Expr], ty: DataType, block: &Block) -> Result<Column> {
+fn eval_call(func: &Func, args: &[Expr], ty: &DataType, block: &Block) -> Result<Column> {
     // Comparisons with a constant skip materializing the constant.
     if let (Func::Cmp(op), [lhs, Expr::Literal { value, .. }]) = (func, args) {
         return Ok(mask_column(compare_scalar(lhs.eval(block)?.as_ref(), value, *op)?));
@@ -302,17 +419,27 @@ fn eval_call(func: &Func, args: &[Expr], ty: DataType, block: &Block) -> Result<
     let cols = args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
     let col = |i: usize| cols[i].as_ref();
     Ok(match func {
-        Func::Add | Func::Sub | Func::Mul | Func::Div | Func::Mod => arithmetic(func, col(0), col(1), ty)?,
+        Func::Add | Func::Sub | Func::Mul | Func::Div | Func::Mod if ty.is_decimal() => decimal_arithmetic(func, col(0), col(1), ty)?,
+        Func::Add | Func::Sub | Func::Mul | Func::Div | Func::Mod => arithmetic(func, col(0), col(1), ty.clone())?,
         Func::Neg => match Domain::of(ty) {
-            Domain::Float => kernels::from_f64(ty, kernels::to_f64(col(0))?.into_iter().map(|x| -x).collect()),
-            _ => kernels::from_i64(ty, kernels::to_i64(col(0))?.into_iter().map(|x| x.wrapping_neg()).collect()),
+            Domain::Float => kernels::from_f64(ty.clone(), kernels::to_f64(col(0))?.into_iter().map(|x| -x).collect()),
+            _ => kernels::from_i64(ty.clone(), kernels::to_i64(col(0))?.into_iter().map(|x| x.wrapping_neg()).collect()),
         },
         Func::Cmp(op) => mask_column(compare(col(0), col(1), *op)?),
-        Func::And | Func::Or => {
-            let (a, b) = (truth(col(0))?, truth(col(1))?);
-            let and = matches!(func, Func::And);
-            mask_column(a.iter().zip(&b).map(|(x, y)| if and { x & y } else { x | y }).collect())
+        Func::And | Func::Or => logic(matches!(func, Func::And), col(0), col(1), ty)?,
+        Func::IsNull | Func::IsNotNull => {
+            let want = matches!(func, Func::IsNull) as u8;
+            mask_column(match &col(0).nulls {
+                Some(n) => n.iter().map(|&x| (x == want) as u8).collect(),
+                None => vec![want ^ 1; col(0).len()],
+            })
         }
+        Func::Length => match &col(0).data {
+            ColumnData::Bytes(s) if col(0).ty.element().is_some() => kernels::from_u64(DataType::UInt64, s.iter().map(|r| array::row_len(r) as u64).collect()),
+            ColumnData::Bytes(s) => kernels::from_u64(DataType::UInt64, s.iter().map(|r| r.len() as u64).collect()),
+            _ => bail!(DatatypeMismatch, "length needs a string or an array"),
+        },
+        Func::ArrayElement => array_element(col(0), col(1), ty)?,
         Func::Not => mask_column(truth(col(0))?.into_iter().map(|x| x ^ 1).collect()),
         Func::InList { negated, list } => mask_column(in_list(col(0), list, *negated)?),
         Func::Like { negated, pattern } => {
@@ -323,21 +450,101 @@ fn eval_call(func: &Func, args: &[Expr], ty: DataType, block: &Block) -> Result<
         Func::ToDate => to_date(col(0))?,
         Func::ToYYYYMM => {
             let days = to_date(col(0))?;
-            kernels::from_u64(ty, kernels::to_i64(&days)?.into_iter().map(|d| time::yyyymm(d) as u64).collect())
+            kernels::from_u64(ty.clone(), kernels::to_i64(&days)?.into_iter().map(|d| time::yyyymm(d) as u64).collect())
         }
         Func::ToYYYYMMDD => {
             let days = to_date(col(0))?;
-            kernels::from_u64(ty, kernels::to_i64(&days)?.into_iter().map(|d| time::yyyymmdd(d) as u64).collect())
+            kernels::from_u64(ty.clone(), kernels::to_i64(&days)?.into_iter().map(|d| time::yyyymmdd(d) as u64).collect())
         }
         Func::ToStartOfHour => {
-            let secs = kernels::to_i64(&cast(col(0), DataType::DateTime)?)?;
-            kernels::from_i64(ty, secs.into_iter().map(|s| s - s.rem_euclid(3600)).collect())
+            let secs = kernels::to_i64(&cast(col(0), &DataType::DateTime)?)?;
+            kernels::from_i64(ty.clone(), secs.into_iter().map(|s| s - s.rem_euclid(3600)).collect())
         }
         Func::ToHour => {
-            let secs = kernels::to_i64(&cast(col(0), DataType::DateTime)?)?;
-            kernels::from_i64(ty, secs.into_iter().map(|s| s.rem_euclid(86_400) / 3600).collect())
+            let secs = kernels::to_i64(&cast(col(0), &DataType::DateTime)?)?;
+            kernels::from_i64(ty.clone(), secs.into_iter().map(|s| s.rem_euclid(86_400) / 3600).collect())
         }
     })
+}
+
+/// Three-valued AND / OR: a NULL operand decides nothing, so `NULL AND 0` is 0 and
+/// `NULL OR 1` is 1, and the result is NULL only where the other operand does not decide.
+fn logic(and: bool, a: &Column, b: &Column, ty: &DataType) -> Result<Column> {
+    let (x, y) = (truth(a)?, truth(b)?);
+    let values: Vec<u8> = x.iter().zip(&y).map(|(p, q)| if and { p & q } else { p | q }).collect();
+    if !ty.is_nullable() {
+        return Ok(mask_column(values));
+    }
+    let null = |c: &Column, i: usize| c.is_null(i);
+    let decisive = |v: u8| if and { v == 0 } else { v == 1 };
+    let nulls: Vec<u8> = (0..values.len())
+        .map(|i| {
+            let (na, nb) = (null(a, i), null(b, i));
+            ((na || nb) && !(!na && decisive(x[i])) && !(!nb && decisive(y[i]))) as u8
+        })
+        .collect();
+    let values = values.iter().zip(&nulls).map(|(v, n)| v & (n ^ 1)).collect();
+    Ok(Column::with_nulls(ty.clone(), ColumnData::U8(values), Some(nulls)))
+}
+
+/// `arr[i]` per row: 1-based, negative counts from the end, out of range gives the default;
+/// index 0 is an error, as in ClickHouse.
+fn array_element(arrays: &Column, index: &Column, ty: &DataType) -> Result<Column> {
+    let ColumnData::Bytes(rows) = &arrays.data else { bail!(DatatypeMismatch, "arrayElement needs an array") };
+    let element = arrays.ty.element().expect("array type").clone();
+    let index = kernels::to_i64(index)?;
+    let mut out = Column::with_capacity(ty.clone(), rows.len());
+    for (row, &i) in rows.iter().zip(&index) {
+        let items = array::decode_row(&element, row)?;
+        let pos = match i {
+            0 => bail!(InvalidParameter, "array indices are 1-based: index 0 is invalid"),
+            i if i > 0 => (i - 1) as usize,
+            i => items.len().wrapping_sub(i.unsigned_abs() as usize),
+        };
+        if pos < items.len() {
+            out.append_range(&items, pos..pos + 1);
+        } else {
+            out.append(&Column::defaults(ty.clone(), 1));
+        }
+    }
+    Ok(out)
+}
+
+/// Exact Decimal arithmetic on scaled integers (integer operands have scale 0).
+fn decimal_arithmetic(func: &Func, a: &Column, b: &Column, ty: &DataType) -> Result<Column> {
+    let scale = scale_of(ty);
+    let (sa, sb) = (scale_of(&a.ty), scale_of(&b.ty));
+    let (x, y) = (kernels::to_i64(a)?, kernels::to_i64(b)?);
+    let up = |v: &[i64], from: u8| -> Vec<i64> { v.iter().map(|&r| text::rescale(r, from, scale).unwrap_or(r)).collect() };
+    let out: Vec<i64> = match func {
+        Func::Add => up(&x, sa).iter().zip(up(&y, sb)).map(|(p, q)| p.wrapping_add(q)).collect(),
+        Func::Sub => up(&x, sa).iter().zip(up(&y, sb)).map(|(p, q)| p.wrapping_sub(q)).collect(),
+        Func::Mod => {
+            let (p, q) = (up(&x, sa), up(&y, sb));
+            if q.contains(&0) {
+                bail!(DivisionByZero, "division by zero");
+            }
+            p.iter().zip(&q).map(|(p, q)| p.wrapping_rem(*q)).collect()
+        }
+        Func::Mul => x.iter().zip(&y).map(|(p, q)| p.wrapping_mul(*q)).collect(),
+        Func::Div => {
+            if y.contains(&0) {
+                bail!(DivisionByZero, "division by zero");
+            }
+            // (a / 10^sa) / (b / 10^sb) at scale s: a * 10^(s + sb - sa) / b.
+            let shift = scale as i32 + sb as i32 - sa as i32;
+            x.iter()
+                .zip(&y)
+                .map(|(&p, &q)| {
+                    let p = p as i128;
+                    let n = if shift >= 0 { p * text::POW10[shift as usize] as i128 } else { p / text::POW10[(-shift) as usize] as i128 };
+                    (n / q as i128) as i64
+                })
+                .collect()
+        }
+        _ => bail!(Internal, "bad decimal operator {func:?}"),
+    };
+    Ok(kernels::from_i64(ty.clone(), out))
 }
 
 /// 0/1 per row for a column used as a condition.
@@ -361,7 +568,7 @@ fn arithmetic(func: &Func, a: &Column, b: &Column, ty: DataType) -> Result<Colum
             kernels::$from(ty, x.iter().zip(&y).map(|(&p, &q)| $f(p, q)).collect())
         }};
     }
-    Ok(match (func, Domain::of(ty)) {
+    Ok(match (func, Domain::of(&ty)) {
         (Func::Div, _) => lanes!(to_f64, from_f64, |p: f64, q: f64| p / q),
         (Func::Mod, Domain::Float) => lanes!(to_f64, from_f64, |p: f64, q: f64| p % q),
         (Func::Mod, _) => {
@@ -369,7 +576,7 @@ fn arithmetic(func: &Func, a: &Column, b: &Column, ty: DataType) -> Result<Colum
             if y.contains(&0) {
                 bail!(DivisionByZero, "division by zero");
             }
-            if Domain::of(a.ty) == Domain::UInt && Domain::of(b.ty) == Domain::UInt {
+            if Domain::of(&a.ty) == Domain::UInt && Domain::of(&b.ty) == Domain::UInt {
                 lanes!(to_u64, from_u64, |p: u64, q: u64| p % q)
             } else {
                 kernels::from_i64(ty, x.iter().zip(&y).map(|(&p, &q)| p.wrapping_rem(q)).collect())
@@ -403,8 +610,9 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
         }};
     }
     Ok(match (&col.data, value) {
-        (ColumnData::Bytes(s), Value::String(v)) => s.iter().map(|x| op.test(x.cmp(v.as_bytes())) as u8).collect(),
-        (ColumnData::Bytes(_), _) | (_, Value::String(_)) => bail!(DatatypeMismatch, "cannot compare {} with {value:?}", col.ty),
+        (ColumnData::Bytes(s), Value::String(_) | Value::Bytes(_)) => s.iter().map(|x| op.test(x.cmp(value.as_bytes())) as u8).collect(),
+        (ColumnData::Bytes(_), _) | (_, Value::String(_) | Value::Bytes(_)) => bail!(DatatypeMismatch, "cannot compare {} with {value:?}", col.ty),
+        (ColumnData::I64(v), Value::Decimal { raw, .. }) => lanes!(v, *raw),
         (ColumnData::U32(v), Value::UInt(s)) if *s <= u32::MAX as u64 => lanes!(v, *s as u32),
         (ColumnData::U16(v), Value::UInt(s)) if *s <= u16::MAX as u64 => lanes!(v, *s as u16),
         (ColumnData::U16(v), Value::Int(s)) if (0..=u16::MAX as i64).contains(s) => lanes!(v, *s as u16),
@@ -413,8 +621,8 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
         (ColumnData::I64(v), Value::Int(s)) => lanes!(v, *s),
         (ColumnData::F64(v), s) => lanes!(v, s.as_f64().unwrap_or(f64::NAN)),
         (_, Value::Float(s)) => lanes!(kernels::to_f64(col)?, *s),
-        _ if Domain::of(col.ty) == Domain::Float => lanes!(kernels::to_f64(col)?, value.as_f64().unwrap_or(f64::NAN)),
-        (_, Value::UInt(s)) if Domain::of(col.ty) == Domain::UInt => lanes!(kernels::to_u64(col)?, *s),
+        _ if Domain::of(&col.ty) == Domain::Float => lanes!(kernels::to_f64(col)?, value.as_f64().unwrap_or(f64::NAN)),
+        (_, Value::UInt(s)) if Domain::of(&col.ty) == Domain::UInt => lanes!(kernels::to_u64(col)?, *s),
         _ => {
             let s: i128 = match value {
                 Value::UInt(u) => *u as i128,
@@ -422,7 +630,7 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
                 Value::Bool(b) => *b as i128,
                 other => bail!(DatatypeMismatch, "cannot compare {} with {other:?}", col.ty),
             };
-            let wide: Vec<i128> = if Domain::of(col.ty) == Domain::UInt {
+            let wide: Vec<i128> = if Domain::of(&col.ty) == Domain::UInt {
                 kernels::to_u64(col)?.into_iter().map(|x| x as i128).collect()
             } else {
                 kernels::to_i64(col)?.into_iter().map(|x| x as i128).collect()
@@ -438,13 +646,13 @@ fn in_list(col: &Column, list: &Column, negated: bool) -> Result<Vec<u8>> {
             let set: hashbrown::HashSet<&[u8]> = l.iter().collect();
             s.iter().map(|v| set.contains(v) as u8).collect()
         }
-        _ if Domain::of(col.ty) == Domain::Float || Domain::of(list.ty) == Domain::Float => {
+        _ if Domain::of(&col.ty) == Domain::Float || Domain::of(&list.ty) == Domain::Float => {
             let set: Vec<f64> = kernels::to_f64(list)?;
             kernels::to_f64(col)?.iter().map(|v| set.contains(v) as u8).collect()
         }
         _ => {
             let wide = |c: &Column| -> Result<Vec<i128>> {
-                Ok(if Domain::of(c.ty) == Domain::UInt { kernels::to_u64(c)?.into_iter().map(|x| x as i128).collect() } else { kernels::to_i64(c)?.into_iter().map(|x| x as i128).collect() })
+                Ok(if Domain::of(&c.ty) == Domain::UInt { kernels::to_u64(c)?.into_iter().map(|x| x as i128).collect() } else { kernels::to_i64(c)?.into_iter().map(|x| x as i128).collect() })
             };
             let set: hashbrown::HashSet<i128> = wide(list)?.into_iter().collect();
             wide(col)?.iter().map(|v| set.contains(v) as u8).collect()
@@ -454,9 +662,9 @@ fn in_list(col: &Column, list: &Column, negated: bool) -> Result<Vec<u8>> {
 }
 
 fn to_date(col: &Column) -> Result<Column> {
-    Ok(match col.ty {
+    Ok(match &col.ty {
         DataType::Date => col.clone(),
-        t if t.is_temporal() => cast(col, DataType::Date)?,
+        t if t.is_temporal() => cast(col, &DataType::Date)?,
         DataType::String => {
             let ColumnData::Bytes(s) = &col.data else { unreachable!() };
             let mut days = Vec::with_capacity(s.len());

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use granary_storage::column::{ColumnData, StringData};
 use granary_storage::types::Physical;
-use granary_storage::{match_data, Column, DataType};
+use granary_storage::{match_data, Column, DataType, Value};
 
 use crate::error::{bail, Result};
 
@@ -25,10 +25,11 @@ pub enum Domain {
 
 impl Domain {
     /// The domain values of a type compute in.
-    pub fn of(ty: DataType) -> Domain {
+    pub fn of(ty: &DataType) -> Domain {
+        let ty = ty.non_null();
         if ty.is_float() {
             Domain::Float
-        } else if ty.is_signed() || matches!(ty, DataType::DateTime64(_)) {
+        } else if ty.is_signed() || matches!(ty, DataType::DateTime64(_) | DataType::Decimal { .. } | DataType::Enum(_)) {
             Domain::Int
         } else {
             Domain::UInt
@@ -103,6 +104,7 @@ macro_rules! impl_narrow {
 impl_narrow!(i64, u64, f64);
 
 fn narrow<T: Narrow>(ty: DataType, v: Vec<T>) -> Column {
+    let ty = ty.non_null().clone();
     let data = match ty.physical() {
         Physical::U8 if ty == DataType::Bool => ColumnData::U8(v.into_iter().map(|x| (x.to_f64() != 0.0) as u8).collect()),
         Physical::U8 => ColumnData::U8(v.into_iter().map(Narrow::to_u8).collect()),
@@ -121,13 +123,26 @@ fn narrow<T: Narrow>(ty: DataType, v: Vec<T>) -> Column {
 }
 
 /// Converts a column to another type: numbers to numbers (wrapping/truncating like ClickHouse),
-/// dates and times to each other, strings parsed into any type, anything formatted as String.
-pub fn cast(col: &Column, to: DataType) -> Result<Column> {
-    let from = col.ty;
-    if from == to {
+/// dates and times to each other, strings parsed into any type, anything formatted as String,
+/// NULLs kept where the target is Nullable.
+pub fn cast(col: &Column, to: &DataType) -> Result<Column> {
+    let to = to.value_type();
+    if col.ty == to {
         return Ok(col.clone());
     }
-    if from.physical() == to.physical() && !(from.is_temporal() || to.is_temporal()) && to != DataType::Bool {
+    if col.nulls.is_some() || to.is_nullable() {
+        let inner = cast(&col.strip_nulls(), to.non_null())?;
+        let nulls = match (&col.nulls, to.is_nullable()) {
+            (Some(n), true) => n.clone(),
+            (None, true) => vec![0; col.len()],
+            (Some(n), false) if n.contains(&1) => bail!(InvalidText, "cannot convert NULL to the non-Nullable type {to}"),
+            (_, false) => return Ok(inner),
+        };
+        return Ok(Column::with_nulls(to, inner.data, Some(nulls)));
+    }
+    let from = &col.ty;
+    let plain = |t: &DataType| t.is_integer() || t.is_float() || matches!(t, DataType::IPv4 | DataType::Enum(_));
+    if from.physical() == to.physical() && plain(from) && (to.is_integer() || to.is_float() || to == DataType::IPv4) {
         return Ok(Column::new(to, col.data.clone()));
     }
     if to == DataType::String {
@@ -140,24 +155,18 @@ pub fn cast(col: &Column, to: DataType) -> Result<Column> {
         }
         return Ok(Column::new(to, ColumnData::Bytes(out)));
     }
-    if let ColumnData::Bytes(s) = &col.data {
-        let mut data = ColumnData::with_capacity(to.physical(), s.len());
-        for bytes in s.iter() {
-            let text = std::str::from_utf8(bytes).unwrap_or_default();
-            granary_storage::column::push_value(&mut data, to, &to.parse_text(text)?)?;
-        }
-        return Ok(Column::new(to, data));
-    }
-    // Temporal conversions work on a common tick scale; others go through the numeric domain.
-    let scale = |ty: DataType| -> Option<i64> {
+    // Temporal conversions work on a common tick scale; plain numbers go through the 64-bit
+    // domains; everything else converts value by value the way INSERT does.
+    let scale = |ty: &DataType| -> Option<i64> {
         match ty {
             DataType::Date => Some(-1),
             DataType::DateTime => Some(1),
-            DataType::DateTime64(p) => Some(10i64.pow(p as u32)),
+            DataType::DateTime64(p) => Some(10i64.pow(*p as u32)),
             _ => None,
         }
     };
-    match (scale(from), scale(to)) {
+    let numeric = |t: &DataType| plain(t) || *t == DataType::Bool || t.is_temporal();
+    match (scale(from), scale(&to)) {
         (Some(a), Some(b)) => {
             let v = to_i64(col)?;
             let out: Vec<i64> = match (a, b) {
@@ -168,13 +177,17 @@ pub fn cast(col: &Column, to: DataType) -> Result<Column> {
             };
             Ok(from_i64(to, out))
         }
-        _ if !from.is_numeric() && !from.is_temporal() => bail!(DatatypeMismatch, "cannot convert {from} to {to}"),
-        _ => Ok(match Domain::of(from) {
+        _ if numeric(from) && (numeric(&to) && !matches!(to, DataType::Enum(_))) => Ok(match Domain::of(from) {
             Domain::Float if to.is_integer() || to == DataType::Bool => from_i64(to, to_f64(col)?.into_iter().map(|f| f as i64).collect()),
             Domain::Float => from_f64(to, to_f64(col)?),
             Domain::Int => from_i64(to, to_i64(col)?),
             Domain::UInt => from_u64(to, to_u64(col)?),
         }),
+        _ if from.element().is_some() != to.element().is_some() => bail!(DatatypeMismatch, "cannot convert {from} to {to}"),
+        _ => {
+            let values: Vec<Value> = (0..col.len()).map(|i| col.value(i)).collect();
+            Column::from_values(to.clone(), &values).map_err(|e| crate::error::QueryError::new(crate::error::ErrorKind::InvalidText, format!("cannot convert {from} to {to}: {e}")))
+        }
     }
 }
 
@@ -237,7 +250,7 @@ pub fn compare(a: &Column, b: &Column, op: CmpOp) -> Result<Vec<u8>> {
         (ColumnData::Bytes(x), ColumnData::Bytes(y)) => Ok(x.iter().zip(y.iter()).map(|(p, q)| op.test(p.cmp(q)) as u8).collect()),
         (ColumnData::Bytes(_), _) | (_, ColumnData::Bytes(_)) => bail!(DatatypeMismatch, "cannot compare {} with {}", a.ty, b.ty),
         _ => {
-            let (da, db) = (Domain::of(a.ty), Domain::of(b.ty));
+            let (da, db) = (Domain::of(&a.ty), Domain::of(&b.ty));
             Ok(if da == Domain::Float || db == Domain::Float {
                 cmp_slices(&to_f64(a)?, &to_f64(b)?, op)
             } else if da == Domain::UInt && db == Domain::UInt {

@@ -67,6 +67,8 @@ pub struct SortKey {
     pub expr: Expr,
     /// Descending order.
     pub desc: bool,
+    /// NULLs before other values (by default they come last, in either direction).
+    pub nulls_first: bool,
 }
 
 /// A bound, executable SELECT.

@@ -30,6 +30,23 @@ pub fn pg_type(dt: &DataType) -> Type {
         DataType::Date => Type::DATE,
         DataType::DateTime | DataType::DateTime64(_) => Type::TIMESTAMP,
         DataType::Bool => Type::BOOL,
+        DataType::Decimal { .. } => Type::NUMERIC,
+        DataType::Uuid => Type::UUID,
+        DataType::FixedString(_) | DataType::IPv4 | DataType::Enum(_) => Type::TEXT,
+        DataType::Nullable(t) | DataType::LowCardinality(t) => pg_type(t),
+        DataType::Array(t) => match pg_type(t) {
+            Type::INT2 => Type::INT2_ARRAY,
+            Type::INT4 => Type::INT4_ARRAY,
+            Type::INT8 => Type::INT8_ARRAY,
+            Type::FLOAT4 => Type::FLOAT4_ARRAY,
+            Type::FLOAT8 => Type::FLOAT8_ARRAY,
+            Type::BOOL => Type::BOOL_ARRAY,
+            Type::DATE => Type::DATE_ARRAY,
+            Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
+            Type::NUMERIC => Type::NUMERIC_ARRAY,
+            Type::UUID => Type::UUID_ARRAY,
+            _ => Type::TEXT_ARRAY,
+        },
     }
 }
 
@@ -77,7 +94,27 @@ pub fn encode_block(types: &[&DataType], formats: &[FieldFormat], block: &Block,
 }
 
 fn write_text(ty: &DataType, v: &Value, out: &mut String) {
-    match (ty, v) {
+    match (ty.non_null(), v) {
+        (DataType::Array(element), Value::Array(items)) => {
+            // Postgres array text: `{1,2}`, `{"a","b \"q\""}`, NULL unquoted.
+            out.push('{');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match item {
+                    Value::Null => out.push_str("NULL"),
+                    item => {
+                        let mut text = String::new();
+                        write_text(element, item, &mut text);
+                        out.push('"');
+                        out.push_str(&text.replace('\\', "\\\\").replace('"', "\\\""));
+                        out.push('"');
+                    }
+                }
+            }
+            out.push('}');
+        }
         (_, Value::Bool(b)) => out.push_str(if *b { "t" } else { "f" }),
         (_, Value::Float(f)) if f.is_nan() => out.push_str("NaN"),
         (_, Value::Float(f)) if f.is_infinite() => out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" }),
@@ -92,7 +129,7 @@ fn write_text(ty: &DataType, v: &Value, out: &mut String) {
 
 fn write_binary(ty: &DataType, v: &Value, buf: &mut BytesMut) -> PgWireResult<()> {
     let range = || pg_error("22003", format!("value {v:?} out of range for {}", pg_type(ty).name()));
-    match ty {
+    match ty.non_null() {
         DataType::UInt8 | DataType::Int8 | DataType::Int16 => buf.put_i16(i16::try_from(as_int(v)?).map_err(|_| range())?),
         DataType::UInt16 | DataType::Int32 => buf.put_i32(i32::try_from(as_int(v)?).map_err(|_| range())?),
         DataType::UInt32 | DataType::UInt64 | DataType::Int64 => buf.put_i64(as_int(v)?),
@@ -104,10 +141,16 @@ fn write_binary(ty: &DataType, v: &Value, buf: &mut BytesMut) -> PgWireResult<()
             .and_then(|us| us.checked_sub(PG_EPOCH_MICROS)).ok_or_else(range)?),
         DataType::DateTime64(p) => buf.put_i64(ticks_to_micros(as_int(v)?, *p)
             .and_then(|us| us.checked_sub(PG_EPOCH_MICROS)).ok_or_else(range)?),
-        DataType::String => match v {
-            Value::String(s) => buf.put_slice(s.as_bytes()),
-            other => { let mut s = String::new(); write_text(ty, other, &mut s); buf.put_slice(s.as_bytes()) }
-        },
+        DataType::String | DataType::FixedString(_) => buf.put_slice(v.as_bytes()),
+        DataType::IPv4 | DataType::Enum(_) => { let mut s = String::new(); write_text(ty, v, &mut s); buf.put_slice(s.as_bytes()) }
+        DataType::Uuid => {
+            // Stored with the halves swapped (see storage::text::parse_uuid); the wire wants
+            // the bytes in text order.
+            let b = v.as_bytes();
+            buf.put_slice(b.get(8..16).unwrap_or_default());
+            buf.put_slice(b.get(..8).unwrap_or_default());
+        }
+        other => return Err(pg_error("0A000", format!("binary results of type {other} are not supported yet; ask for text format"))),
     }
     Ok(())
 }

@@ -74,7 +74,7 @@ impl Block {
         let columns = (0..first.columns.len())
             .map(|i| {
                 let parts: Vec<ColumnRef> = blocks.iter().map(|b| b.columns[i].clone()).collect();
-                Arc::new(Column::concat(first.columns[i].ty, &parts))
+                Arc::new(Column::concat(first.columns[i].ty.clone(), &parts))
             })
             .collect();
         Some(Block::with_rows(columns, rows))

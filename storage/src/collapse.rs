@@ -151,7 +151,8 @@ fn sum_runs(column: &Column, runs: &[Range<usize>]) -> Column {
         }
         out
     });
-    Column { ty: column.ty, data }
+    let nulls = column.nulls.as_ref().map(|n| runs.iter().map(|r| n[r.start]).collect());
+    Column::with_nulls(column.ty.clone(), data, nulls)
 }
 
 fn mark_non_zero(column: &Column, keep: &mut [u8]) {

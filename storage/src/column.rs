@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, StorageError};
 use crate::types::{DataType, Physical};
+use crate::array;
 use crate::value::Value;
 
 /// Strings as one byte buffer and `rows + 1` offsets into it.
@@ -167,10 +168,12 @@ impl_primitive!(f64, x => Value::Float(x), a, b => a.partial_cmp(b).unwrap_or_el
 /// A typed column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    /// The logical type.
+    /// The logical type (never `LowCardinality`, which only changes the on-disk form).
     pub ty: DataType,
-    /// The values.
+    /// The values; rows that are NULL hold the type's default.
     pub data: ColumnData,
+    /// For `Nullable` types (and only for them): 1 where the row is NULL, one byte per row.
+    pub nulls: Option<Vec<u8>>,
 }
 
 /// Columns are shared between blocks and operators without copying.
@@ -206,15 +209,24 @@ impl ColumnData {
 }
 
 impl Column {
-    /// A column from its type and values; the layout must match the type.
+    /// A column from its type and values (no NULLs); the layout must match the type.
     pub fn new(ty: DataType, data: ColumnData) -> Column {
+        let nulls = ty.is_nullable().then(|| vec![0; data.len()]);
+        Column::with_nulls(ty, data, nulls)
+    }
+
+    /// A column from its type, values and null map (`Some` exactly when the type is Nullable).
+    pub fn with_nulls(ty: DataType, data: ColumnData, nulls: Option<Vec<u8>>) -> Column {
+        let ty = ty.value_type();
         debug_assert_eq!(ColumnData::with_capacity(ty.physical(), 0).variant_name(), data.variant_name());
-        Column { ty, data }
+        debug_assert_eq!(ty.is_nullable(), nulls.is_some());
+        debug_assert!(nulls.as_ref().is_none_or(|n| n.len() == data.len()));
+        Column { ty, data, nulls }
     }
 
     /// An empty column of a type.
     pub fn empty(ty: DataType) -> Column {
-        Column { ty, data: ColumnData::with_capacity(ty.physical(), 0) }
+        Column::new(ty.clone(), ColumnData::with_capacity(ty.physical(), 0))
     }
 
     /// Number of rows.
@@ -227,16 +239,37 @@ impl Column {
         self.data.is_empty()
     }
 
+    /// True when row `row` is NULL.
+    #[inline]
+    pub fn is_null(&self, row: usize) -> bool {
+        self.nulls.as_ref().is_some_and(|n| n[row] != 0)
+    }
+
+    /// The same values without the null map, typed as the non-null type (NULL rows read as
+    /// the default); what kernels that ignore NULLs compute on.
+    pub fn strip_nulls(&self) -> Column {
+        Column { ty: self.ty.non_null().clone(), data: self.data.clone(), nulls: None }
+    }
+
     /// The value at `row`, for the edges of the system (results, metadata), never hot loops.
     pub fn value(&self, row: usize) -> Value {
-        if self.ty == DataType::Bool {
-            if let ColumnData::U8(v) = &self.data {
-                return Value::Bool(v[row] != 0);
+        if self.is_null(row) {
+            return Value::Null;
+        }
+        let ty = self.ty.non_null();
+        match (ty, &self.data) {
+            (DataType::Bool, ColumnData::U8(v)) => return Value::Bool(v[row] != 0),
+            (DataType::Uuid, ColumnData::Bytes(s)) => return Value::Bytes(s.get(row).to_vec()),
+            (DataType::Decimal { scale, .. }, ColumnData::I64(v)) => return Value::Decimal { raw: v[row], scale: *scale },
+            (DataType::Array(element), ColumnData::Bytes(s)) => {
+                let items = array::decode_row(element, s.get(row)).expect("array rows are well formed");
+                return Value::Array((0..items.len()).map(|i| items.value(i)).collect());
             }
+            _ => {}
         }
         let v = match_data!(&self.data, v => v[row].to_value(),
             s => Value::String(String::from_utf8_lossy(s.get(row)).into_owned()));
-        match (self.ty.is_temporal(), v) {
+        match (ty.is_temporal(), v) {
             (true, Value::UInt(u)) => Value::Int(u as i64),
             (_, v) => v,
         }
@@ -245,11 +278,11 @@ impl Column {
     /// Builds a column from values, converting each to the column's type the way an INSERT
     /// does (integers wrap to the width, strings are parsed); errors on values of another kind.
     pub fn from_values(ty: DataType, values: &[Value]) -> Result<Column> {
-        let mut data = ColumnData::with_capacity(ty.physical(), values.len());
+        let mut out = Column::new(ty.clone(), ColumnData::with_capacity(ty.physical(), values.len()));
         for value in values {
-            push_value(&mut data, ty, value)?;
+            out.push_value(value)?;
         }
-        Ok(Column { ty, data })
+        Ok(out)
     }
 
     /// Keeps the rows whose `mask` byte is non-zero.
@@ -266,7 +299,8 @@ impl Column {
                 }
                 out
             });
-        Column { ty: self.ty, data }
+        let nulls = self.nulls.as_ref().map(|n| n.iter().zip(mask).filter(|(_, m)| **m != 0).map(|(x, _)| *x).collect());
+        Column { ty: self.ty.clone(), data, nulls }
     }
 
     /// Gathers the rows at `indices`, in that order.
@@ -280,14 +314,22 @@ impl Column {
                 }
                 out
             });
-        Column { ty: self.ty, data }
+        let nulls = self.nulls.as_ref().map(|n| indices.iter().map(|&i| n[i as usize]).collect());
+        Column { ty: self.ty.clone(), data, nulls }
     }
 
     /// Rows `start..start + len` as a new column.
     pub fn slice(&self, start: usize, len: usize) -> Column {
-        let mut out = Column { ty: self.ty, data: ColumnData::with_capacity(self.ty.physical(), len) };
+        let mut out = Column::with_capacity(self.ty.clone(), len);
         out.append_range(self, start..start + len);
         out
+    }
+
+    /// An empty column of a type with room for `rows` rows.
+    pub fn with_capacity(ty: DataType, rows: usize) -> Column {
+        let data = ColumnData::with_capacity(ty.physical(), rows);
+        let nulls = ty.is_nullable().then(|| Vec::with_capacity(rows));
+        Column::with_nulls(ty, data, nulls)
     }
 
     /// Appends all rows of `other`, which must have the same layout.
@@ -297,6 +339,12 @@ impl Column {
 
     /// Appends rows `rows` of `other`, which must have the same layout.
     pub fn append_range(&mut self, other: &Column, rows: std::ops::Range<usize>) {
+        if let Some(nulls) = &mut self.nulls {
+            match &other.nulls {
+                Some(o) => nulls.extend_from_slice(&o[rows.clone()]),
+                None => nulls.resize(nulls.len() + rows.len(), 0),
+            }
+        }
         match (&mut self.data, &other.data) {
             (ColumnData::Bytes(a), ColumnData::Bytes(b)) => {
                 let (lo, hi) = (b.offsets[rows.start], b.offsets[rows.end]);
@@ -310,21 +358,31 @@ impl Column {
 
     /// Concatenates columns of one type.
     pub fn concat(ty: DataType, parts: &[ColumnRef]) -> Column {
-        let mut out = Column { ty, data: ColumnData::with_capacity(ty.physical(), parts.iter().map(|c| c.len()).sum()) };
+        let mut out = Column::with_capacity(ty, parts.iter().map(|c| c.len()).sum());
         for p in parts {
             out.append(p);
         }
         out
     }
 
-    /// Compares row `a` of this column with row `b` of `other` (same layout).
+    /// Compares row `a` of this column with row `b` of `other` (same layout). NULL sorts
+    /// after every value; arrays compare element by element.
     #[inline]
     pub fn cmp_rows(&self, a: usize, other: &Column, b: usize) -> Ordering {
+        if self.nulls.is_some() || other.nulls.is_some() {
+            match (self.is_null(a), other.is_null(b)) {
+                (false, false) => {}
+                (x, y) => return x.cmp(&y),
+            }
+        }
         macro_rules! cmp {
             ($($variant:ident),*) => {
                 match (&self.data, &other.data) {
                     $((ColumnData::$variant(x), ColumnData::$variant(y)) => x[a].total_cmp(&y[b]),)*
-                    (ColumnData::Bytes(x), ColumnData::Bytes(y)) => x.get(a).cmp(y.get(b)),
+                    (ColumnData::Bytes(x), ColumnData::Bytes(y)) => match self.ty.element() {
+                        None => x.get(a).cmp(y.get(b)),
+                        Some(element) => array::cmp_rows(element, x.get(a), y.get(b)),
+                    },
                     _ => panic!("cmp_rows on columns of different layouts"),
                 }
             };
@@ -337,8 +395,16 @@ impl Column {
         self.min_max_in(0..self.len())
     }
 
-    /// Smallest and largest value among `rows` (NaN ignored); `None` when there is none.
+    /// Smallest and largest non-NULL value among `rows` (NaN ignored); `None` when there is
+    /// none, and for arrays (which nothing prunes on).
     pub fn min_max_in(&self, rows: std::ops::Range<usize>) -> Option<(Value, Value)> {
+        if let Some(nulls) = &self.nulls {
+            if nulls[rows.clone()].contains(&1) {
+                let kept: Vec<u32> = rows.filter(|&i| nulls[i] == 0).map(|i| i as u32).collect();
+                let present = self.take(&kept);
+                return present.min_max_in(0..present.len());
+            }
+        }
         fn fixed<T: Primitive>(v: &[T]) -> Option<(T, T)> {
             // NaN is the one value not comparable with itself; min/max ignore it.
             let mut it = v.iter().copied().filter(|x| x.partial_cmp(x).is_some());
@@ -347,19 +413,31 @@ impl Column {
                 (if x < lo { x } else { lo }, if x > hi { x } else { hi })
             }))
         }
+        if self.ty.element().is_some() {
+            return None;
+        }
+        let temporal = self.ty.non_null().is_temporal();
         let (lo, hi) = match_data!(&self.data,
             v => fixed(&v[rows]).map(|(a, b)| (a.to_value(), b.to_value()))?,
             s => {
-                let lo = rows.clone().map(|i| s.get(i)).min()?;
-                let hi = rows.map(|i| s.get(i)).max()?;
-                (Value::String(String::from_utf8_lossy(lo).into_owned()), Value::String(String::from_utf8_lossy(hi).into_owned()))
+                let lo = rows.clone().min_by_key(|&i| s.get(i))?;
+                let hi = rows.max_by_key(|&i| s.get(i))?;
+                (self.value(lo), self.value(hi))
             });
-        Some((lo, hi))
+        let fix = |v: Value| match (temporal, v) {
+            (true, Value::UInt(u)) => Value::Int(u as i64),
+            (_, v) => v,
+        };
+        Some((fix(lo), fix(hi)))
     }
 
-    /// Serializes rows `start..end` in the on-disk form: little-endian values, or for strings
-    /// a LEB128 length then the bytes of each row.
+    /// Serializes rows `start..end` in the on-disk form: for Nullable columns one null byte
+    /// per row first; then little-endian values, or for strings a LEB128 length then the
+    /// bytes of each row.
     pub fn encode(&self, start: usize, end: usize, out: &mut Vec<u8>) {
+        if let Some(nulls) = &self.nulls {
+            out.extend_from_slice(&nulls[start..end]);
+        }
         match_data!(&self.data,
             v => {
                 out.reserve(v[start..end].len() * std::mem::size_of_val(&v[0]));
@@ -379,7 +457,13 @@ impl Column {
     /// Appends `rows` rows decoded from the on-disk form; returns the bytes consumed.
     pub fn decode_append(&mut self, bytes: &[u8], rows: usize) -> Result<usize> {
         let short = || StorageError::Invalid("column data is shorter than its row count".into());
-        Ok(match_data!(&mut self.data,
+        let mut pos = 0;
+        if let Some(nulls) = &mut self.nulls {
+            nulls.extend_from_slice(bytes.get(..rows).ok_or_else(short)?);
+            pos = rows;
+        }
+        let bytes = &bytes[pos..];
+        Ok(pos + match_data!(&mut self.data,
             v => decode_fixed(v, bytes, rows).ok_or_else(short)?,
             s => {
                 let mut pos = 0;
@@ -406,12 +490,82 @@ impl Column {
             for (i, f) in flags.iter_mut().enumerate().skip(1) {
                 *f |= (s.get(i) != s.get(i - 1)) as u8;
             }
-        })
+        });
+        if let Some(nulls) = &self.nulls {
+            for (f, w) in flags[1..].iter_mut().zip(nulls.windows(2)) {
+                *f |= (w[0] != w[1]) as u8;
+            }
+        }
     }
 
     /// Approximate bytes held in memory.
     pub fn memory_size(&self) -> usize {
-        match_data!(&self.data, v => std::mem::size_of_val(&v[..]), s => s.bytes.len() + s.offsets.len() * 8)
+        let values = match_data!(&self.data, v => std::mem::size_of_val(&v[..]), s => s.bytes.len() + s.offsets.len() * 8);
+        values + self.nulls.as_ref().map_or(0, Vec::len)
+    }
+
+    /// A column of `rows` default values: 0, '', the zero UUID, empty arrays; NULL for
+    /// Nullable types.
+    pub fn defaults(ty: DataType, rows: usize) -> Column {
+        let mut out = Column::with_capacity(ty.clone(), rows);
+        for _ in 0..rows {
+            push_default(&mut out.data, ty.non_null());
+        }
+        if let Some(nulls) = &mut out.nulls {
+            nulls.resize(rows, 1);
+        }
+        out
+    }
+
+    /// Appends one value converted to the column's type (integers wrap, floats truncate
+    /// toward zero when stored as integers, strings are parsed as the type's text form,
+    /// NULL only into Nullable columns).
+    pub fn push_value(&mut self, value: &Value) -> Result<()> {
+        let ty = self.ty.non_null().clone();
+        match (&mut self.nulls, value) {
+            (Some(nulls), Value::Null) => {
+                nulls.push(1);
+                push_default(&mut self.data, &ty);
+                return Ok(());
+            }
+            (None, Value::Null) => return Err(StorageError::Invalid(format!("cannot insert NULL into a column of type {}", self.ty))),
+            (Some(nulls), _) => nulls.push(0),
+            (None, _) => {}
+        }
+        let pushed = push_converted(&mut self.data, &ty, value);
+        if pushed.is_err() {
+            if let Some(nulls) = &mut self.nulls {
+                nulls.pop();
+            }
+        }
+        pushed
+    }
+}
+
+/// Appends the default value of non-Nullable `ty` (zero bytes, or an empty byte string).
+fn push_default(data: &mut ColumnData, ty: &DataType) {
+    match (data, ty) {
+        (ColumnData::Bytes(s), DataType::FixedString(n)) => {
+            s.bytes.resize(s.bytes.len() + *n as usize, 0);
+            s.offsets.push(s.bytes.len() as u64);
+        }
+        (ColumnData::Bytes(s), DataType::Uuid) => s.push(&[0; 16]),
+        (ColumnData::Bytes(s), DataType::Array(_)) => s.push(&[0]),
+        (ColumnData::Bytes(s), _) => s.push(b""),
+        // An enum's default is its smallest member, as in ClickHouse.
+        (ColumnData::I8(v), DataType::Enum(e)) => v.push(e.members[0].1 as i8),
+        (ColumnData::I16(v), DataType::Enum(e)) => v.push(e.members[0].1),
+        (data, _) => {
+            macro_rules! zero {
+                ($($variant:ident),*) => {
+                    match data {
+                        $(ColumnData::$variant(v) => v.push(Default::default()),)*
+                        ColumnData::Bytes(_) => unreachable!(),
+                    }
+                };
+            }
+            zero!(U8, U16, U32, U64, I8, I16, I32, I64, F32, F64)
+        }
     }
 }
 
@@ -451,35 +605,62 @@ fn append_fixed(a: &mut ColumnData, b: &ColumnData, rows: std::ops::Range<usize>
     app!(U8, U16, U32, U64, I8, I16, I32, I64, F32, F64)
 }
 
-/// Appends one value converted to `ty` (integers wrap, floats truncate toward zero when
-/// stored as integers, strings are parsed as the type's text form).
-pub fn push_value(data: &mut ColumnData, ty: DataType, value: &Value) -> Result<()> {
+/// Appends one non-NULL value converted to `ty`, a non-Nullable type.
+fn push_converted(data: &mut ColumnData, ty: &DataType, value: &Value) -> Result<()> {
+    let parsed;
     let value = match value {
-        Value::String(s) if ty != DataType::String => ty.parse_text(s)?,
-        Value::Null => Value::UInt(0),
-        v => v.clone(),
+        Value::String(s) if *ty != DataType::String && !matches!(ty, DataType::FixedString(_)) => {
+            parsed = ty.parse_text(s)?;
+            &parsed
+        }
+        v => v,
     };
     let mismatch = || StorageError::Invalid(format!("cannot store {value:?} in a column of type {ty}"));
     if let ColumnData::Bytes(s) = data {
-        match &value {
-            Value::String(v) => s.push(v.as_bytes()),
+        match (ty, value) {
+            (DataType::FixedString(n), Value::String(v)) => {
+                let n = *n as usize;
+                if v.len() > n {
+                    return Err(StorageError::Invalid(format!("string '{v}' is too long for FixedString({n})")));
+                }
+                s.bytes.extend_from_slice(v.as_bytes());
+                s.bytes.resize(s.bytes.len() + n - v.len(), 0);
+                s.offsets.push(s.bytes.len() as u64);
+            }
+            (DataType::String, Value::String(v)) => s.push(v.as_bytes()),
+            (DataType::Uuid, Value::Bytes(b)) if b.len() == 16 => s.push(b),
+            (DataType::Array(element), Value::Array(items)) => {
+                let items = Column::from_values((**element).clone(), items)?;
+                let mut row = Vec::new();
+                array::encode_row(&items, &mut row);
+                s.push(&row);
+            }
             _ => return Err(mismatch()),
         }
         return Ok(());
     }
-    let (int, float) = match &value {
+    if let DataType::Decimal { scale, .. } = ty {
+        return push_decimal(data, *scale, value).ok_or_else(|| StorageError::Invalid(format!("value {value:?} does not fit {ty}")));
+    }
+    let (int, float) = match value {
         Value::Bool(b) => (*b as i64, *b as u8 as f64),
         Value::UInt(u) => (*u as i64, *u as f64),
         Value::Int(i) => (*i, *i as f64),
         Value::Float(f) => (*f as i64, *f),
-        Value::String(_) | Value::Null => return Err(mismatch()),
+        Value::Decimal { raw, scale } => (raw / crate::text::POW10[*scale as usize], *raw as f64 / crate::text::POW10[*scale as usize] as f64),
+        Value::String(_) | Value::Bytes(_) | Value::Array(_) | Value::Null => return Err(mismatch()),
     };
+    if let DataType::Enum(e) = ty {
+        if e.name(int).is_none() || matches!(value, Value::Float(_)) {
+            return Err(StorageError::Invalid(format!("unknown element {int} for type {ty}")));
+        }
+    }
     match data {
-        ColumnData::U8(v) => v.push(if ty == DataType::Bool { (int != 0) as u8 } else { int as u8 }),
+        ColumnData::U8(v) => v.push(if *ty == DataType::Bool { (int != 0) as u8 } else { int as u8 }),
         ColumnData::U16(v) => v.push(int as u16),
         ColumnData::U32(v) => v.push(int as u32),
         ColumnData::U64(v) => v.push(match value {
-            Value::UInt(u) => u,
+            Value::UInt(u) => *u,
             _ => int as u64,
         }),
         ColumnData::I8(v) => v.push(int as i8),
@@ -491,6 +672,23 @@ pub fn push_value(data: &mut ColumnData, ty: DataType, value: &Value) -> Result<
         ColumnData::Bytes(_) => unreachable!(),
     }
     Ok(())
+}
+
+/// Stores a number in a Decimal column of `scale`: integers are scaled exactly, floats go
+/// through their shortest text so `0.1` is 0.1 and not 0.1000000000000000055.
+fn push_decimal(data: &mut ColumnData, scale: u8, value: &Value) -> Option<()> {
+    let ColumnData::I64(v) = data else { return None };
+    let pow = crate::text::POW10[scale as usize];
+    let raw = match value {
+        Value::Int(i) => i.checked_mul(pow)?,
+        Value::UInt(u) => i64::try_from(*u).ok()?.checked_mul(pow)?,
+        Value::Bool(b) => *b as i64 * pow,
+        Value::Float(f) if f.is_finite() => crate::text::parse_decimal(&format!("{f}"), crate::types::MAX_DECIMAL_PRECISION, scale)?,
+        Value::Decimal { raw, scale: from } => crate::text::rescale(*raw, *from, scale)?,
+        _ => return None,
+    };
+    v.push(raw);
+    Some(())
 }
 
 /// Appends `v` as LEB128.
@@ -525,7 +723,7 @@ mod tests {
         for col in [strings, ints] {
             let mut buf = Vec::new();
             col.encode(1, 3, &mut buf);
-            let mut back = Column::empty(col.ty);
+            let mut back = Column::empty(col.ty.clone());
             assert_eq!(back.decode_append(&buf, 2).unwrap(), buf.len());
             assert_eq!(back, col.slice(1, 2));
         }

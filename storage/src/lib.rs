@@ -4,6 +4,7 @@
 //! written; a commit makes any set of new parts (across tables) visible atomically and
 //! durably; a reader's snapshot never changes under it.
 
+pub mod array;
 pub mod block;
 pub mod codec;
 pub mod collapse;
@@ -14,6 +15,7 @@ pub mod index;
 pub mod merge;
 pub mod part;
 pub mod table;
+pub mod text;
 pub mod time;
 pub mod types;
 pub mod value;

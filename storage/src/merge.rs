@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::block::Block;
-use crate::column::{Column, ColumnData};
+use crate::column::Column;
 use crate::error::{Result, StorageError};
 use crate::part::{ColumnSpec, Part};
 use crate::table::{part_block_range, Snapshot};
@@ -245,7 +245,7 @@ impl MergeStream {
             .iter()
             .enumerate()
             .map(|(i, spec)| {
-                let mut out = Column { ty: spec.ty, data: ColumnData::with_capacity(spec.ty.physical(), rows) };
+                let mut out = Column::with_capacity(spec.ty.clone(), rows);
                 for (block, range) in &segments {
                     out.append_range(&block.columns[i], range.clone());
                 }

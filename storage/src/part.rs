@@ -40,7 +40,6 @@ pub struct ColumnSpec {
     /// Column name (may contain any character; file names are escaped).
     pub name: String,
     /// Declared type.
-    #[serde(with = "type_name")]
     pub ty: DataType,
     /// Compression of its data file.
     #[serde(default)]
@@ -48,21 +47,6 @@ pub struct ColumnSpec {
     /// Transform applied before compression (`Delta`, `DoubleDelta`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
-}
-
-mod type_name {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::types::DataType;
-
-    pub fn serialize<S: Serializer>(ty: &DataType, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&ty.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DataType, D::Error> {
-        let name = String::deserialize(d)?;
-        DataType::from_name(&name).map_err(serde::de::Error::custom)
-    }
 }
 
 /// The physical layout of a table: what every part of it stores and how.
@@ -198,7 +182,7 @@ impl PartWriter {
                 stats: None,
             });
         }
-        let index = layout.sort_key.iter().map(|&k| Column::empty(layout.columns[k].ty)).collect();
+        let index = layout.sort_key.iter().map(|&k| Column::empty(layout.columns[k].ty.clone())).collect();
         Ok(PartWriter {
             dir: dir.to_path_buf(),
             layout: layout.clone(),
@@ -393,7 +377,7 @@ impl Part {
         let mut index = Vec::with_capacity(meta.sort_key.len());
         let mut pos = 0;
         for &k in &meta.sort_key {
-            let mut col = Column::empty(meta.columns[k].ty);
+            let mut col = Column::empty(meta.columns[k].ty.clone());
             pos += col.decode_append(&index_bytes[pos..], meta.granules() + 1).map_err(|e| corrupt(e.to_string()))?;
             index.push(col);
         }
@@ -470,7 +454,7 @@ impl Part {
         let spec = &self.meta.columns[col];
         let file = self.column_file(col)?;
         let rows: usize = granules.clone().map(|g| self.meta.granule_rows(g)).sum();
-        let mut out = Column::empty(spec.ty);
+        let mut out = Column::empty(spec.ty.clone());
         if let crate::column::ColumnData::Bytes(s) = &mut out.data {
             s.offsets.reserve(rows);
         }

@@ -9,6 +9,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StorageError};
+use crate::text;
 use crate::time;
 use crate::types::DataType;
 
@@ -21,6 +22,12 @@ pub enum Value {
     Int(i64),
     Float(f64),
     String(String),
+    /// Raw bytes that are not text (a UUID's stored form); orders bytewise.
+    Bytes(Vec<u8>),
+    /// A Decimal: `raw` / 10^`scale`.
+    Decimal { raw: i64, scale: u8 },
+    /// The elements of an array.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -32,9 +39,20 @@ impl Value {
             (Null, Null) => Ordering::Equal,
             (Null, _) => Ordering::Greater,
             (_, Null) => Ordering::Less,
-            (String(a), String(b)) => a.as_bytes().cmp(b.as_bytes()),
-            (String(_), _) => Ordering::Greater,
-            (_, String(_)) => Ordering::Less,
+            (Array(a), Array(b)) => {
+                a.iter().zip(b).map(|(x, y)| x.compare(y)).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
+            }
+            (Array(_), _) => Ordering::Greater,
+            (_, Array(_)) => Ordering::Less,
+            (String(_) | Bytes(_), String(_) | Bytes(_)) => self.as_bytes().cmp(other.as_bytes()),
+            (String(_) | Bytes(_), _) => Ordering::Greater,
+            (_, String(_) | Bytes(_)) => Ordering::Less,
+            (Decimal { raw: a, scale: sa }, Decimal { raw: b, scale: sb }) => {
+                let p = |s: &u8| text::POW10[(*sa.max(sb) - s) as usize] as i128;
+                (*a as i128 * p(sa)).cmp(&(*b as i128 * p(sb)))
+            }
+            (Decimal { raw, scale }, Int(_) | UInt(_) | Bool(_)) => (*raw as i128).cmp(&(other.as_i128() * text::POW10[*scale as usize] as i128)),
+            (Int(_) | UInt(_) | Bool(_), Decimal { .. }) => other.compare(self).reverse(),
             (UInt(a), UInt(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
             (UInt(a), Int(b)) => (*a as i128).cmp(&(*b as i128)),
@@ -53,7 +71,27 @@ impl Value {
             Value::UInt(v) => Some(*v as f64),
             Value::Int(v) => Some(*v as f64),
             Value::Float(v) => Some(*v),
+            Value::Decimal { raw, scale } => Some(*raw as f64 / text::POW10[*scale as usize] as f64),
             _ => None,
+        }
+    }
+
+    /// An integer value widened to `i128` (0 for other kinds).
+    fn as_i128(&self) -> i128 {
+        match self {
+            Value::Bool(b) => *b as i128,
+            Value::UInt(v) => *v as i128,
+            Value::Int(v) => *v as i128,
+            _ => 0,
+        }
+    }
+
+    /// The bytes of a string or bytes value (empty for other kinds).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Value::String(s) => s.as_bytes(),
+            Value::Bytes(b) => b,
+            _ => &[],
         }
     }
 
@@ -63,6 +101,7 @@ impl Value {
             Value::Bool(b) => Some(*b as i64),
             Value::UInt(v) => Some(*v as i64),
             Value::Int(v) => Some(*v),
+            Value::Decimal { raw, scale } => Some(raw / text::POW10[*scale as usize]),
             _ => None,
         }
     }
@@ -74,6 +113,35 @@ impl DataType {
     pub fn format_value(&self, value: &Value, out: &mut String) {
         match (self, value) {
             (_, Value::Null) => out.push_str("NULL"),
+            (DataType::Nullable(t) | DataType::LowCardinality(t), v) => t.format_value(v, out),
+            (_, Value::Decimal { raw, scale }) => text::format_decimal(*raw, *scale, out),
+            (DataType::IPv4, v) => text::format_ipv4(v.as_i64().unwrap_or(0) as u32, out),
+            (DataType::Uuid, v) => text::format_uuid(v.as_bytes(), out),
+            (DataType::Enum(e), v) => {
+                let n = v.as_i64().unwrap_or(0);
+                match e.name(n) {
+                    Some(name) => out.push_str(name),
+                    None => {
+                        let _ = write!(out, "{n}");
+                    }
+                }
+            }
+            (DataType::Array(t), Value::Array(items)) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    if t.quoted_in_arrays() && *item != Value::Null {
+                        let mut inner = String::new();
+                        t.format_value(item, &mut inner);
+                        text::quote_string(&inner, out);
+                    } else {
+                        t.format_value(item, out);
+                    }
+                }
+                out.push(']');
+            }
             (DataType::Date, v) => time::format_date(v.as_i64().unwrap_or(0), out),
             (DataType::DateTime, v) => time::format_datetime(v.as_i64().unwrap_or(0), 0, out),
             (DataType::DateTime64(p), v) => time::format_datetime(v.as_i64().unwrap_or(0), *p, out),
@@ -88,15 +156,38 @@ impl DataType {
             (DataType::Float32, Value::Float(v)) => format_float(*v as f32 as f64, true, out),
             (_, Value::Float(v)) => format_float(*v, false, out),
             (_, Value::String(s)) => out.push_str(s),
+            (_, Value::Bytes(b)) => out.push_str(&String::from_utf8_lossy(b)),
+            (_, Value::Array(items)) => out.push_str(&format!("{items:?}")),
+        }
+    }
+
+    /// True for the types whose values ClickHouse quotes inside array text (`['a']`,
+    /// `['2026-01-01']`), false for numbers.
+    fn quoted_in_arrays(&self) -> bool {
+        match self {
+            DataType::Nullable(t) | DataType::LowCardinality(t) => t.quoted_in_arrays(),
+            t => t.is_string() || t.is_temporal() || matches!(t, DataType::Uuid | DataType::IPv4 | DataType::Enum(_)),
         }
     }
 
     /// Parses the text form of a value of this type (what INSERT string literals and COPY carry).
     pub fn parse_text(&self, text: &str) -> Result<Value> {
-        let bad = || StorageError::InvalidText { text: text.to_string(), ty: *self };
+        let bad = || StorageError::InvalidText { text: text.to_string(), ty: self.clone() };
         let t = text.trim();
         Ok(match self {
-            DataType::String => Value::String(text.to_string()),
+            DataType::String | DataType::FixedString(_) => Value::String(text.to_string()),
+            DataType::Nullable(t) | DataType::LowCardinality(t) => t.parse_text(text)?,
+            DataType::Decimal { precision, scale } => Value::Decimal { raw: text::parse_decimal(t, *precision, *scale).ok_or_else(bad)?, scale: *scale },
+            DataType::Uuid => Value::Bytes(text::parse_uuid(t).ok_or_else(bad)?.to_vec()),
+            DataType::IPv4 => Value::UInt(text::parse_ipv4(t).ok_or_else(bad)? as u64),
+            DataType::Enum(e) => match (e.number(text), t.parse::<i64>()) {
+                (Some(n), _) => Value::Int(n as i64),
+                (None, Ok(n)) if e.name(n).is_some() => Value::Int(n),
+                _ => return Err(StorageError::Invalid(format!("unknown element '{text}' for type {self}"))),
+            },
+            DataType::Array(element) => Value::Array(
+                text::split_array(t).ok_or_else(bad)?.iter().map(|item| element.parse_text(item)).collect::<Result<_>>()?,
+            ),
             DataType::Bool => match t.to_ascii_lowercase().as_str() {
                 "true" | "t" | "1" | "yes" | "on" => Value::Bool(true),
                 "false" | "f" | "0" | "no" | "off" => Value::Bool(false),

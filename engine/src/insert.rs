@@ -10,7 +10,7 @@ use granary_query::error::bail;
 use granary_query::sqlparser::ast;
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::table::partition_id;
-use granary_storage::{Block, Column, ColumnRef, Value};
+use granary_storage::{array, Block, Column, ColumnData, ColumnRef, DataType, Value};
 
 use crate::catalog::TableDef;
 use crate::database::{Database, TableEntry};
@@ -42,7 +42,14 @@ pub fn insert_values(db: &Database, entry: &TableEntry, columns: &[String], rows
             bail!(Syntax, "row {} has {} values, expected {}", n + 1, row.len(), targets.len());
         }
         for (i, expr) in row.iter().enumerate() {
-            values[i].push(binder.bind_constant(expr)?);
+            let ty = &def.layout.columns[targets[i]].ty;
+            let value = match number_literal(expr) {
+                // A Decimal takes a number's digits as written, not through a Float64, and a
+                // DateTime64 takes an integer as seconds, as ClickHouse reads VALUES.
+                Some(text) if ty.non_null().is_decimal() || matches!(ty.non_null(), DataType::DateTime64(_)) => ty.parse_text(&text).map_err(|e| QueryError::new(ErrorKind::InvalidText, e.to_string()))?,
+                _ => binder.bind_constant(expr)?,
+            };
+            values[i].push(value);
         }
     }
     let mut block_columns: Vec<ColumnRef> = Vec::with_capacity(def.layout.columns.len());
@@ -59,6 +66,43 @@ pub fn insert_values(db: &Database, entry: &TableEntry, columns: &[String], rows
     insert_block(db, entry, block)
 }
 
+/// The arrays of one Nested column (`n.a`, `n.b`, … stored as arrays) must have equal
+/// lengths in every row, as in ClickHouse.
+fn check_nested_sizes(def: &TableDef, block: &Block) -> Result<()> {
+    let columns = &def.layout.columns;
+    let nested = |i: usize| columns[i].ty.element().and(columns[i].name.split_once('.')).map(|(prefix, _)| prefix);
+    for i in 0..columns.len() {
+        let Some(prefix) = nested(i) else { continue };
+        let Some(first) = (0..i).find(|&j| nested(j) == Some(prefix)) else { continue };
+        let (a, b) = (&block.columns[first].data, &block.columns[i].data);
+        let (ColumnData::Bytes(a), ColumnData::Bytes(b)) = (a, b) else { continue };
+        if let Some(row) = (0..a.len()).find(|&r| array::row_len(a.get(r)) != array::row_len(b.get(r))) {
+            bail!(
+                InvalidParameter,
+                "sizes of the arrays of Nested column {prefix} do not match in row {}: {} has {} elements, {} has {}",
+                row + 1,
+                columns[first].name,
+                array::row_len(a.get(row)),
+                columns[i].name,
+                array::row_len(b.get(row))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The text of a numeric literal, with its sign (`-1.25`).
+fn number_literal(expr: &ast::Expr) -> Option<String> {
+    match expr {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => Some(n.clone()),
+            _ => None,
+        },
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => number_literal(expr).map(|n| format!("-{n}")),
+        _ => None,
+    }
+}
+
 /// Splits a block of table rows by partition, writes one part per partition and commits them
 /// all at once.
 pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u64> {
@@ -66,6 +110,7 @@ pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u
     if rows == 0 {
         return Ok(0);
     }
+    check_nested_sizes(&entry.def, &block)?;
     let keys = crate::partition::partition_exprs(&entry.def)?.iter().map(|e| e.eval(&block)).collect::<Result<Vec<_>>>()?;
     let mut groups: BTreeMap<Vec<u8>, (Vec<Value>, Vec<u32>)> = BTreeMap::new();
     let mut key = Vec::new();

@@ -557,8 +557,10 @@ fn truth(col: &Column) -> Result<Vec<u8>> {
 
 fn arithmetic(func: &Func, a: &Column, b: &Column, ty: DataType) -> Result<Column> {
     if ty.is_temporal() {
-        // Date ± days, DateTime ± seconds.
+        // Date ± days, DateTime and DateTime64 ± seconds.
         let (t, n, sign) = if a.ty.is_temporal() { (a, b, if *func == Func::Sub { -1 } else { 1 }) } else { (b, a, 1) };
+        let unit = if let DataType::DateTime64(p) = ty { 10i64.pow(p as u32) } else { 1 };
+        let sign = sign * unit;
         let (t, n) = (kernels::to_i64(t)?, kernels::to_i64(n)?);
         return Ok(kernels::from_i64(ty, t.iter().zip(&n).map(|(x, y)| x + sign * y).collect()));
     }

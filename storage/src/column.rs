@@ -440,7 +440,7 @@ impl Column {
         }
         match_data!(&self.data,
             v => {
-                out.reserve(v[start..end].len() * std::mem::size_of_val(&v[0]));
+                out.reserve(std::mem::size_of_val(&v[start..end]));
                 for x in &v[start..end] {
                     x.write_le(out);
                 }

@@ -194,6 +194,12 @@ impl DataType {
                 _ => return Err(bad()),
             },
             DataType::Date => Value::Int(time::parse_date(t).ok_or_else(bad)?),
+            // A bare integer is Unix seconds, as in ClickHouse.
+            DataType::DateTime | DataType::DateTime64(_) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+                let p = if let DataType::DateTime64(p) = self { *p } else { 0 };
+                let secs: i64 = t.parse().map_err(|_| bad())?;
+                Value::Int(secs.checked_mul(10i64.pow(p as u32)).ok_or_else(bad)?)
+            }
             DataType::DateTime => Value::Int(time::parse_datetime(t, 0).ok_or_else(bad)?),
             DataType::DateTime64(p) => Value::Int(time::parse_datetime(t, *p).ok_or_else(bad)?),
             ty if ty.is_float() => Value::Float(match t.to_ascii_lowercase().as_str() {

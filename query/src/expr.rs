@@ -289,7 +289,7 @@ pub fn comparison_type(a: &Expr, b: &Expr) -> Result<Option<DataType>> {
 /// True when a float constant converts to Decimal type `d` without losing digits.
 fn decimal_holds(d: &DataType, value: &Value) -> bool {
     let Some(f) = value.as_f64() else { return false };
-    Column::from_values(d.clone(), &[value.clone()]).is_ok_and(|c| c.value(0).as_f64() == Some(f))
+    Column::from_values(d.clone(), std::slice::from_ref(value)).is_ok_and(|c| c.value(0).as_f64() == Some(f))
 }
 
 /// `enum_column = 'unknown name'` matches nothing (and `!=` everything), as in ClickHouse,
@@ -480,7 +480,8 @@ fn logic(and: bool, a: &Column, b: &Column, ty: &DataType) -> Result<Column> {
     let nulls: Vec<u8> = (0..values.len())
         .map(|i| {
             let (na, nb) = (null(a, i), null(b, i));
-            ((na || nb) && !(!na && decisive(x[i])) && !(!nb && decisive(y[i]))) as u8
+            let decided = (!na && decisive(x[i])) || (!nb && decisive(y[i]));
+            ((na || nb) && !decided) as u8
         })
         .collect();
     let values = values.iter().zip(&nulls).map(|(v, n)| v & (n ^ 1)).collect();

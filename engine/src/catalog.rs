@@ -15,7 +15,7 @@ use granary_query::parse::{CreateTable, TypeSpec};
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::codec::{Codec, Filter};
 use granary_query::sqlparser::ast::Expr;
-use granary_storage::collapse::MergeMode;
+use granary_storage::collapse::{Combine, MergeMode};
 use granary_storage::part::{ColumnSpec, TableLayout};
 use granary_storage::DataType;
 use serde::{Deserialize, Serialize};
@@ -185,7 +185,28 @@ fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], 
             }
             MergeMode::Summing { columns: sum }
         }
-        ("MergeTree" | "ReplacingMergeTree" | "SummingMergeTree", _) => bail!(InvalidParameter, "wrong number of arguments for table engine {name}"),
+        ("AggregatingMergeTree", []) => MergeMode::Aggregating {
+            columns: columns
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !sort_key.contains(i))
+                .filter_map(|(i, c)| {
+                    let combine = match &c.ty {
+                        DataType::AggregateFunction { .. } => Combine::State,
+                        DataType::SimpleAggregateFunction { func, .. } => match func.to_ascii_lowercase().as_str() {
+                            "sum" => Combine::Sum,
+                            "min" => Combine::Min,
+                            "max" => Combine::Max,
+                            "any" => Combine::Any,
+                            _ => Combine::AnyLast,
+                        },
+                        _ => return None,
+                    };
+                    Some((i, combine))
+                })
+                .collect(),
+        },
+        ("MergeTree" | "ReplacingMergeTree" | "SummingMergeTree" | "AggregatingMergeTree", _) => bail!(InvalidParameter, "wrong number of arguments for table engine {name}"),
         _ => bail!(NotSupported, "table engine {name} is not supported yet"),
     };
     Ok((name.clone(), mode))

@@ -35,11 +35,13 @@ pub struct TableEntry {
 }
 
 impl TableEntry {
-    /// Binds a definition to its storage; the TTL, if any, is handed to the storage's merges.
+    /// Binds a definition to its storage; the TTL, if any, and the merging of aggregate
+    /// states are handed to the storage's merges.
     fn new(def: TableDef, store: Arc<TableStore>) -> Result<TableEntry> {
         if let Some(ttl) = &def.ttl {
             store.set_expiry(crate::ttl::Ttl::bind(ttl, &def.layout.columns)?);
         }
+        store.set_state_merger(Arc::new(granary_query::states::AggregateStates));
         let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), data: TableData::MergeTree(store.clone()) });
         Ok(TableEntry { def, store, table })
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use granary_query::bind::Binder;
+use granary_query::kernels;
 use granary_query::error::bail;
 use granary_query::sqlparser::ast;
 use granary_query::{ErrorKind, QueryError, Result};
@@ -64,6 +65,27 @@ pub fn insert_values(db: &Database, entry: &TableEntry, columns: &[String], rows
     }
     let block = Block::with_rows(block_columns, rows.len());
     insert_block(db, entry, block)
+}
+
+/// Inserts query result rows into the named (or all) columns, converting each result column
+/// to its target's type by position, as ClickHouse's `INSERT … SELECT` does; returns the
+/// number of rows written, all in one commit.
+pub fn insert_rows(db: &Database, entry: &TableEntry, columns: &[String], blocks: Vec<Block>) -> Result<u64> {
+    let def = &entry.def;
+    let targets = target_columns(def, columns)?;
+    let Some(result) = Block::concat(&blocks) else { return Ok(0) };
+    if result.columns.len() != targets.len() {
+        bail!(Syntax, "INSERT has {} target columns but the SELECT gives {}", targets.len(), result.columns.len());
+    }
+    let rows = result.rows();
+    let mut block_columns: Vec<ColumnRef> = Vec::with_capacity(def.layout.columns.len());
+    for (i, spec) in def.layout.columns.iter().enumerate() {
+        block_columns.push(match targets.iter().position(|&t| t == i) {
+            Some(pos) => Arc::new(kernels::cast(&result.columns[pos], &spec.ty).map_err(|e| QueryError::new(e.kind, format!("column {}: {}", spec.name, e.message)))?),
+            None => Arc::new(Column::defaults(spec.ty.clone(), rows)),
+        });
+    }
+    insert_block(db, entry, Block::with_rows(block_columns, rows))
 }
 
 /// The arrays of one Nested column (`n.a`, `n.b`, … stored as arrays) must have equal

@@ -119,6 +119,10 @@ impl Session {
                 let plan = binder.bind_query(q)?;
                 Prepared { param_types: binder.param_types(), fields: plan.fields }
             }
+            Statement::InsertSelect { query, .. } => {
+                binder.bind_query(query)?;
+                Prepared { param_types: binder.param_types(), fields: Vec::new() }
+            }
             Statement::Insert { table, columns, rows } => {
                 let entry = self.table_entry(table)?;
                 let targets = insert::target_columns(&entry.def, columns)?;
@@ -204,6 +208,12 @@ impl Session {
             Statement::Insert { table, columns, rows } => {
                 let entry = self.table_entry(&table)?;
                 let n = insert::insert_values(&self.db, &entry, &columns, &rows, &binder)?;
+                Ok(Output::Command { tag: "INSERT".into(), rows: Some(n) })
+            }
+            Statement::InsertSelect { table, columns, query } => {
+                let entry = self.table_entry(&table)?;
+                let result = exec::execute(&binder.bind_query(&query)?, &self.ctx)?;
+                let n = insert::insert_rows(&self.db, &entry, &columns, result.blocks)?;
                 Ok(Output::Command { tag: "INSERT".into(), rows: Some(n) })
             }
             Statement::Optimize { table, partition, final_merge } => {

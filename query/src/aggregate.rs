@@ -7,7 +7,8 @@
 use granary_storage::column::ColumnData;
 use std::sync::Arc;
 
-use granary_storage::{match_data, text, Column, ColumnRef, DataType};
+use granary_storage::column::{read_varint, write_varint, Primitive};
+use granary_storage::{match_data, text, Column, ColumnRef, DataType, StringData};
 use hashbrown::HashSet;
 
 use crate::error::{bail, Result};
@@ -45,6 +46,19 @@ impl AggFunc {
             "uniqexact" => AggFunc::UniqExact,
             _ => return None,
         })
+    }
+
+    /// The name ClickHouse spells the function with (as in `AggregateFunction(uniqExact, …)`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::CountIf => "countIf",
+            AggFunc::Sum => "sum",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Avg => "avg",
+            AggFunc::UniqExact => "uniqExact",
+        }
     }
 
     /// The result type for the given argument types (ClickHouse's rules): over Nullable
@@ -144,6 +158,19 @@ struct SkipNulls {
 }
 
 impl Accumulator for SkipNulls {
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
+        // A state only exists for a group that saw a non-NULL row.
+        if let Some(seen) = &mut self.seen {
+            seen.resize(n_groups, 0);
+            groups.iter().for_each(|&g| seen[g as usize] = 1);
+        }
+        self.inner.merge_states(groups, n_groups, states)
+    }
+
+    fn states(self: Box<Self>) -> StringData {
+        self.inner.states()
+    }
+
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
         let mut keep = vec![1u8; groups.len()];
         for a in args {
@@ -179,8 +206,37 @@ pub trait Accumulator: Send {
     /// Folds one block: row `i` belongs to group `groups[i]`; `groups` holds ids below `n_groups`.
     /// With no rows (and no arguments) it only makes room for `n_groups` groups.
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()>;
+    /// Folds serialized states (`-Merge`, and merges of AggregateFunction columns): the state
+    /// in row `i` of `states` goes into group `groups[i]`.
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()>;
+    /// The state of every group, serialized, in group id order (`-State`).
+    fn states(self: Box<Self>) -> StringData;
     /// The final value of every group, in group id order.
     fn finish(self: Box<Self>) -> Column;
+}
+
+/// The error for a state that does not decode.
+fn bad_state() -> crate::error::QueryError {
+    crate::error::QueryError::new(crate::error::ErrorKind::DataCorrupted, "an aggregate function state is corrupt")
+}
+
+/// Reads a fixed-width primitive at `*pos` of a state and advances past it.
+fn read_state<T: Primitive>(state: &[u8], pos: &mut usize) -> Result<T> {
+    let bytes = state.get(*pos..*pos + T::WIDTH).ok_or_else(bad_state)?;
+    *pos += T::WIDTH;
+    Ok(T::read_le(bytes))
+}
+
+/// One serialized state per group, from a per-group writer.
+fn write_states(n: usize, mut write: impl FnMut(usize, &mut Vec<u8>)) -> StringData {
+    let mut out = StringData::with_capacity(n);
+    let mut buf = Vec::new();
+    for g in 0..n {
+        buf.clear();
+        write(g, &mut buf);
+        out.push(&buf);
+    }
+    out
 }
 
 struct Count {
@@ -210,13 +266,25 @@ impl Accumulator for Count {
         Ok(())
     }
 
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
+        self.counts.resize(n_groups, 0);
+        for (i, &g) in groups.iter().enumerate() {
+            self.counts[g as usize] += read_state::<u64>(states.get(i), &mut 0)?;
+        }
+        Ok(())
+    }
+
+    fn states(self: Box<Self>) -> StringData {
+        write_states(self.counts.len(), |g, out| self.counts[g].write_le(out))
+    }
+
     fn finish(self: Box<Self>) -> Column {
         Column::new(DataType::UInt64, ColumnData::U64(self.counts))
     }
 }
 
 /// A 64-bit sum type.
-trait SumValue: Copy + Default + Send + 'static {
+trait SumValue: Primitive {
     fn load(col: &Column) -> Result<Vec<Self>>;
     fn add(self, other: Self) -> Self;
     fn store(ty: DataType, v: Vec<Self>) -> Column;
@@ -277,6 +345,19 @@ impl<T: SumValue> Accumulator for Sum<T> {
         Ok(())
     }
 
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
+        self.sums.resize(n_groups, T::default());
+        for (i, &g) in groups.iter().enumerate() {
+            let slot = &mut self.sums[g as usize];
+            *slot = slot.add(read_state::<T>(states.get(i), &mut 0)?);
+        }
+        Ok(())
+    }
+
+    fn states(self: Box<Self>) -> StringData {
+        write_states(self.sums.len(), |g, out| self.sums[g].write_le(out))
+    }
+
     fn finish(self: Box<Self>) -> Column {
         T::store(self.ty, self.sums)
     }
@@ -301,6 +382,24 @@ impl Accumulator for Avg {
             self.counts[g as usize] += 1;
         }
         Ok(())
+    }
+
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
+        self.sums.resize(n_groups, 0.0);
+        self.counts.resize(n_groups, 0);
+        for (i, &g) in groups.iter().enumerate() {
+            let mut pos = 0;
+            self.sums[g as usize] += read_state::<f64>(states.get(i), &mut pos)?;
+            self.counts[g as usize] += read_state::<u64>(states.get(i), &mut pos)?;
+        }
+        Ok(())
+    }
+
+    fn states(self: Box<Self>) -> StringData {
+        write_states(self.sums.len(), |g, out| {
+            self.sums[g].write_le(out);
+            self.counts[g].write_le(out);
+        })
     }
 
     fn finish(self: Box<Self>) -> Column {
@@ -370,6 +469,29 @@ impl Accumulator for MinMax {
         Ok(())
     }
 
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
+        // Decode the states that hold a value into a column, then fold it like input rows.
+        let mut values = Column::empty(self.values.ty.clone());
+        let mut kept = Vec::with_capacity(groups.len());
+        for (i, &g) in groups.iter().enumerate() {
+            let state = states.get(i);
+            if state.first() == Some(&1) {
+                values.decode_append(&state[1..], 1).map_err(|_| bad_state())?;
+                kept.push(g);
+            }
+        }
+        self.update(&kept, n_groups, &[Arc::new(values)])
+    }
+
+    fn states(self: Box<Self>) -> StringData {
+        write_states(self.seen.len(), |g, out| {
+            out.push(self.seen[g] as u8);
+            if self.seen[g] {
+                self.values.encode(g, g + 1, out);
+            }
+        })
+    }
+
     fn finish(self: Box<Self>) -> Column {
         self.values
     }
@@ -394,6 +516,35 @@ impl Accumulator for UniqExact {
             }
         }
         Ok(())
+    }
+
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
+        self.sets.resize_with(n_groups, Default::default);
+        for (i, &g) in groups.iter().enumerate() {
+            let state = states.get(i);
+            let (n, mut pos) = read_varint(state).ok_or_else(bad_state)?;
+            let set = &mut self.sets[g as usize];
+            for _ in 0..n {
+                let (len, used) = read_varint(&state[pos..]).ok_or_else(bad_state)?;
+                pos += used;
+                let key = state.get(pos..pos + len as usize).ok_or_else(bad_state)?;
+                pos += len as usize;
+                if !set.contains(key) {
+                    set.insert(key.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn states(self: Box<Self>) -> StringData {
+        write_states(self.sets.len(), |g, out| {
+            write_varint(self.sets[g].len() as u64, out);
+            for key in &self.sets[g] {
+                write_varint(key.len() as u64, out);
+                out.extend_from_slice(key);
+            }
+        })
     }
 
     fn finish(self: Box<Self>) -> Column {

@@ -16,6 +16,7 @@ use granary_storage::{Column, DataType, Value};
 use sqlparser::ast;
 
 use crate::aggregate::AggFunc;
+use crate::states::AggMode;
 use crate::catalog::{Catalog, Table};
 use crate::error::{bail, ErrorKind, QueryError, Result};
 use crate::expr::{Expr, Func};
@@ -451,7 +452,7 @@ impl<'a> Binder<'a> {
         let name = f.name.to_string();
         let lower = name.to_ascii_lowercase();
         let (args, distinct) = function_args(f)?;
-        if let Some(mut agg) = AggFunc::from_name(&lower) {
+        if let Some((mut agg, mode)) = AggMode::parse(&lower) {
             let Some(grouping) = scope.grouping.take() else {
                 bail!(Grouping, "aggregate function {name} is not allowed here");
             };
@@ -464,12 +465,12 @@ impl<'a> Binder<'a> {
                     AggFunc::Count => agg = AggFunc::UniqExact,
                     _ => bail!(NotSupported, "{name}(DISTINCT ...) is not supported yet"),
                 }
-            } else if agg == AggFunc::Count && !bound_args.iter().any(|a| a.ty().is_nullable()) {
+            } else if agg == AggFunc::Count && mode != AggMode::Merge && !bound_args.iter().any(|a| a.ty().is_nullable()) {
                 bound_args.clear(); // count(x) of a non-Nullable x counts rows.
             }
             let arg_types: Vec<DataType> = bound_args.iter().map(Expr::ty).collect();
-            let ty = agg.result_type(&arg_types)?;
-            let call = AggCall { func: agg, args: bound_args, ty: ty.clone() };
+            let (ty, _) = mode.types(agg, &arg_types)?;
+            let call = AggCall { func: agg, mode, args: bound_args, ty: ty.clone() };
             let grouping = scope.grouping.as_mut().expect("grouping");
             let index = match grouping.aggs.iter().position(|c| *c == call) {
                 Some(i) => i,
@@ -703,7 +704,7 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
     use ast::Expr as E;
     match e {
         E::Function(f) => {
-            AggFunc::from_name(&f.name.to_string()).is_some() || function_args(f).map(|(a, _)| a.iter().any(contains_aggregate)).unwrap_or(false)
+            AggMode::parse(&f.name.to_string()).is_some() || function_args(f).map(|(a, _)| a.iter().any(contains_aggregate)).unwrap_or(false)
         }
         E::BinaryOp { left, right, .. } => contains_aggregate(left) || contains_aggregate(right),
         E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } => contains_aggregate(expr),

@@ -303,7 +303,11 @@ fn aggregate(plan: &AggregatePlan, input: Box<dyn Iterator<Item = Result<Block>>
     let mut accs: Vec<Box<dyn Accumulator>> = plan
         .aggs
         .iter()
-        .map(|a| a.func.accumulator(&a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), a.ty.clone()))
+        .map(|a| {
+            let args: Vec<_> = a.args.iter().map(|e| e.ty()).collect();
+            let inner = a.mode.types(a.func, &args).map(|(_, inner)| inner).unwrap_or(args);
+            a.mode.accumulator(a.func, &inner, &a.ty)
+        })
         .collect();
     let mut groups: HashMap<Box<[u8]>, u32, ahash::RandomState> = HashMap::default();
     let mut key_columns: Vec<Column> = plan.keys.iter().map(|k| Column::empty(k.ty())).collect();

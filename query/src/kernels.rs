@@ -141,6 +141,9 @@ pub fn cast(col: &Column, to: &DataType) -> Result<Column> {
         return Ok(Column::with_nulls(to, inner.data, Some(nulls)));
     }
     let from = &col.ty;
+    if matches!(from, DataType::AggregateFunction { .. }) || matches!(to, DataType::AggregateFunction { .. }) {
+        bail!(DatatypeMismatch, "cannot convert {from} to {to}: aggregate function states only go into a column of the same type");
+    }
     let plain = |t: &DataType| t.is_integer() || t.is_float() || matches!(t, DataType::IPv4 | DataType::Enum(_));
     if from.physical() == to.physical() && plain(from) && (to.is_integer() || to.is_float() || to == DataType::IPv4) {
         return Ok(Column::new(to, col.data.clone()));

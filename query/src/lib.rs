@@ -14,6 +14,7 @@ pub mod kernels;
 pub mod like;
 pub mod parse;
 pub mod plan;
+pub mod states;
 
 pub use error::{ErrorKind, QueryError, Result};
 pub use sqlparser;

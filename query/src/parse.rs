@@ -211,6 +211,8 @@ pub enum Statement {
     DropTable { name: TableName, if_exists: bool },
     /// `INSERT INTO t [(cols)] VALUES ...`.
     Insert { table: TableName, columns: Vec<String>, rows: Vec<Vec<ast::Expr>> },
+    /// `INSERT INTO t [(cols)] SELECT ...`.
+    InsertSelect { table: TableName, columns: Vec<String>, query: Box<ast::Query> },
     /// A query.
     Query(Box<ast::Query>),
     /// `EXPLAIN query`.
@@ -347,7 +349,7 @@ fn parse_insert(insert: ast::Insert) -> Result<Statement> {
     };
     match *source.body {
         ast::SetExpr::Values(values) => Ok(Statement::Insert { table, columns, rows: values.rows.into_iter().map(|r| r.content).collect() }),
-        _ => bail!(NotSupported, "INSERT ... SELECT is not supported yet"),
+        _ => Ok(Statement::InsertSelect { table, columns, query: source }),
     }
 }
 

@@ -45,6 +45,8 @@ pub enum Source {
 pub struct AggCall {
     /// The function.
     pub func: AggFunc,
+    /// Plain, `-State` or `-Merge`.
+    pub mode: crate::states::AggMode,
     /// Its arguments, over the scan block.
     pub args: Vec<Expr>,
     /// Result type.

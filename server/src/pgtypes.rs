@@ -33,7 +33,8 @@ pub fn pg_type(dt: &DataType) -> Type {
         DataType::Decimal { .. } => Type::NUMERIC,
         DataType::Uuid => Type::UUID,
         DataType::FixedString(_) | DataType::IPv4 | DataType::Enum(_) => Type::TEXT,
-        DataType::Nullable(t) | DataType::LowCardinality(t) => pg_type(t),
+        DataType::Nullable(t) | DataType::LowCardinality(t) | DataType::SimpleAggregateFunction { arg: t, .. } => pg_type(t),
+        DataType::AggregateFunction { .. } => Type::BYTEA,
         DataType::Array(t) => match pg_type(t) {
             Type::INT2 => Type::INT2_ARRAY,
             Type::INT4 => Type::INT4_ARRAY,

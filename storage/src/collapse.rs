@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::block::Block;
 use crate::column::{Column, ColumnData};
+use crate::error::{Result, StorageError};
 use crate::map_data;
 
 /// What a merge does with rows whose sort keys are equal. Column numbers index the table's
@@ -27,6 +28,34 @@ pub enum MergeMode {
     /// Keep one row per key with `columns` summed; a row whose sums are all zero is removed
     /// (SummingMergeTree). Other columns keep the first row's value.
     Summing { columns: Vec<usize> },
+    /// Keep one row per key with each listed column combined across the run
+    /// (AggregatingMergeTree). Other columns keep the first row's value.
+    Aggregating { columns: Vec<(usize, Combine)> },
+}
+
+/// How an AggregatingMergeTree column combines the rows of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Combine {
+    /// `SimpleAggregateFunction(sum, T)`: wrapping sum.
+    Sum,
+    /// `SimpleAggregateFunction(min, T)`.
+    Min,
+    /// `SimpleAggregateFunction(max, T)`.
+    Max,
+    /// `SimpleAggregateFunction(any, T)`: the first row's value.
+    Any,
+    /// `SimpleAggregateFunction(anyLast, T)`: the last row's value.
+    AnyLast,
+    /// `AggregateFunction(f, T)`: states merged by the query engine's `StateMerger`.
+    State,
+}
+
+/// Merges serialized aggregate states: what AggregatingMergeTree needs from the query
+/// engine, which alone knows each aggregate function's state.
+pub trait StateMerger: Send + Sync + std::fmt::Debug {
+    /// One state per run: the states in rows `runs[i]` of `states` (a column of an
+    /// `AggregateFunction` type) merged into one.
+    fn merge_runs(&self, states: &Column, runs: &[Range<usize>]) -> Result<Column>;
 }
 
 /// Folds runs of equal keys in a sorted stream of blocks.
@@ -34,22 +63,23 @@ pub enum MergeMode {
 pub struct Collapser {
     mode: MergeMode,
     key: Vec<usize>,
+    states: Option<Arc<dyn StateMerger>>,
     /// The last run seen, which the next block may continue.
     carry: Option<Block>,
 }
 
 impl Collapser {
     /// A collapser for blocks whose columns are the table's columns, or `None` when the
-    /// mode keeps every row.
-    pub fn new(mode: &MergeMode, key: &[usize]) -> Option<Collapser> {
+    /// mode keeps every row. `states` merges AggregateFunction columns.
+    pub fn new(mode: &MergeMode, key: &[usize], states: Option<Arc<dyn StateMerger>>) -> Option<Collapser> {
         match mode {
             MergeMode::Ordinary => None,
-            mode => Some(Collapser { mode: mode.clone(), key: key.to_vec(), carry: None }),
+            mode => Some(Collapser { mode: mode.clone(), key: key.to_vec(), states, carry: None }),
         }
     }
 
     /// Takes the next sorted block; returns the folded rows of every run that is complete.
-    pub fn push(&mut self, block: Block) -> Block {
+    pub fn push(&mut self, block: Block) -> Result<Block> {
         let block = match self.carry.take() {
             Some(carry) => Block::concat(&[carry, block]).expect("two blocks"),
             None => block,
@@ -61,19 +91,19 @@ impl Collapser {
     }
 
     /// Folds the run held back; call once the input is exhausted.
-    pub fn finish(&mut self) -> Option<Block> {
-        let block = self.carry.take()?;
-        let out = self.fold(&block, &[0]);
-        (out.rows() > 0).then_some(out)
+    pub fn finish(&mut self) -> Result<Option<Block>> {
+        let Some(block) = self.carry.take() else { return Ok(None) };
+        let out = self.fold(&block, &[0])?;
+        Ok((out.rows() > 0).then_some(out))
     }
 
     /// Folds `block`, whose runs begin at `starts`, into one row per run.
-    fn fold(&self, block: &Block, starts: &[u32]) -> Block {
+    fn fold(&self, block: &Block, starts: &[u32]) -> Result<Block> {
         if starts.is_empty() {
-            return block.slice(0, 0);
+            return Ok(block.slice(0, 0));
         }
         let runs = || starts.iter().enumerate().map(|(i, &s)| s as usize..starts.get(i + 1).map_or(block.rows(), |&e| e as usize));
-        match &self.mode {
+        Ok(match &self.mode {
             MergeMode::Ordinary => block.clone(),
             MergeMode::Replacing { version } => {
                 let pick: Vec<u32> = runs()
@@ -95,7 +125,7 @@ impl Collapser {
                     out.columns[c] = Arc::new(sum_runs(&block.columns[c], &runs));
                 }
                 if columns.is_empty() {
-                    return out;
+                    return Ok(out);
                 }
                 let mut keep = vec![0u8; out.rows()];
                 for &c in columns {
@@ -103,7 +133,32 @@ impl Collapser {
                 }
                 out.filter(&keep)
             }
-        }
+            MergeMode::Aggregating { columns } => {
+                let mut out = block.take(starts);
+                let runs: Vec<Range<usize>> = runs().collect();
+                for &(c, combine) in columns {
+                    let column = &block.columns[c];
+                    out.columns[c] = Arc::new(match combine {
+                        Combine::Sum => sum_runs(column, &runs),
+                        Combine::Any => continue,
+                        Combine::AnyLast => column.take(&runs.iter().map(|r| r.end as u32 - 1).collect::<Vec<_>>()),
+                        Combine::Min | Combine::Max => {
+                            let better = if combine == Combine::Max { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Less };
+                            let pick: Vec<u32> = runs
+                                .iter()
+                                .map(|r| r.clone().reduce(|best, i| if column.cmp_rows(i, column, best) == better { i } else { best }).expect("runs are not empty") as u32)
+                                .collect();
+                            column.take(&pick)
+                        }
+                        Combine::State => match &self.states {
+                            Some(states) => states.merge_runs(column, &runs)?,
+                            None => return Err(StorageError::Invalid(format!("no aggregate state merger for column {}", column.ty))),
+                        },
+                    });
+                }
+                out
+            }
+        })
     }
 }
 
@@ -194,10 +249,10 @@ mod tests {
 
     #[test]
     fn summing_folds_runs_across_blocks_and_drops_zero_sums() {
-        let mut c = Collapser::new(&MergeMode::Summing { columns: vec![1] }, &[0]).unwrap();
-        let a = c.push(block(&[1, 1, 2, 3], &[5, 6, 1, 2]));
-        let b = c.push(block(&[3, 4], &[-2, 7]));
-        let end = c.finish().unwrap();
+        let mut c = Collapser::new(&MergeMode::Summing { columns: vec![1] }, &[0], None).unwrap();
+        let a = c.push(block(&[1, 1, 2, 3], &[5, 6, 1, 2])).unwrap();
+        let b = c.push(block(&[3, 4], &[-2, 7])).unwrap();
+        let end = c.finish().unwrap().unwrap();
         assert_eq!(rows(&a), vec![(Value::UInt(1), Value::Int(11)), (Value::UInt(2), Value::Int(1))]);
         assert_eq!(rows(&b), vec![], "key 3 sums to zero and is removed");
         assert_eq!(rows(&end), vec![(Value::UInt(4), Value::Int(7))]);
@@ -205,13 +260,13 @@ mod tests {
 
     #[test]
     fn replacing_keeps_highest_version_then_last() {
-        let mut c = Collapser::new(&MergeMode::Replacing { version: Some(1) }, &[0]).unwrap();
-        let mut out = rows(&c.push(block(&[1, 1, 1, 2, 2], &[3, 9, 4, 1, 1])));
-        out.extend(rows(&c.finish().unwrap()));
+        let mut c = Collapser::new(&MergeMode::Replacing { version: Some(1) }, &[0], None).unwrap();
+        let mut out = rows(&c.push(block(&[1, 1, 1, 2, 2], &[3, 9, 4, 1, 1])).unwrap());
+        out.extend(rows(&c.finish().unwrap().unwrap()));
         assert_eq!(out, vec![(Value::UInt(1), Value::Int(9)), (Value::UInt(2), Value::Int(1))]);
-        let mut last = Collapser::new(&MergeMode::Replacing { version: None }, &[0]).unwrap();
-        let mut out = rows(&last.push(block(&[1, 1, 2], &[3, 9, 4])));
-        out.extend(rows(&last.finish().unwrap()));
+        let mut last = Collapser::new(&MergeMode::Replacing { version: None }, &[0], None).unwrap();
+        let mut out = rows(&last.push(block(&[1, 1, 2], &[3, 9, 4])).unwrap());
+        out.extend(rows(&last.finish().unwrap().unwrap()));
         assert_eq!(out, vec![(Value::UInt(1), Value::Int(9)), (Value::UInt(2), Value::Int(4))]);
     }
 }

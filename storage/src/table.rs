@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::block::Block;
 use crate::error::{io_at, Result};
-use crate::collapse::Collapser;
+use crate::collapse::{Collapser, StateMerger};
 use crate::merge::{MergeSource, MergeStream};
 use crate::part::{write_part, Part, PartWriter, TableLayout};
 use crate::value::Value;
@@ -47,6 +47,8 @@ pub struct TableStore {
     running: Mutex<Vec<Arc<MergeProgress>>>,
     /// The table's TTL, if it has one.
     expiry: RwLock<Option<Arc<dyn RowExpiry>>>,
+    /// Merges AggregateFunction states (AggregatingMergeTree), set by the engine.
+    states: RwLock<Option<Arc<dyn StateMerger>>>,
 }
 
 /// A merge in progress: what it reads, what it writes, how far it is.
@@ -135,6 +137,7 @@ impl TableStore {
             merging: Mutex::new(()),
             running: Mutex::new(Vec::new()),
             expiry: RwLock::new(None),
+            states: RwLock::new(None),
         }
     }
 
@@ -162,6 +165,16 @@ impl TableStore {
         self.expiry.read().expect("expiry lock").clone()
     }
 
+    /// Sets what merges AggregateFunction states when rows of one key fold.
+    pub fn set_state_merger(&self, states: Arc<dyn StateMerger>) {
+        *self.states.write().expect("states lock") = Some(states);
+    }
+
+    /// A collapser for the table's merge mode (`None` for plain MergeTree).
+    fn collapser(&self) -> Option<Collapser> {
+        Collapser::new(&self.layout.mode, &self.layout.sort_key, self.states.read().expect("states lock").clone())
+    }
+
     /// The merges running now.
     pub fn running_merges(&self) -> Vec<Arc<MergeProgress>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -183,9 +196,9 @@ impl TableStore {
     /// folding left no rows.
     pub fn write_part(self: &Arc<Self>, block: &Block, partition: Vec<Value>) -> Result<Option<NewPart>> {
         let mut sorted = sort_block(block, &self.layout.sort_key);
-        if let Some(mut collapser) = Collapser::new(&self.layout.mode, &self.layout.sort_key) {
-            let head = collapser.push(sorted);
-            sorted = match collapser.finish() {
+        if let Some(mut collapser) = self.collapser() {
+            let head = collapser.push(sorted)?;
+            sorted = match collapser.finish()? {
                 Some(tail) => Block::concat(&[head, tail]).expect("two blocks"),
                 None => head,
             };
@@ -255,7 +268,7 @@ impl TableStore {
     /// `merged`, counting the rows read from the sources into `progress` as it goes.
     fn merged_counting(&self, sources: Vec<MergeSource>, progress: Option<Arc<MergeProgress>>) -> Result<impl Iterator<Item = Result<Block>> + use<>> {
         let stream = MergeStream::new(sources, &self.layout.columns, &self.layout.sort_key)?;
-        let mut collapser = Collapser::new(&self.layout.mode, &self.layout.sort_key);
+        let mut collapser = self.collapser();
         let mut stream = stream.fuse();
         let mut done = false;
         Ok(std::iter::from_fn(move || loop {
@@ -272,11 +285,14 @@ impl TableStore {
                 Some(Err(e)) => return Some(Err(e)),
                 None => {
                     done = true;
-                    return collapser.as_mut().and_then(|c| c.finish()).map(Ok);
+                    return collapser.as_mut().and_then(|c| c.finish().transpose());
                 }
             };
             let out = match collapser.as_mut() {
-                Some(c) => c.push(block),
+                Some(c) => match c.push(block) {
+                    Ok(out) => out,
+                    Err(e) => return Some(Err(e)),
+                },
                 None => block,
             };
             if out.rows() > 0 {

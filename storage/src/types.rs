@@ -57,6 +57,12 @@ pub enum DataType {
     LowCardinality(Box<DataType>),
     /// A variable-length list of `T` per row.
     Array(Box<DataType>),
+    /// The serialized state of aggregate `func` over arguments of `args` types, one per row
+    /// (AggregatingMergeTree); the query engine writes, merges and finishes states.
+    AggregateFunction { func: String, args: Vec<DataType> },
+    /// A plain `arg` value that AggregatingMergeTree combines with `func` (sum, min, max,
+    /// any, anyLast) when rows merge; reads give plain `arg` columns.
+    SimpleAggregateFunction { func: String, arg: Box<DataType> },
 }
 
 /// The members of an `Enum8`/`Enum16`, sorted by number.
@@ -143,7 +149,8 @@ impl DataType {
             DataType::Int64 | DataType::DateTime64(_) | DataType::Decimal { .. } => Physical::I64,
             DataType::Float32 => Physical::F32,
             DataType::Float64 => Physical::F64,
-            DataType::String | DataType::FixedString(_) | DataType::Uuid | DataType::Array(_) => Physical::Bytes,
+            DataType::String | DataType::FixedString(_) | DataType::Uuid | DataType::Array(_) | DataType::AggregateFunction { .. } => Physical::Bytes,
+            DataType::SimpleAggregateFunction { arg, .. } => arg.physical(),
             DataType::Enum(e) if e.wide => Physical::I16,
             DataType::Enum(_) => Physical::I8,
             DataType::Nullable(t) | DataType::LowCardinality(t) => t.physical(),
@@ -211,11 +218,11 @@ impl DataType {
         }
     }
 
-    /// The type values have in memory: `LowCardinality` removed at any depth, since it only
-    /// changes how a column is stored.
+    /// The type values have in memory: `LowCardinality` and `SimpleAggregateFunction`
+    /// removed at any depth, since they only change how a column is stored and merged.
     pub fn value_type(&self) -> DataType {
         match self {
-            DataType::LowCardinality(t) => t.value_type(),
+            DataType::LowCardinality(t) | DataType::SimpleAggregateFunction { arg: t, .. } => t.value_type(),
             DataType::Nullable(t) => DataType::Nullable(Box::new(t.value_type())),
             DataType::Array(t) => DataType::Array(Box::new(t.value_type())),
             t => t.clone(),
@@ -375,6 +382,9 @@ impl TypeParser<'_> {
             Some(w) => w.to_ascii_lowercase(),
             None => return Err(self.error()),
         };
+        if name == "aggregatefunction" || name == "simpleaggregatefunction" {
+            return self.parse_aggregate_type(name == "simpleaggregatefunction");
+        }
         // Multi-word SQL spellings.
         if name == "double" {
             let save = self.pos;
@@ -433,6 +443,34 @@ impl TypeParser<'_> {
     }
 }
 
+impl TypeParser<'_> {
+    /// `AggregateFunction(func, T...)` / `SimpleAggregateFunction(func, T)`.
+    fn parse_aggregate_type(&mut self, simple: bool) -> Result<DataType> {
+        if !self.eat('(') {
+            return Err(self.error());
+        }
+        let func = match self.word() {
+            Some(w) => w.to_string(),
+            None => return Err(self.error()),
+        };
+        let mut args = Vec::new();
+        while self.eat(',') {
+            args.push(self.parse_type()?);
+        }
+        if !self.eat(')') {
+            return Err(self.error());
+        }
+        Ok(match (simple, <[DataType; 1]>::try_from(args)) {
+            (true, Ok([arg])) if ["sum", "min", "max", "any", "anylast"].contains(&func.to_ascii_lowercase().as_str()) => {
+                DataType::SimpleAggregateFunction { func, arg: Box::new(arg) }
+            }
+            (true, _) => return Err(StorageError::UnknownType(format!("{}: SimpleAggregateFunction takes sum, min, max, any or anyLast and one type", self.text))),
+            (false, Ok(arg)) => DataType::AggregateFunction { func, args: arg.to_vec() },
+            (false, Err(args)) => DataType::AggregateFunction { func, args },
+        })
+    }
+}
+
 impl DataType {
     /// `Some(self)` when a `Nullable` wraps a type that may be nullable (not an array, not
     /// another Nullable), as ClickHouse requires.
@@ -474,6 +512,12 @@ impl fmt::Display for DataType {
             DataType::Nullable(t) => write!(f, "Nullable({t})"),
             DataType::LowCardinality(t) => write!(f, "LowCardinality({t})"),
             DataType::Array(t) => write!(f, "Array({t})"),
+            DataType::AggregateFunction { func, args } => {
+                write!(f, "AggregateFunction({func}")?;
+                args.iter().try_for_each(|a| write!(f, ", {a}"))?;
+                f.write_str(")")
+            }
+            DataType::SimpleAggregateFunction { func, arg } => write!(f, "SimpleAggregateFunction({func}, {arg})"),
             other => write!(f, "{other:?}"),
         }
     }
@@ -511,6 +555,9 @@ mod tests {
             "Nullable(Int32)",
             "LowCardinality(Nullable(String))",
             "Array(Array(UInt32))",
+            "AggregateFunction(uniqExact, String)",
+            "AggregateFunction(count)",
+            "SimpleAggregateFunction(sum, UInt64)",
         ] {
             assert_eq!(DataType::from_name(name).unwrap().to_string(), name);
         }

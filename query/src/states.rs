@@ -1,0 +1,151 @@
+//! Aggregate function states as values: the `-State` and `-Merge` combinators, and the
+//! `StateMerger` that AggregatingMergeTree merges `AggregateFunction` columns with.
+//!
+//! A state is what an accumulator holds for one group, serialized (`Accumulator::states`).
+//! `sumState(x)` returns it as a column of type `AggregateFunction(sum, T)`; `sumMerge(s)`
+//! folds such states (`Accumulator::merge_states`) and returns the final value; merges fold
+//! the states of rows with equal keys the same way, so a merged row answers exactly what the
+//! rows it replaces answered together.
+
+use std::ops::Range;
+
+use granary_storage::collapse::StateMerger;
+use granary_storage::{Column, ColumnData, ColumnRef, DataType, StorageError};
+
+use crate::aggregate::{Accumulator, AggFunc};
+use crate::error::{bail, Result};
+
+/// How an aggregate call uses its function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggMode {
+    /// `f(x)`: the final value.
+    Plain,
+    /// `fState(x)`: the serialized state.
+    State,
+    /// `fMerge(state)`: merges states of `AggregateFunction(f, …)`, gives the final value.
+    Merge,
+}
+
+impl AggMode {
+    /// Splits a function name into its aggregate and combinator (`uniqExactMerge` →
+    /// `UniqExact`, `Merge`).
+    pub fn parse(name: &str) -> Option<(AggFunc, AggMode)> {
+        let lower = name.to_ascii_lowercase();
+        if let Some(f) = AggFunc::from_name(&lower) {
+            return Some((f, AggMode::Plain));
+        }
+        for (suffix, mode) in [("state", AggMode::State), ("merge", AggMode::Merge)] {
+            if let Some(f) = lower.strip_suffix(suffix).and_then(AggFunc::from_name) {
+                return Some((f, mode));
+            }
+        }
+        None
+    }
+
+    /// The call's result type, and the argument types its accumulator sees (for `-Merge`,
+    /// the types inside the state's `AggregateFunction(f, …)`).
+    pub fn types(self, func: AggFunc, args: &[DataType]) -> Result<(DataType, Vec<DataType>)> {
+        Ok(match self {
+            AggMode::Plain => (func.result_type(args)?, args.to_vec()),
+            AggMode::State => {
+                func.result_type(args)?;
+                (DataType::AggregateFunction { func: func.name().to_string(), args: args.to_vec() }, args.to_vec())
+            }
+            AggMode::Merge => match args {
+                [DataType::AggregateFunction { func: f, args: inner }] if f.eq_ignore_ascii_case(func.name()) => (func.result_type(inner)?, inner.clone()),
+                _ => bail!(DatatypeMismatch, "{}Merge needs an AggregateFunction({}, …) argument, got {:?}", func.name(), func.name(), args),
+            },
+        })
+    }
+
+    /// An accumulator for a call of `func` in this mode.
+    pub fn accumulator(self, func: AggFunc, args: &[DataType], result: &DataType) -> Box<dyn Accumulator> {
+        match self {
+            AggMode::Plain => func.accumulator(args, result.clone()),
+            AggMode::State => {
+                let inner = func.accumulator(args, func.result_type(args).unwrap_or(DataType::UInt64));
+                Box::new(StateOf { inner: Some(inner), ty: result.clone() })
+            }
+            AggMode::Merge => Box::new(MergeOf { inner: func.accumulator(args, result.clone()) }),
+        }
+    }
+}
+
+/// `-State`: aggregates like the function, returns the states.
+struct StateOf {
+    inner: Option<Box<dyn Accumulator>>,
+    ty: DataType,
+}
+
+impl Accumulator for StateOf {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        self.inner.as_mut().expect("live").update(groups, n_groups, args)
+    }
+
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &granary_storage::StringData) -> Result<()> {
+        self.inner.as_mut().expect("live").merge_states(groups, n_groups, states)
+    }
+
+    fn states(self: Box<Self>) -> granary_storage::StringData {
+        self.inner.expect("live").states()
+    }
+
+    fn finish(mut self: Box<Self>) -> Column {
+        let states = self.inner.take().expect("live").states();
+        Column::new(self.ty, ColumnData::Bytes(states))
+    }
+}
+
+/// `-Merge`: folds states, returns the final values.
+struct MergeOf {
+    inner: Box<dyn Accumulator>,
+}
+
+impl Accumulator for MergeOf {
+    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+        match args.first().map(|a| &a.data) {
+            Some(ColumnData::Bytes(states)) => self.inner.merge_states(groups, n_groups, states),
+            Some(_) => bail!(DatatypeMismatch, "-Merge needs aggregate function states"),
+            None => self.inner.update(groups, n_groups, args),
+        }
+    }
+
+    fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &granary_storage::StringData) -> Result<()> {
+        self.inner.merge_states(groups, n_groups, states)
+    }
+
+    fn states(self: Box<Self>) -> granary_storage::StringData {
+        self.inner.states()
+    }
+
+    fn finish(self: Box<Self>) -> Column {
+        self.inner.finish()
+    }
+}
+
+/// Merges `AggregateFunction` columns for AggregatingMergeTree merges and `FINAL` reads.
+#[derive(Debug, Default)]
+pub struct AggregateStates;
+
+impl StateMerger for AggregateStates {
+    fn merge_runs(&self, states: &Column, runs: &[Range<usize>]) -> granary_storage::Result<Column> {
+        let fail = |e: crate::error::QueryError| StorageError::Invalid(e.message);
+        let DataType::AggregateFunction { func, args } = &states.ty else {
+            return Err(StorageError::Invalid(format!("cannot merge states of type {}", states.ty)));
+        };
+        let Some((f, AggMode::Plain)) = AggMode::parse(func) else {
+            return Err(StorageError::Invalid(format!("unknown aggregate function {func}")));
+        };
+        let mut acc = f.accumulator(args, f.result_type(args).map_err(fail)?);
+        let first = runs.first().map_or(0, |r| r.start);
+        let rows = runs.last().map_or(0, |r| r.end) - first;
+        let mut groups = Vec::with_capacity(rows);
+        for (g, run) in runs.iter().enumerate() {
+            groups.extend(std::iter::repeat_n(g as u32, run.len()));
+        }
+        let slice = states.slice(first, rows);
+        let ColumnData::Bytes(slice_data) = &slice.data else { unreachable!("a slice keeps the layout") };
+        acc.merge_states(&groups, runs.len(), slice_data).map_err(fail)?;
+        Ok(Column::new(states.ty.clone(), ColumnData::Bytes(acc.states())))
+    }
+}

@@ -274,3 +274,50 @@ fn a_thousand_inserts_settle_to_few_parts_with_the_same_answers() {
     }
     assert_eq!(rows(&mut s, query), expected(1000), "after merges");
 }
+
+#[test]
+fn aggregate_states_and_nullable_columns_merge_to_the_answers_of_the_raw_rows() {
+    let (dir, db, mut s) = fresh();
+    s.execute(
+        "CREATE TABLE raw (batch UInt32, k UInt32, v Nullable(UInt64), tag LowCardinality(String)) ENGINE = MergeTree ORDER BY (batch, k);
+         CREATE TABLE agg (k UInt32, users AggregateFunction(uniqExact, Nullable(UInt64)), total AggregateFunction(sum, Nullable(UInt64)),
+                           mean AggregateFunction(avg, Nullable(UInt64)), peak SimpleAggregateFunction(max, UInt64))
+             ENGINE = AggregatingMergeTree ORDER BY k",
+    )
+    .unwrap();
+    // 40 batches, each its own INSERT and so its own part in both tables; every fifth value is NULL.
+    for batch in 0..40u64 {
+        let values: Vec<String> = (0..50u64)
+            .map(|i| {
+                let n = batch * 50 + i;
+                let v = if n % 5 == 0 { "NULL".to_string() } else { (n * 7919 % 101).to_string() };
+                format!("({batch}, {}, {v}, 't{}')", n % 7, n % 3)
+            })
+            .collect();
+        s.execute(&format!("INSERT INTO raw VALUES {}", values.join(", "))).unwrap();
+        s.execute(&format!(
+            "INSERT INTO agg SELECT k, uniqExactState(v), sumState(v), avgState(v), max(k * 1000 + {batch}) FROM raw WHERE batch = {batch} GROUP BY k"
+        ))
+        .unwrap();
+    }
+    let expected = rows(&mut s, "SELECT k, uniqExact(v), sum(v), avg(v), max(k * 1000 + batch) FROM raw GROUP BY k ORDER BY k");
+    assert_eq!(expected.len(), 7);
+    assert!(expected.iter().all(|r| r[2] != Value::Null), "every key has non-NULL values");
+    let merged = "SELECT k, uniqExactMerge(users), sumMerge(total), avgMerge(mean), max(peak) FROM agg GROUP BY k ORDER BY k";
+    let folded = "SELECT k, uniqExactMerge(users), sumMerge(total), avgMerge(mean), peak FROM agg FINAL GROUP BY k, peak ORDER BY k";
+    assert_eq!(rows(&mut s, merged), expected, "before merges");
+    assert_eq!(rows(&mut s, folded), expected, "FINAL");
+    s.execute("OPTIMIZE TABLE agg FINAL").unwrap();
+    assert_eq!(rows(&mut s, "SELECT count() FROM agg"), vec![vec![Value::UInt(7)]]);
+    assert_eq!(rows(&mut s, merged), expected, "after OPTIMIZE");
+    // Nullable and LowCardinality columns read back the same after a merge and a reopen.
+    let before = rows(&mut s, "SELECT tag, count(), count(v), sum(v) FROM raw GROUP BY tag ORDER BY tag");
+    s.execute("OPTIMIZE TABLE raw FINAL").unwrap();
+    drop(s);
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    assert_eq!(rows(&mut s, "SELECT tag, count(), count(v), sum(v) FROM raw GROUP BY tag ORDER BY tag"), before);
+    assert_eq!(rows(&mut s, "SELECT count() FROM raw WHERE v IS NULL"), vec![vec![Value::UInt(400)]]);
+    assert_eq!(rows(&mut s, merged), expected, "after reopen");
+}

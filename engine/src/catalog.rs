@@ -41,6 +41,10 @@ pub struct TableDef {
     /// `TTL` expression as SQL text: rows expire once it is in the past.
     #[serde(default)]
     pub ttl: Option<String>,
+    /// Column TTLs as (column, SQL text): once the expression is in the past, merges reset
+    /// the column's value to its default and keep the row.
+    #[serde(default)]
+    pub column_ttls: Vec<(String, String)>,
     /// Table settings beyond the layout.
     #[serde(default)]
     pub settings: TableSettings,
@@ -97,6 +101,15 @@ impl TableDef {
         if !create.primary_key.is_empty() && create.primary_key.iter().map(|e| e.to_string()).ne(create.order_by.iter().take(create.primary_key.len()).map(|e| e.to_string())) {
             bail!(InvalidParameter, "PRIMARY KEY must be a prefix of ORDER BY");
         }
+        let mut column_ttls = Vec::new();
+        for c in &create.columns {
+            if let Some(expr) = &c.ttl {
+                if sort_key.iter().any(|&k| columns[k].name == c.name) {
+                    bail!(InvalidParameter, "column {} is in the sort key and cannot have a TTL", c.name);
+                }
+                column_ttls.push((c.name.clone(), expr.to_string()));
+            }
+        }
         let ttl = match create.ttl.as_slice() {
             [] => None,
             [one] => Some(one.to_string()),
@@ -129,6 +142,7 @@ impl TableDef {
             layout: TableLayout { columns, sort_key, granularity, mode },
             partition_by: create.partition_by.iter().map(|e| e.to_string()).collect(),
             ttl,
+            column_ttls,
             settings,
         })
     }

@@ -42,6 +42,12 @@ impl TableEntry {
             store.set_expiry(crate::ttl::Ttl::bind(ttl, &def.layout.columns)?);
         }
         store.set_state_merger(Arc::new(granary_query::states::AggregateStates));
+        let mut column_expiry: Vec<(usize, Arc<dyn granary_storage::table::RowExpiry>)> = Vec::new();
+        for (name, sql) in &def.column_ttls {
+            let column = def.layout.columns.iter().position(|c| &c.name == name).expect("TTL of a declared column");
+            column_expiry.push((column, crate::ttl::Ttl::bind(sql, &def.layout.columns)?));
+        }
+        store.set_column_expiry(column_expiry);
         let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), data: TableData::MergeTree(store.clone()) });
         Ok(TableEntry { def, store, table })
     }

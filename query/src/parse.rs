@@ -167,6 +167,8 @@ pub struct ColumnDef {
     pub codec: Vec<TypeSpec>,
     /// `DEFAULT expr`.
     pub default: Option<ast::Expr>,
+    /// `TTL expr`: when the value resets to the column default.
+    pub ttl: Option<ast::Expr>,
 }
 
 /// `CREATE TABLE` in ClickHouse form.
@@ -452,7 +454,7 @@ fn flatten_tuple(expr: ast::Expr) -> Vec<ast::Expr> {
 fn parse_column_def(p: &mut Parser) -> Result<ColumnDef> {
     let name = p.parse_identifier()?.value;
     let ty = parse_type_spec(p)?;
-    let mut column = ColumnDef { name, ty, codec: Vec::new(), default: None };
+    let mut column = ColumnDef { name, ty, codec: Vec::new(), default: None, ttl: None };
     loop {
         if p.parse_keyword(Keyword::DEFAULT) {
             column.default = Some(p.parse_expr()?);
@@ -463,7 +465,9 @@ fn parse_column_def(p: &mut Parser) -> Result<ColumnDef> {
         } else if p.parse_keyword(Keyword::COMMENT) {
             p.parse_literal_string()?;
         } else if p.parse_keywords(&[Keyword::NOT, Keyword::NULL]) {
-        } else if p.peek_keyword(Keyword::MATERIALIZED) || p.peek_keyword(Keyword::ALIAS) || peek_word(p, "TTL") {
+        } else if parse_word(p, "TTL") {
+            column.ttl = Some(p.parse_expr()?);
+        } else if p.peek_keyword(Keyword::MATERIALIZED) || p.peek_keyword(Keyword::ALIAS) {
             bail!(NotSupported, "column option {} is not supported yet", p.peek_token());
         } else {
             return Ok(column);

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use crate::block::Block;
 use crate::error::{io_at, Result};
 use crate::collapse::{Collapser, StateMerger};
+use crate::column::Column;
 use crate::merge::{MergeSource, MergeStream};
 use crate::part::{write_part, Part, PartWriter, TableLayout};
 use crate::value::Value;
@@ -47,6 +48,8 @@ pub struct TableStore {
     running: Mutex<Vec<Arc<MergeProgress>>>,
     /// The table's TTL, if it has one.
     expiry: RwLock<Option<Arc<dyn RowExpiry>>>,
+    /// Column TTLs: (column, when its values expire), set by the engine.
+    column_expiry: RwLock<Vec<(usize, Arc<dyn RowExpiry>)>>,
     /// Merges AggregateFunction states (AggregatingMergeTree), set by the engine.
     states: RwLock<Option<Arc<dyn StateMerger>>>,
 }
@@ -138,6 +141,7 @@ impl TableStore {
             running: Mutex::new(Vec::new()),
             expiry: RwLock::new(None),
             states: RwLock::new(None),
+            column_expiry: RwLock::new(Vec::new()),
         }
     }
 
@@ -163,6 +167,12 @@ impl TableStore {
     /// The table's TTL.
     pub fn expiry(&self) -> Option<Arc<dyn RowExpiry>> {
         self.expiry.read().expect("expiry lock").clone()
+    }
+
+    /// Sets the column TTLs merges apply from now on: where a column's TTL has passed, its
+    /// value resets to the type's default and the row stays.
+    pub fn set_column_expiry(&self, expiry: Vec<(usize, Arc<dyn RowExpiry>)>) {
+        *self.column_expiry.write().expect("column expiry lock") = expiry;
     }
 
     /// Sets what merges AggregateFunction states when rows of one key fold.
@@ -240,11 +250,18 @@ impl TableStore {
         let mut writer = PartWriter::create(&part.tmp_path(), &self.layout, partition)?;
         let mut rows = 0;
         let expiry = self.expiry();
+        let column_expiry = self.column_expiry.read().expect("column expiry lock").clone();
         let sources = parts.into_iter().map(MergeSource::whole).collect();
         for block in self.merged_counting(sources, Some(progress.clone()))? {
             let mut block = block?;
             if let Some(expiry) = &expiry {
                 block = block.filter(&expiry.keep(&block)?);
+            }
+            for (column, expiry) in &column_expiry {
+                let keep = expiry.keep(&block)?;
+                if keep.contains(&0) {
+                    block.columns[*column] = Arc::new(reset_expired(&block.columns[*column], &keep));
+                }
             }
             rows += block.rows();
             progress.rows_written.fetch_add(block.rows() as u64, Ordering::Relaxed);
@@ -300,6 +317,14 @@ impl TableStore {
             }
         }))
     }
+}
+
+/// The column with the values where `keep` is 0 replaced by the type's default.
+fn reset_expired(column: &Column, keep: &[u8]) -> Column {
+    let rows = column.len() as u32;
+    let with_default = Column::concat(column.ty.clone(), &[Arc::new(column.clone()), Arc::new(Column::defaults(column.ty.clone(), 1))]);
+    let pick: Vec<u32> = keep.iter().enumerate().map(|(i, &k)| if k != 0 { i as u32 } else { rows }).collect();
+    with_default.take(&pick)
 }
 
 /// Sorts a block by the given key columns (stable, so equal keys keep insertion order).

@@ -1,4 +1,3 @@
--- Column TTL (not supported yet): an expired value resets to the default; regenerate the .slt with the oracle when it lands.
 
 -- Column TTL: an expired column value is reset to the column default; the row stays
 CREATE TABLE ttl_col (id UInt32, d Date, v UInt32 TTL d + INTERVAL 1 DAY, s String TTL d + INTERVAL 1 DAY) ENGINE = MergeTree ORDER BY id;

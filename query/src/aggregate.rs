@@ -180,7 +180,7 @@ impl Accumulator for SkipNulls {
         }
         let kept: Vec<u32> = keep.iter().enumerate().filter(|(_, k)| **k != 0).map(|(i, _)| i as u32).collect();
         let groups: Vec<u32> = kept.iter().map(|&i| groups[i as usize]).collect();
-        let args: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.strip_nulls().take(&kept))).collect();
+        let args: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&kept).without_nulls())).collect();
         if let Some(seen) = &mut self.seen {
             seen.resize(n_groups, 0);
             groups.iter().for_each(|&g| seen[g as usize] = 1);

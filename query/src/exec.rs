@@ -303,12 +303,8 @@ fn aggregate(plan: &AggregatePlan, input: Box<dyn Iterator<Item = Result<Block>>
     let mut accs: Vec<Box<dyn Accumulator>> = plan
         .aggs
         .iter()
-        .map(|a| {
-            let args: Vec<_> = a.args.iter().map(|e| e.ty()).collect();
-            let inner = a.mode.types(a.func, &args).map(|(_, inner)| inner).unwrap_or(args);
-            a.mode.accumulator(a.func, &inner, &a.ty)
-        })
-        .collect();
+        .map(|a| a.mode.accumulator(a.func, &a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), &a.ty))
+        .collect::<Result<_>>()?;
     let mut groups: HashMap<Box<[u8]>, u32, ahash::RandomState> = HashMap::default();
     let mut key_columns: Vec<Column> = plan.keys.iter().map(|k| Column::empty(k.ty())).collect();
     let mut n_groups = if plan.keys.is_empty() { 1 } else { 0 };

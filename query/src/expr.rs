@@ -92,7 +92,7 @@ impl Expr {
     /// A conversion to `ty` (no-op when already of that type). A Nullable value converted to
     /// a non-Nullable type stays Nullable.
     pub fn cast(self, ty: DataType) -> Result<Expr> {
-        let ty = if self.ty().is_nullable() && !ty.is_nullable() && ty.element().is_none() { ty.nullable() } else { ty.value_type() };
+        let ty = if self.ty().is_nullable() { ty.nullable() } else { ty }.value_type();
         if self.ty() == ty {
             return Ok(self);
         }
@@ -475,11 +475,10 @@ fn logic(and: bool, a: &Column, b: &Column, ty: &DataType) -> Result<Column> {
     if !ty.is_nullable() {
         return Ok(mask_column(values));
     }
-    let null = |c: &Column, i: usize| c.is_null(i);
     let decisive = |v: u8| if and { v == 0 } else { v == 1 };
     let nulls: Vec<u8> = (0..values.len())
         .map(|i| {
-            let (na, nb) = (null(a, i), null(b, i));
+            let (na, nb) = (a.is_null(i), b.is_null(i));
             let decided = (!na && decisive(x[i])) || (!nb && decisive(y[i]));
             ((na || nb) && !decided) as u8
         })
@@ -516,12 +515,16 @@ fn decimal_arithmetic(func: &Func, a: &Column, b: &Column, ty: &DataType) -> Res
     let scale = scale_of(ty);
     let (sa, sb) = (scale_of(&a.ty), scale_of(&b.ty));
     let (x, y) = (kernels::to_i64(a)?, kernels::to_i64(b)?);
-    let up = |v: &[i64], from: u8| -> Vec<i64> { v.iter().map(|&r| text::rescale(r, from, scale).unwrap_or(r)).collect() };
+    let up = |v: &[i64], from: u8| -> Result<Vec<i64>> {
+        v.iter()
+            .map(|&r| text::rescale(r, from, scale).ok_or_else(|| crate::error::QueryError::new(crate::error::ErrorKind::InvalidParameter, format!("decimal value overflows {ty}"))))
+            .collect()
+    };
     let out: Vec<i64> = match func {
-        Func::Add => up(&x, sa).iter().zip(up(&y, sb)).map(|(p, q)| p.wrapping_add(q)).collect(),
-        Func::Sub => up(&x, sa).iter().zip(up(&y, sb)).map(|(p, q)| p.wrapping_sub(q)).collect(),
+        Func::Add => up(&x, sa)?.iter().zip(up(&y, sb)?).map(|(p, q)| p.wrapping_add(q)).collect(),
+        Func::Sub => up(&x, sa)?.iter().zip(up(&y, sb)?).map(|(p, q)| p.wrapping_sub(q)).collect(),
         Func::Mod => {
-            let (p, q) = (up(&x, sa), up(&y, sb));
+            let (p, q) = (up(&x, sa)?, up(&y, sb)?);
             if q.contains(&0) {
                 bail!(DivisionByZero, "division by zero");
             }
@@ -633,12 +636,7 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
                 Value::Bool(b) => *b as i128,
                 other => bail!(DatatypeMismatch, "cannot compare {} with {other:?}", col.ty),
             };
-            let wide: Vec<i128> = if Domain::of(&col.ty) == Domain::UInt {
-                kernels::to_u64(col)?.into_iter().map(|x| x as i128).collect()
-            } else {
-                kernels::to_i64(col)?.into_iter().map(|x| x as i128).collect()
-            };
-            lanes!(wide, s)
+            lanes!(kernels::to_i128(col)?, s)
         }
     })
 }
@@ -654,11 +652,8 @@ fn in_list(col: &Column, list: &Column, negated: bool) -> Result<Vec<u8>> {
             kernels::to_f64(col)?.iter().map(|v| set.contains(v) as u8).collect()
         }
         _ => {
-            let wide = |c: &Column| -> Result<Vec<i128>> {
-                Ok(if Domain::of(&c.ty) == Domain::UInt { kernels::to_u64(c)?.into_iter().map(|x| x as i128).collect() } else { kernels::to_i64(c)?.into_iter().map(|x| x as i128).collect() })
-            };
-            let set: hashbrown::HashSet<i128> = wide(list)?.into_iter().collect();
-            wide(col)?.iter().map(|v| set.contains(v) as u8).collect()
+            let set: hashbrown::HashSet<i128> = kernels::to_i128(list)?.into_iter().collect();
+            kernels::to_i128(col)?.iter().map(|v| set.contains(v) as u8).collect()
         }
     };
     Ok(if negated { hit.into_iter().map(|h| h ^ 1).collect() } else { hit })

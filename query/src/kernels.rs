@@ -55,6 +55,16 @@ pub fn to_f64(col: &Column) -> Result<Vec<f64>> {
     Ok(match_data!(&col.data, v => v.iter().map(|&x| x as f64).collect(), _s => bail!(DatatypeMismatch, "expected a number, got {}", col.ty)))
 }
 
+/// The column's integer values as `i128`, where signed and unsigned 64-bit values compare
+/// exactly.
+pub fn to_i128(col: &Column) -> Result<Vec<i128>> {
+    Ok(if Domain::of(&col.ty) == Domain::UInt {
+        to_u64(col)?.into_iter().map(|x| x as i128).collect()
+    } else {
+        to_i64(col)?.into_iter().map(|x| x as i128).collect()
+    })
+}
+
 /// A column of type `ty` from `i64` values, narrowing (wrapping) to the type's width.
 pub fn from_i64(ty: DataType, v: Vec<i64>) -> Column {
     narrow(ty, v)
@@ -261,10 +271,7 @@ pub fn compare(a: &Column, b: &Column, op: CmpOp) -> Result<Vec<u8>> {
             } else if da == Domain::Int && db == Domain::Int {
                 cmp_slices(&to_i64(a)?, &to_i64(b)?, op)
             } else {
-                let wide = |c: &Column, d: Domain| -> Result<Vec<i128>> {
-                    Ok(if d == Domain::UInt { to_u64(c)?.into_iter().map(|x| x as i128).collect() } else { to_i64(c)?.into_iter().map(|x| x as i128).collect() })
-                };
-                cmp_slices(&wide(a, da)?, &wide(b, db)?, op)
+                cmp_slices(&to_i128(a)?, &to_i128(b)?, op)
             })
         }
     }

@@ -58,16 +58,19 @@ impl AggMode {
         })
     }
 
-    /// An accumulator for a call of `func` in this mode.
-    pub fn accumulator(self, func: AggFunc, args: &[DataType], result: &DataType) -> Box<dyn Accumulator> {
-        match self {
+    /// An accumulator for a call of `func` in this mode over arguments of `args` types.
+    pub fn accumulator(self, func: AggFunc, args: &[DataType], result: &DataType) -> Result<Box<dyn Accumulator>> {
+        Ok(match self {
             AggMode::Plain => func.accumulator(args, result.clone()),
             AggMode::State => {
-                let inner = func.accumulator(args, func.result_type(args).unwrap_or(DataType::UInt64));
+                let inner = func.accumulator(args, func.result_type(args)?);
                 Box::new(StateOf { inner: Some(inner), ty: result.clone() })
             }
-            AggMode::Merge => Box::new(MergeOf { inner: func.accumulator(args, result.clone()) }),
-        }
+            AggMode::Merge => {
+                let (_, inner) = self.types(func, args)?;
+                Box::new(MergeOf { inner: func.accumulator(&inner, result.clone()) })
+            }
+        })
     }
 }
 

@@ -248,7 +248,12 @@ impl Column {
     /// The same values without the null map, typed as the non-null type (NULL rows read as
     /// the default); what kernels that ignore NULLs compute on.
     pub fn strip_nulls(&self) -> Column {
-        Column { ty: self.ty.non_null().clone(), data: self.data.clone(), nulls: None }
+        self.clone().without_nulls()
+    }
+
+    /// `strip_nulls` for a column that is no longer needed, without copying its values.
+    pub fn without_nulls(self) -> Column {
+        Column { ty: self.ty.non_null().clone(), data: self.data, nulls: None }
     }
 
     /// The value at `row`, for the edges of the system (results, metadata), never hot loops.
@@ -521,24 +526,22 @@ impl Column {
     /// toward zero when stored as integers, strings are parsed as the type's text form,
     /// NULL only into Nullable columns).
     pub fn push_value(&mut self, value: &Value) -> Result<()> {
-        let ty = self.ty.non_null().clone();
-        match (&mut self.nulls, value) {
+        let Column { ty, data, nulls } = self;
+        match (nulls, value) {
             (Some(nulls), Value::Null) => {
                 nulls.push(1);
-                push_default(&mut self.data, &ty);
-                return Ok(());
+                push_default(data, ty.non_null());
+                Ok(())
             }
-            (None, Value::Null) => return Err(StorageError::Invalid(format!("cannot insert NULL into a column of type {}", self.ty))),
-            (Some(nulls), _) => nulls.push(0),
-            (None, _) => {}
-        }
-        let pushed = push_converted(&mut self.data, &ty, value);
-        if pushed.is_err() {
-            if let Some(nulls) = &mut self.nulls {
-                nulls.pop();
+            (None, Value::Null) => Err(StorageError::Invalid(format!("cannot insert NULL into a column of type {ty}"))),
+            (nulls, _) => {
+                push_converted(data, ty.non_null(), value)?;
+                if let Some(nulls) = nulls {
+                    nulls.push(0);
+                }
+                Ok(())
             }
         }
-        pushed
     }
 }
 

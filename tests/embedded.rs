@@ -321,3 +321,56 @@ fn aggregate_states_and_nullable_columns_merge_to_the_answers_of_the_raw_rows() 
     assert_eq!(rows(&mut s, "SELECT count() FROM raw WHERE v IS NULL"), vec![vec![Value::UInt(400)]]);
     assert_eq!(rows(&mut s, merged), expected, "after reopen");
 }
+
+#[test]
+fn skip_indexes_prune_granules_of_columns_outside_the_sort_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = "CREATE TABLE v (k UInt32, user String, n UInt32, region String, \
+                  INDEX by_user user TYPE bloom_filter GRANULARITY 1, INDEX by_n n TYPE minmax GRANULARITY 2, \
+                  INDEX by_region region TYPE set(10) GRANULARITY 1) \
+                  ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 100";
+    let user = |i: u32| format!("u{}", (i * 7919) % 5000);
+    let wanted_user = (0..10_000u32).filter(|&i| user(i) == "u42").count() as u64;
+    // (query, expected count, most granules it may read out of 100)
+    let cases = [
+        ("SELECT count() FROM v WHERE user = 'u42'", wanted_user, 10),
+        ("SELECT count() FROM v WHERE n = 150", 100, 2),
+        ("SELECT count() FROM v WHERE n >= 290 AND n < 296", 200, 4),
+        ("SELECT count() FROM v WHERE region = 'r3'", 1000, 10),
+        ("SELECT count() FROM v WHERE region = 'r3' AND user = 'u42'", (3000..4000u32).filter(|&i| user(i) == "u42").count() as u64, 1),
+        ("SELECT count() FROM v WHERE user = 'nobody'", 0, 5),
+    ];
+    let check = |s: &mut Session| {
+        for (sql, count, max_granules) in cases {
+            assert_eq!(rows(s, sql), vec![vec![Value::UInt(count)]], "{sql}");
+            let st = stats(s, sql);
+            assert_eq!(st.granules_total, 100);
+            assert!(st.granules_selected <= max_granules, "{sql}: read {} of 100 granules", st.granules_selected);
+        }
+    };
+    {
+        let db = Database::open(dir.path()).unwrap();
+        let mut s = db.session();
+        s.execute(create).unwrap();
+        for chunk in (0..10_000u32).collect::<Vec<_>>().chunks(2_500) {
+            let values: Vec<String> = chunk.iter().map(|&i| format!("({i}, '{}', {}, 'r{}')", user(i), i / 100 * 3, i / 1000)).collect();
+            s.execute(&format!("INSERT INTO v VALUES {}", values.join(", "))).unwrap();
+        }
+        check(&mut s);
+        s.execute("OPTIMIZE TABLE v FINAL").unwrap();
+        assert_eq!(part_count(&db, "v"), 1);
+        check(&mut s);
+    }
+    let db = Database::open(dir.path()).unwrap();
+    check(&mut db.session());
+    let mut s = db.session();
+    for (sql, kind) in [
+        ("CREATE TABLE w (s String, INDEX i lower(s) TYPE minmax) ENGINE = MergeTree ORDER BY s", ErrorKind::NotSupported),
+        ("CREATE TABLE w (s String, INDEX i s TYPE ngrambf_v1(3, 256, 2, 0)) ENGINE = MergeTree ORDER BY s", ErrorKind::NotSupported),
+        ("CREATE TABLE w (s String, INDEX i s TYPE set) ENGINE = MergeTree ORDER BY s", ErrorKind::InvalidParameter),
+        ("CREATE TABLE w (s String, INDEX i t TYPE minmax) ENGINE = MergeTree ORDER BY s", ErrorKind::UndefinedColumn),
+        ("CREATE TABLE w (s String, INDEX i s TYPE minmax GRANULARITY 0) ENGINE = MergeTree ORDER BY s", ErrorKind::InvalidParameter),
+    ] {
+        assert_eq!(s.execute(sql).unwrap_err().kind, kind, "{sql}");
+    }
+}

@@ -11,12 +11,13 @@ use std::io::Write;
 use std::path::Path;
 
 use granary_query::error::bail;
-use granary_query::parse::{CreateTable, TypeSpec};
+use granary_query::parse::{CreateTable, IndexDef, TypeSpec};
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::codec::{Codec, Filter};
 use granary_query::sqlparser::ast::Expr;
 use granary_storage::collapse::{Combine, MergeMode};
 use granary_storage::part::{ColumnSpec, TableLayout};
+use granary_storage::skip::{SkipIndexKind, SkipIndexSpec};
 use granary_storage::DataType;
 use serde::{Deserialize, Serialize};
 
@@ -134,12 +135,16 @@ impl TableDef {
             bail!(InvalidParameter, "parts_to_throw_insert must be greater than parts_to_delay_insert");
         }
         let (engine, mode) = resolve_engine(create.engine.as_ref(), &columns, &sort_key)?;
+        let skip_indexes = create.indexes.iter().map(|i| resolve_skip_index(i, &columns)).collect::<Result<Vec<_>>>()?;
+        if let Some(dup) = skip_indexes.iter().enumerate().find(|(n, i)| skip_indexes[..*n].iter().any(|j| j.name == i.name)) {
+            bail!(InvalidParameter, "index {} specified more than once", dup.1.name);
+        }
         Ok(TableDef {
             database: database.to_string(),
             name: create.name.name.clone(),
             id: uuid::Uuid::new_v4().simple().to_string(),
             engine,
-            layout: TableLayout { columns, sort_key, granularity, mode },
+            layout: TableLayout { columns, sort_key, granularity, mode, skip_indexes },
             partition_by: create.partition_by.iter().map(|e| e.to_string()).collect(),
             ttl,
             column_ttls,
@@ -250,6 +255,45 @@ fn expand_nested(name: &str, spec: &TypeSpec) -> Result<Vec<(String, DataType)>>
 /// Resolves a DDL type to a storage type.
 pub fn resolve_type(spec: &TypeSpec) -> Result<DataType> {
     DataType::from_name(&spec.to_string()).map_err(|_| QueryError::new(ErrorKind::UndefinedType, format!("unknown data type {spec}")))
+}
+
+/// An `INDEX name col TYPE minmax | set(N) | bloom_filter[(rate)] [GRANULARITY k]`
+/// declaration, checked against the table's columns.
+fn resolve_skip_index(def: &IndexDef, columns: &[ColumnSpec]) -> Result<SkipIndexSpec> {
+    let target = def.expr.to_string();
+    let Some(column) = columns.iter().position(|c| c.name == target.trim_matches('"').trim_matches('`')) else {
+        if matches!(def.expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+            bail!(UndefinedColumn, "index {} names column {target}, which does not exist", def.name);
+        }
+        bail!(NotSupported, "index {}: skip indexes over expressions other than a column are not supported yet: {target}", def.name);
+    };
+    let ty = columns[column].ty.value_type();
+    if ty.element().is_some() || matches!(ty, DataType::AggregateFunction { .. }) {
+        bail!(NotSupported, "index {}: skip indexes over {ty} columns are not supported", def.name);
+    }
+    let number = |e: &Expr| -> Option<f64> { e.to_string().parse().ok() };
+    let kind = match (def.kind.to_ascii_lowercase().as_str(), def.args.as_slice()) {
+        ("minmax", []) => SkipIndexKind::MinMax,
+        ("set", [n]) => match number(n) {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => SkipIndexKind::Set { max_values: n as usize },
+            _ => bail!(InvalidParameter, "index {}: set takes a maximum number of values, got {n}", def.name),
+        },
+        ("bloom_filter", []) => SkipIndexKind::BloomFilter { false_positive: 0.025 },
+        ("bloom_filter", [p]) => match number(p) {
+            Some(p) if p > 0.0 && p < 1.0 => SkipIndexKind::BloomFilter { false_positive: p },
+            _ => bail!(InvalidParameter, "index {}: bloom_filter takes a false-positive rate between 0 and 1, got {p}", def.name),
+        },
+        ("minmax" | "set" | "bloom_filter", _) => bail!(InvalidParameter, "index {}: wrong arguments for {}", def.name, def.kind),
+        (other, _) => bail!(NotSupported, "index {}: skip index type {other} is not supported (minmax, set and bloom_filter are)", def.name),
+    };
+    let granularity = match &def.granularity {
+        None => 1,
+        Some(g) => match number(g) {
+            Some(g) if g >= 1.0 && g.fract() == 0.0 => g as usize,
+            _ => bail!(InvalidParameter, "index {}: GRANULARITY must be a positive integer, got {g}", def.name),
+        },
+    };
+    Ok(SkipIndexSpec { name: def.name.clone(), column, kind, granularity })
 }
 
 /// A column's `CODEC(...)`: an optional `Delta[(bytes)]` or `DoubleDelta` filter for

@@ -686,7 +686,6 @@ fn to_date(col: &Column) -> Result<Column> {
 /// A typed string column from texts (helper for functions producing strings).
 pub fn string_column(values: impl Iterator<Item = impl AsRef<[u8]>>) -> Column {
     let mut s = StringData::default();
-    s.offsets.push(0);
     for v in values {
         s.push(v.as_ref());
     }

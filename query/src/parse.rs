@@ -192,6 +192,23 @@ pub struct CreateTable {
     pub ttl: Vec<ast::Expr>,
     /// `SETTINGS name = value`.
     pub settings: Vec<(String, ast::Expr)>,
+    /// `INDEX name expr TYPE kind GRANULARITY k` declarations.
+    pub indexes: Vec<IndexDef>,
+}
+
+/// A data-skipping index declared in `CREATE TABLE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDef {
+    /// Index name.
+    pub name: String,
+    /// The indexed expression.
+    pub expr: ast::Expr,
+    /// The type name (`minmax`, `set`, `bloom_filter`, …), as written.
+    pub kind: String,
+    /// The type's arguments (`set(100)`, `bloom_filter(0.01)`).
+    pub args: Vec<ast::Expr>,
+    /// `GRANULARITY k`: granules per index block (ClickHouse's default is 1).
+    pub granularity: Option<ast::Expr>,
 }
 
 /// A partition as a statement names it: by value (`202601`, `('eu', 202601)`) or by the id
@@ -360,11 +377,15 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
     let name = TableName::from_object_name(&p.parse_object_name(false)?)?;
     p.expect_token(&Token::LParen)?;
     let mut columns = Vec::new();
+    let mut indexes = Vec::new();
     loop {
-        if p.peek_keyword(Keyword::INDEX) || p.peek_keyword(Keyword::PROJECTION) || p.peek_keyword(Keyword::CONSTRAINT) {
+        if p.parse_keyword(Keyword::INDEX) {
+            indexes.push(parse_index_def(p)?);
+        } else if p.peek_keyword(Keyword::PROJECTION) || p.peek_keyword(Keyword::CONSTRAINT) {
             bail!(NotSupported, "{} definitions in CREATE TABLE are not supported yet", p.peek_token());
+        } else {
+            columns.push(parse_column_def(p)?);
         }
-        columns.push(parse_column_def(p)?);
         if !p.consume_token(&Token::Comma) {
             break;
         }
@@ -383,6 +404,7 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
         primary_key: Vec::new(),
         ttl: Vec::new(),
         settings: Vec::new(),
+        indexes,
     };
     loop {
         if p.parse_keyword(Keyword::ENGINE) {
@@ -449,6 +471,21 @@ fn flatten_tuple(expr: ast::Expr) -> Vec<ast::Expr> {
         },
         other => vec![other],
     }
+}
+
+/// `name expr TYPE kind[(args)] [GRANULARITY k]`, after the `INDEX` keyword.
+fn parse_index_def(p: &mut Parser) -> Result<IndexDef> {
+    let name = p.parse_identifier()?.value;
+    let expr = p.parse_expr()?;
+    p.expect_keyword(Keyword::TYPE)?;
+    let kind = p.parse_identifier()?.value;
+    let mut args = Vec::new();
+    if p.consume_token(&Token::LParen) && !p.consume_token(&Token::RParen) {
+        args = p.parse_comma_separated(Parser::parse_expr)?;
+        p.expect_token(&Token::RParen)?;
+    }
+    let granularity = if parse_word(p, "GRANULARITY") { Some(p.parse_expr()?) } else { None };
+    Ok(IndexDef { name, expr, kind, args, granularity })
 }
 
 fn parse_column_def(p: &mut Parser) -> Result<ColumnDef> {

@@ -13,12 +13,18 @@ use crate::array;
 use crate::value::Value;
 
 /// Strings as one byte buffer and `rows + 1` offsets into it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StringData {
     /// `offsets[i]..offsets[i + 1]` is row `i`; always starts with 0.
     pub offsets: Vec<u64>,
     /// All rows' bytes back to back.
     pub bytes: Vec<u8>,
+}
+
+impl Default for StringData {
+    fn default() -> Self {
+        StringData::with_capacity(0)
+    }
 }
 
 impl StringData {

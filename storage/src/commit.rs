@@ -309,7 +309,7 @@ mod tests {
     use crate::value::Value;
 
     fn layout() -> TableLayout {
-        TableLayout { columns: vec![ColumnSpec { name: "x".into(), ty: DataType::Int64, codec: Codec::Lz4, filter: None }], sort_key: vec![0], granularity: 4, mode: Default::default() }
+        TableLayout { columns: vec![ColumnSpec { name: "x".into(), ty: DataType::Int64, codec: Codec::Lz4, filter: None }], sort_key: vec![0], granularity: 4, mode: Default::default(), skip_indexes: Vec::new() }
     }
 
     fn block(values: &[i64]) -> Block {
@@ -375,7 +375,7 @@ mod merge_tests {
     fn merged_parts_replace_their_sources_atomically() {
         let dir = tempfile::tempdir().unwrap();
         let tdir = dir.path().join("t");
-        let layout = TableLayout { columns: vec![ColumnSpec { name: "x".into(), ty: DataType::Int64, codec: Codec::Lz4, filter: None }], sort_key: vec![0], granularity: 2, mode: Default::default() };
+        let layout = TableLayout { columns: vec![ColumnSpec { name: "x".into(), ty: DataType::Int64, codec: Codec::Lz4, filter: None }], sort_key: vec![0], granularity: 2, mode: Default::default(), skip_indexes: Vec::new() };
         let store = Store::open(dir.path()).unwrap();
         let t = store.create_table("t1", &tdir, layout.clone()).unwrap();
         for batch in [[5i64, 1, 9], [4, 8, 0], [7, 3, 6]] {

@@ -279,7 +279,7 @@ mod tests {
             ColumnSpec { name: "k".into(), ty: DataType::UInt64, codec: Codec::Lz4, filter: None },
             ColumnSpec { name: "src".into(), ty: DataType::UInt8, codec: Codec::Lz4, filter: None },
         ];
-        let layout = TableLayout { columns: columns.clone(), sort_key: vec![0], granularity: 1000, mode: Default::default() };
+        let layout = TableLayout { columns: columns.clone(), sort_key: vec![0], granularity: 1000, mode: Default::default(), skip_indexes: Vec::new() };
         // Two interleaved parts bigger than a chunk, and a third that repeats keys of the first.
         let inputs: [Vec<u64>; 3] = [(0..140_000).step_by(2).collect(), (1..140_001).step_by(2).collect(), (0..140_000).step_by(1000).collect()];
         let mut sources = Vec::new();

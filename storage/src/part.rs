@@ -20,14 +20,16 @@ use serde::{Deserialize, Serialize};
 use crate::block::Block;
 use crate::codec::{read_frame, Codec, Filter};
 use crate::collapse::MergeMode;
-use crate::column::{Column, ColumnRef};
+use crate::column::{Column, ColumnRef, StringData};
+use crate::dict::{decode_dictionary, decode_granule, is_dictionary_capable, DictWriter};
 use crate::error::{io_at, Result, StorageError};
 use crate::index::{granule_may_match, ColumnRange};
+use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
 use crate::types::DataType;
 use crate::value::Value;
 
 /// The part format this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Uncompressed bytes gathered before a frame is compressed (frames end on granule edges).
 const MIN_FRAME_BYTES: usize = 64 * 1024;
 const META_FILE: &str = "meta.json";
@@ -61,6 +63,9 @@ pub struct TableLayout {
     /// What merges do with rows of equal keys.
     #[serde(default)]
     pub mode: MergeMode,
+    /// Data-skipping indexes every part carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_indexes: Vec<SkipIndexSpec>,
 }
 
 /// Per-column statistics of a part.
@@ -91,6 +96,9 @@ pub struct PartMeta {
     pub stats: Vec<Option<ColumnStats>>,
     /// Unix seconds when written.
     pub created: u64,
+    /// The skip indexes the part has files for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_indexes: Vec<SkipIndexSpec>,
 }
 
 impl PartMeta {
@@ -142,6 +150,7 @@ pub struct PartWriter {
     layout: TableLayout,
     partition: Vec<Value>,
     columns: Vec<ColumnWriter>,
+    skip_indexes: Vec<SkipIndexWriter>,
     /// Rows not yet cut into a granule (fewer than the granularity).
     pending: Option<Block>,
     /// Sort key of every granule's first row, then of the last row (one column per key column).
@@ -159,6 +168,8 @@ struct ColumnWriter {
     raw: Vec<u8>,
     frame: Vec<u8>,
     stats: Option<(Value, Value)>,
+    /// For String and FixedString columns: the part's dictionary being built.
+    dict: Option<DictWriter>,
 }
 
 impl PartWriter {
@@ -180,14 +191,17 @@ impl PartWriter {
                 raw: Vec::new(),
                 frame: Vec::new(),
                 stats: None,
+                dict: is_dictionary_capable(&spec.ty).then(|| DictWriter::new(&spec.ty)),
             });
         }
         let index = layout.sort_key.iter().map(|&k| Column::empty(layout.columns[k].ty.clone())).collect();
+        let skip_indexes = layout.skip_indexes.iter().map(|s| SkipIndexWriter::new(s.clone(), &layout.columns[s.column].ty)).collect();
         Ok(PartWriter {
             dir: dir.to_path_buf(),
             layout: layout.clone(),
             partition,
             columns,
+            skip_indexes,
             pending: None,
             index,
             last_row: None,
@@ -230,7 +244,10 @@ impl PartWriter {
             }
             writer.marks.extend_from_slice(&writer.written.to_le_bytes());
             writer.marks.extend_from_slice(&(writer.raw.len() as u64).to_le_bytes());
-            column.encode(start, start + rows, &mut writer.raw);
+            match &mut writer.dict {
+                Some(dict) => dict.encode_granule(column, start, start + rows, &mut writer.raw),
+                None => column.encode(start, start + rows, &mut writer.raw),
+            }
             if let Some((min, max)) = column.min_max_in(start..start + rows) {
                 writer.stats = Some(match writer.stats.take() {
                     Some((lo, hi)) => (
@@ -240,6 +257,10 @@ impl PartWriter {
                     None => (min, max),
                 });
             }
+        }
+        for index in &mut self.skip_indexes {
+            let column = index.column();
+            index.push_granule(&block.columns[column], start, start + rows);
         }
         self.last_row = Some(block.slice(start + rows - 1, 1));
         self.rows += rows;
@@ -262,8 +283,13 @@ impl PartWriter {
             let file = writer.file.into_inner().map_err(|e| StorageError::Io { path: path.clone(), source: e.into_error() })?;
             file.sync_all().map_err(io_at(&path))?;
             checksums.insert(writer.name.clone(), FileChecksum { size: writer.written, crc32: writer.hasher.finalize() });
-            let mrk = format!("{}.mrk", escape_file_name(&spec.name));
-            write_file(&self.dir, &mrk, &writer.marks, &mut checksums)?;
+            let base = escape_file_name(&spec.name);
+            write_file(&self.dir, &format!("{base}.mrk"), &writer.marks, &mut checksums)?;
+            if let Some(dict) = writer.dict.take().and_then(DictWriter::finish) {
+                let mut frame = Vec::new();
+                spec.codec.write_frame(None, &dict, &mut frame)?;
+                write_file(&self.dir, &format!("{base}.dict"), &frame, &mut checksums)?;
+            }
             stats.push(writer.stats.map(|(min, max)| ColumnStats { min, max }));
         }
         // Primary index: the key of each granule's first row, then the key of the last row.
@@ -274,6 +300,12 @@ impl PartWriter {
             k.encode(0, k.len(), &mut index);
         }
         write_file(&self.dir, INDEX_FILE, &index, &mut checksums)?;
+        let mut skip_indexes = Vec::with_capacity(self.skip_indexes.len());
+        for writer in std::mem::take(&mut self.skip_indexes) {
+            let (spec, bytes) = writer.finish();
+            write_file(&self.dir, &spec.file_name(), &bytes, &mut checksums)?;
+            skip_indexes.push(spec);
+        }
         let meta = PartMeta {
             format_version: FORMAT_VERSION,
             rows: self.rows,
@@ -282,6 +314,7 @@ impl PartWriter {
             columns: self.layout.columns.clone(),
             sort_key: self.layout.sort_key.clone(),
             stats,
+            skip_indexes,
             created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         };
         let meta_json = serde_json::to_vec_pretty(&meta).expect("part metadata serializes");
@@ -333,6 +366,8 @@ pub struct Part {
     pub meta: PartMeta,
     /// Sort key values at each granule start plus the last row, one column per key column.
     index: Vec<Column>,
+    /// The part's skip indexes, read at open (they are small).
+    skip_indexes: Vec<SkipIndex>,
     /// Memory maps of the `.bin` files and decoded marks, opened on first use.
     files: Vec<OnceLock<ColumnFile>>,
     /// Set when a commit removed the part: its directory goes once no snapshot holds it.
@@ -354,6 +389,8 @@ struct ColumnFile {
     data: Mmap,
     /// (frame offset, offset inside the decompressed frame) per granule.
     marks: Vec<(u64, u64)>,
+    /// The part's dictionary for a String column whose granules use one.
+    dict: Option<StringData>,
 }
 
 impl Part {
@@ -381,9 +418,16 @@ impl Part {
             pos += col.decode_append(&index_bytes[pos..], meta.granules() + 1).map_err(|e| corrupt(e.to_string()))?;
             index.push(col);
         }
+        let mut skip_indexes = Vec::with_capacity(meta.skip_indexes.len());
+        for spec in &meta.skip_indexes {
+            let file = path.join(spec.file_name());
+            let bytes = fs::read(&file).map_err(io_at(&file))?;
+            let ty = &meta.columns.get(spec.column).ok_or_else(|| corrupt(format!("skip index {} names no column", spec.name)))?.ty;
+            skip_indexes.push(SkipIndex::decode(spec.clone(), ty, &bytes).map_err(|e| corrupt(e.to_string()))?);
+        }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let files = meta.columns.iter().map(|_| OnceLock::new()).collect();
-        Ok(Part { name, path: path.to_path_buf(), meta, index, files, retired: AtomicBool::new(false) })
+        Ok(Part { name, path: path.to_path_buf(), meta, index, skip_indexes, files, retired: AtomicBool::new(false) })
     }
 
     /// Marks the part as no longer active; its files are deleted when the last reader lets go.
@@ -431,15 +475,22 @@ impl Part {
     }
 
     /// The granule ranges that may hold rows satisfying all `ranges`, judged by the sparse
-    /// primary index; adjacent granules are merged into one range.
+    /// primary index and the skip indexes; adjacent granules are merged into one range.
     pub fn select_granules(&self, ranges: &[ColumnRange]) -> Vec<Range<usize>> {
         let mut out: Vec<Range<usize>> = Vec::new();
         let key_ranges: Vec<(usize, &ColumnRange)> = ranges
             .iter()
             .filter_map(|r| self.meta.sort_key.iter().position(|&k| k == r.column).map(|pos| (pos, r)))
             .collect();
+        let skip_ranges: Vec<(&SkipIndex, &ColumnRange)> = self
+            .skip_indexes
+            .iter()
+            .flat_map(|index| ranges.iter().filter(|r| r.column == index.spec().column).map(move |r| (index, r)))
+            .collect();
         for g in 0..self.meta.granules() {
-            if key_ranges.is_empty() || granule_may_match(&self.index, g, &key_ranges) {
+            let keep = (key_ranges.is_empty() || granule_may_match(&self.index, g, &key_ranges))
+                && skip_ranges.iter().all(|(index, r)| index.granule_may_match(g, r));
+            if keep {
                 match out.last_mut() {
                     Some(last) if last.end == g => last.end = g + 1,
                     _ => out.push(g..g + 1),
@@ -468,7 +519,12 @@ impl Part {
                 current = Some(frame_off);
             }
             let src = frame.get(in_frame as usize..).ok_or_else(|| self.corrupt("mark past end of frame"))?;
-            out.decode_append(src, self.meta.granule_rows(g)).map_err(|e| self.corrupt(&e.to_string()))?;
+            let rows = self.meta.granule_rows(g);
+            let decoded = match is_dictionary_capable(&spec.ty) {
+                true => decode_granule(&mut out, src, rows, file.dict.as_ref()),
+                false => out.decode_append(src, rows),
+            };
+            decoded.map_err(|e| self.corrupt(&format!("{}: {e}", spec.name)))?;
         }
         Ok(Arc::new(out))
     }
@@ -491,7 +547,16 @@ impl Part {
             .chunks_exact(16)
             .map(|c| (u64::from_le_bytes(c[..8].try_into().unwrap()), u64::from_le_bytes(c[8..].try_into().unwrap())))
             .collect();
-        Ok(self.files[col].get_or_init(|| ColumnFile { data, marks }))
+        let dict_path = self.path.join(format!("{base}.dict"));
+        let dict = match fs::read(&dict_path) {
+            Ok(bytes) => {
+                let mut raw = Vec::new();
+                read_frame(&bytes, &mut raw).and_then(|_| decode_dictionary(&raw)).map(Some).map_err(|e| self.corrupt(&format!("{base}.dict: {e}")))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StorageError::Io { path: dict_path, source: e }),
+        };
+        Ok(self.files[col].get_or_init(|| ColumnFile { data, marks, dict }))
     }
 
     fn corrupt(&self, reason: &str) -> StorageError {
@@ -531,6 +596,7 @@ mod tests {
             sort_key: vec![0],
             granularity: 100,
             mode: MergeMode::Ordinary,
+            skip_indexes: Vec::new(),
         }
     }
 
@@ -601,5 +667,29 @@ mod tests {
         fs::write(&bin, bytes).unwrap();
         assert!(verify_dir(&path).is_err());
         assert!(Part::open(&path).unwrap().read_column(0, 0..1).is_err());
+    }
+
+    #[test]
+    fn low_cardinality_strings_get_a_dictionary_and_unique_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut layout = layout();
+        layout.columns.push(ColumnSpec { name: "city".into(), ty: DataType::String, codec: Codec::Lz4, filter: None });
+        let n = 1000u64;
+        let k = Column::from_values(DataType::UInt64, &(0..n).map(Value::UInt).collect::<Vec<_>>()).unwrap();
+        let ids = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("id{i}"))).collect::<Vec<_>>()).unwrap();
+        let city = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("city{}", i % 7))).collect::<Vec<_>>()).unwrap();
+        let path = dir.path().join("all_1_1_0");
+        write_part(&path, &layout, &Block::new(vec![Arc::new(k), Arc::new(ids.clone()), Arc::new(city.clone())]), vec![]).unwrap();
+        assert!(path.join("city.dict").exists());
+        // The unique column's first granule was coded before the writer gave up on it.
+        assert!(path.join("s%2Ex.dict").exists());
+        let part = Part::open(&path).unwrap();
+        part.verify().unwrap();
+        assert_eq!(*part.read_column(2, 0..10).unwrap(), city);
+        assert_eq!(*part.read_column(1, 0..10).unwrap(), ids);
+        assert_eq!(part.read_column(2, 3..4).unwrap().value(0), Value::String("city6".into()));
+        let plain_bytes = fs::metadata(path.join("s%2Ex.bin")).unwrap().len();
+        let coded_bytes = fs::metadata(path.join("city.bin")).unwrap().len();
+        assert!(coded_bytes < plain_bytes / 2, "{coded_bytes} vs {plain_bytes}");
     }
 }

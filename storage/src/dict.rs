@@ -1,0 +1,244 @@
+//! Dictionary encoding of string columns inside a part.
+//!
+//! Every granule of a String or FixedString column starts with a tag byte. `PLAIN` granules
+//! hold the column encoding (`Column::encode`); the others hold the null map (Nullable
+//! columns only) and then one code per row, 1, 2 or 4 bytes wide, indexing the part's
+//! dictionary for that column (`<col>.dict`: entry count, then each entry as LEB128 length
+//! and bytes, in one compressed frame).
+//!
+//! The writer builds the dictionary while the part streams out. `LowCardinality` columns
+//! keep coding until the dictionary holds `LOW_CARDINALITY_MAX_ENTRIES` values; other
+//! columns start coding too but give up for the rest of the part as soon as the
+//! dictionary holds more than one entry per `AUTO_MIN_ROWS_PER_ENTRY` rows written, or
+//! `AUTO_MAX_ENTRIES` values: unique ids gain nothing from a dictionary, while a city or
+//! device name costs one byte per row instead of its text. Codes never change once given,
+//! so a granule written before the writer gives up stays readable.
+
+use std::collections::HashMap;
+
+use crate::column::{read_varint, write_varint, Column, ColumnData, StringData};
+use crate::error::{Result, StorageError};
+use crate::types::DataType;
+
+const PLAIN: u8 = 0;
+const AUTO_MAX_ENTRIES: usize = 1 << 16;
+const AUTO_MIN_ROWS_PER_ENTRY: usize = 4;
+const LOW_CARDINALITY_MAX_ENTRIES: usize = 1 << 20;
+
+/// True when granules of a column of this type carry a dictionary tag byte.
+pub fn is_dictionary_capable(ty: &DataType) -> bool {
+    ty.value_type().non_null().is_string()
+}
+
+/// Builds one column's dictionary while its granules are written.
+pub struct DictWriter {
+    ids: HashMap<Vec<u8>, u32>,
+    entries: StringData,
+    max_entries: usize,
+    /// `LowCardinality`: code regardless of how many distinct values the data has.
+    always: bool,
+    /// False once the writer gave up; later granules are written plain.
+    coding: bool,
+    rows_coded: usize,
+    codes: Vec<u32>,
+}
+
+impl DictWriter {
+    /// A writer for a column of type `ty` (which must be dictionary-capable).
+    pub fn new(ty: &DataType) -> DictWriter {
+        let always = ty.is_low_cardinality();
+        DictWriter {
+            ids: HashMap::new(),
+            entries: StringData::default(),
+            max_entries: if always { LOW_CARDINALITY_MAX_ENTRIES } else { AUTO_MAX_ENTRIES },
+            always,
+            coding: true,
+            rows_coded: 0,
+            codes: Vec::new(),
+        }
+    }
+
+    /// Appends rows `start..end` of `column` as one granule: codes while the dictionary
+    /// can hold the values, else the plain column encoding.
+    pub fn encode_granule(&mut self, column: &Column, start: usize, end: usize, out: &mut Vec<u8>) {
+        let ColumnData::Bytes(strings) = &column.data else {
+            unreachable!("dictionary-capable columns hold bytes")
+        };
+        if self.coding && !self.code_rows(strings, start, end) {
+            self.coding = false;
+        }
+        if !self.coding {
+            out.push(PLAIN);
+            column.encode(start, end, out);
+            return;
+        }
+        let width = code_width(self.entries.len());
+        out.push(width as u8);
+        if let Some(nulls) = &column.nulls {
+            out.extend_from_slice(&nulls[start..end]);
+        }
+        out.reserve(self.codes.len() * width);
+        for &c in &self.codes {
+            out.extend_from_slice(&c.to_le_bytes()[..width]);
+        }
+        self.rows_coded += end - start;
+        if !self.always && self.entries.len() * AUTO_MIN_ROWS_PER_ENTRY > self.rows_coded {
+            self.coding = false;
+        }
+    }
+
+    /// Fills `self.codes` for the rows; false when the dictionary would grow past its cap.
+    fn code_rows(&mut self, strings: &StringData, start: usize, end: usize) -> bool {
+        self.codes.clear();
+        for i in start..end {
+            let value = strings.get(i);
+            let code = match self.ids.get(value) {
+                Some(&c) => c,
+                None if self.entries.len() < self.max_entries => {
+                    let c = self.entries.len() as u32;
+                    self.entries.push(value);
+                    self.ids.insert(value.to_vec(), c);
+                    c
+                }
+                None => return false,
+            };
+            self.codes.push(code);
+        }
+        true
+    }
+
+    /// The dictionary file's uncompressed content, or `None` when no granule used it.
+    pub fn finish(self) -> Option<Vec<u8>> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.entries.bytes.len() + self.entries.len() + 4);
+        out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+        for e in self.entries.iter() {
+            write_varint(e.len() as u64, &mut out);
+            out.extend_from_slice(e);
+        }
+        Some(out)
+    }
+}
+
+/// Bytes per code for a dictionary of `entries` values.
+fn code_width(entries: usize) -> usize {
+    match entries {
+        0..=256 => 1,
+        257..=65536 => 2,
+        _ => 4,
+    }
+}
+
+/// Reads a dictionary file's uncompressed content.
+pub fn decode_dictionary(bytes: &[u8]) -> Result<StringData> {
+    let bad = || StorageError::Invalid("bad dictionary".into());
+    let count = u32::from_le_bytes(bytes.get(..4).ok_or_else(bad)?.try_into().unwrap()) as usize;
+    let mut entries = StringData::with_capacity(count);
+    let mut pos = 4;
+    for _ in 0..count {
+        let (len, n) = read_varint(bytes.get(pos..).ok_or_else(bad)?).ok_or_else(bad)?;
+        pos += n;
+        entries.push(bytes.get(pos..pos + len as usize).ok_or_else(bad)?);
+        pos += len as usize;
+    }
+    Ok(entries)
+}
+
+/// Appends one granule of `rows` rows written by `DictWriter::encode_granule` to `out`;
+/// returns the bytes consumed.
+pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<&StringData>) -> Result<usize> {
+    let short = || StorageError::Invalid("column data is shorter than its row count".into());
+    let width = *bytes.first().ok_or_else(short)? as usize;
+    if width == PLAIN as usize {
+        return Ok(1 + out.decode_append(&bytes[1..], rows)?);
+    }
+    if !matches!(width, 1 | 2 | 4) {
+        return Err(StorageError::Invalid(format!("bad granule tag {width}")));
+    }
+    let dict = dict.ok_or_else(|| StorageError::Invalid("coded granule without a dictionary".into()))?;
+    let mut pos = 1;
+    if let Some(nulls) = &mut out.nulls {
+        nulls.extend_from_slice(bytes.get(pos..pos + rows).ok_or_else(short)?);
+        pos += rows;
+    }
+    let codes = bytes.get(pos..pos + rows * width).ok_or_else(short)?;
+    let ColumnData::Bytes(strings) = &mut out.data else {
+        return Err(StorageError::Invalid("coded granule in a column that is not a string".into()));
+    };
+    for c in codes.chunks_exact(width) {
+        let mut le = [0u8; 4];
+        le[..width].copy_from_slice(c);
+        let code = u32::from_le_bytes(le) as usize;
+        if code >= dict.len() {
+            return Err(StorageError::Invalid(format!("code {code} past a dictionary of {}", dict.len())));
+        }
+        strings.push(dict.get(code));
+    }
+    Ok(pos + rows * width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn strings(ty: DataType, values: &[Option<&str>]) -> Column {
+        let vals: Vec<Value> = values.iter().map(|v| v.map_or(Value::Null, |s| Value::String(s.into()))).collect();
+        Column::from_values(ty, &vals).unwrap()
+    }
+
+    fn round_trip(writer: &mut DictWriter, col: &Column, granule: usize) -> (Vec<u8>, Vec<usize>) {
+        let mut out = Vec::new();
+        let mut starts = Vec::new();
+        for start in (0..col.len()).step_by(granule) {
+            starts.push(out.len());
+            writer.encode_granule(col, start, (start + granule).min(col.len()), &mut out);
+        }
+        (out, starts)
+    }
+
+    #[test]
+    fn low_cardinality_values_are_coded_and_read_back_with_nulls() {
+        let ty = DataType::Nullable(Box::new(DataType::String));
+        let col = strings(ty.clone(), &[Some("ios"), None, Some("web"), Some("ios"), Some("web"), Some("ios")]);
+        let mut w = DictWriter::new(&ty);
+        let (bytes, starts) = round_trip(&mut w, &col, 3);
+        assert_eq!(bytes[starts[0]], 1, "one-byte codes");
+        let dict = decode_dictionary(&w.finish().unwrap()).unwrap();
+        assert_eq!(dict.iter().collect::<Vec<_>>(), vec![&b"ios"[..], b"", b"web"]);
+        let mut back = Column::empty(ty);
+        let n = decode_granule(&mut back, &bytes[starts[0]..], 3, Some(&dict)).unwrap();
+        decode_granule(&mut back, &bytes[starts[0] + n..], 3, Some(&dict)).unwrap();
+        assert_eq!(back, col);
+    }
+
+    #[test]
+    fn unique_values_fall_back_to_plain_after_the_first_granule() {
+        let values: Vec<String> = (0..40).map(|i| format!("event{i}")).collect();
+        let col = strings(DataType::String, &values.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>());
+        let mut w = DictWriter::new(&DataType::String);
+        let (bytes, starts) = round_trip(&mut w, &col, 10);
+        assert_eq!(bytes[starts[0]], 1);
+        assert!(starts[1..].iter().all(|&s| bytes[s] == PLAIN));
+        let dict = decode_dictionary(&w.finish().unwrap()).unwrap();
+        let mut back = Column::empty(DataType::String);
+        let mut pos = 0;
+        for _ in 0..4 {
+            pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict)).unwrap();
+        }
+        assert_eq!(back, col);
+    }
+
+    #[test]
+    fn low_cardinality_keeps_coding_unique_values() {
+        let ty = DataType::LowCardinality(Box::new(DataType::String));
+        let values: Vec<String> = (0..300).map(|i| format!("v{i}")).collect();
+        let col = strings(DataType::String, &values.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>());
+        let mut w = DictWriter::new(&ty);
+        let (bytes, starts) = round_trip(&mut w, &col, 100);
+        assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![1, 1, 2], "codes widen past 256 entries");
+        assert_eq!(decode_dictionary(&w.finish().unwrap()).unwrap().len(), 300);
+    }
+}

@@ -18,8 +18,12 @@ use crate::error::{Result, StorageError};
 pub enum Codec {
     /// Stored as is.
     None,
-    /// LZ4 block compression: fast, ClickHouse's default.
+    /// What a column without `CODEC` gets: LZ4, unless LZ4 saves less than half of a
+    /// frame (random ids, hex, IP text, wide timestamps, dictionary codes), in which case
+    /// ZSTD level 1's entropy coding is tried and the smaller frame kept. Frames record which was used.
     #[default]
+    Auto,
+    /// LZ4 block compression: fast, ClickHouse's default.
     Lz4,
     /// Zstandard at the given level: smaller, slower.
     Zstd(i32),
@@ -133,9 +137,28 @@ impl Codec {
     fn tag(self) -> u8 {
         match self {
             Codec::None => 0,
-            Codec::Lz4 => 1,
+            Codec::Lz4 | Codec::Auto => 1,
             Codec::Zstd(_) => 2,
         }
+    }
+
+    /// Compresses `raw`; returns the codec actually used (Auto picks one) and the payload.
+    fn compress(self, raw: &[u8]) -> Result<(Codec, Vec<u8>)> {
+        let zstd = |level| zstd::bulk::compress(raw, level).map_err(|e| StorageError::Invalid(format!("zstd: {e}")));
+        Ok(match self {
+            Codec::None => (self, raw.to_vec()),
+            Codec::Lz4 => (self, lz4_flex::block::compress(raw)),
+            Codec::Zstd(level) => (self, zstd(level)?),
+            Codec::Auto => {
+                let lz4 = lz4_flex::block::compress(raw);
+                if lz4.len() * 2 <= raw.len() {
+                    (Codec::Lz4, lz4)
+                } else {
+                    let z = zstd(1)?;
+                    if z.len() < lz4.len() { (Codec::Zstd(1), z) } else { (Codec::Lz4, lz4) }
+                }
+            }
+        })
     }
 
     /// Filters and compresses `raw` into one frame appended to `out`.
@@ -148,12 +171,8 @@ impl Codec {
             }
             None => raw,
         };
-        let payload = match self {
-            Codec::None => raw.to_vec(),
-            Codec::Lz4 => lz4_flex::block::compress(raw),
-            Codec::Zstd(level) => zstd::bulk::compress(raw, level).map_err(|e| StorageError::Invalid(format!("zstd: {e}")))?,
-        };
-        out.push(self.tag() | filter.map_or(0, Filter::tag));
+        let (used, payload) = self.compress(raw)?;
+        out.push(used.tag() | filter.map_or(0, Filter::tag));
         out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
@@ -210,7 +229,7 @@ mod tests {
     fn frames_round_trip_and_detect_corruption() {
         let raw: Vec<u8> = (0..10_000u32).flat_map(|i| (i % 100).to_le_bytes()).collect();
         let filters = [None, Some(Filter::Delta(4)), Some(Filter::Delta(2)), Some(Filter::DoubleDelta(4)), Some(Filter::DoubleDelta(8))];
-        for (codec, filter) in [Codec::None, Codec::Lz4, Codec::Zstd(3)].into_iter().flat_map(|c| filters.map(|f| (c, f))) {
+        for (codec, filter) in [Codec::None, Codec::Lz4, Codec::Zstd(3), Codec::Auto].into_iter().flat_map(|c| filters.map(|f| (c, f))) {
             let mut file = Vec::new();
             codec.write_frame(filter, &raw, &mut file).unwrap();
             let mut out = Vec::new();
@@ -233,5 +252,30 @@ mod tests {
         }
         let seconds: Vec<u8> = (0..1000u32).flat_map(|i| (1_700_000_000 + 60 * i).to_le_bytes()).collect();
         assert!(Filter::DoubleDelta(4).encode(&seconds).len() < 1010, "about one byte per value");
+    }
+
+    #[test]
+    fn auto_keeps_lz4_where_it_works_and_entropy_codes_where_it_does_not() {
+        let repetitive: Vec<u8> = (0..10_000u32).flat_map(|i| (i % 100).to_le_bytes()).collect();
+        let mut frame = Vec::new();
+        Codec::Auto.write_frame(None, &repetitive, &mut frame).unwrap();
+        assert_eq!(frame[0] & 3, Codec::Lz4.tag());
+        // Hex digits carry 4 bits per byte: no repeats for LZ4, half the size for ZSTD.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let hex: Vec<u8> = (0..64 * 1024)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b"0123456789abcdef"[(x % 16) as usize]
+            })
+            .collect();
+        frame.clear();
+        Codec::Auto.write_frame(None, &hex, &mut frame).unwrap();
+        assert_eq!(frame[0] & 3, Codec::Zstd(1).tag());
+        assert!(frame.len() < hex.len() * 6 / 10, "{} of {}", frame.len(), hex.len());
+        let mut out = Vec::new();
+        read_frame(&frame, &mut out).unwrap();
+        assert_eq!(out, hex);
     }
 }

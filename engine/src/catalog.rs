@@ -49,6 +49,10 @@ pub struct TableDef {
     /// Table settings beyond the layout.
     #[serde(default)]
     pub settings: TableSettings,
+    /// Queries read `AggregateFunction` columns as final values (a materialized view's
+    /// inner table, see `query::catalog::Table::finalize_states`).
+    #[serde(default)]
+    pub finalize_states: bool,
 }
 
 /// When inserts slow down or stop because merges cannot keep up (ClickHouse's "too many
@@ -87,6 +91,19 @@ impl TableDef {
                 columns.push(ColumnSpec { name, ty, codec, filter });
             }
         }
+        let column_ttls = create.columns.iter().filter_map(|c| c.ttl.as_ref().map(|e| (c.name.clone(), e.to_string()))).collect();
+        TableDef::build(create, database, columns, column_ttls)
+    }
+
+    /// A definition for columns that come from a query (a materialized view's inner table),
+    /// with the engine, keys and settings of `create`.
+    pub fn from_columns(create: &CreateTable, database: &str, columns: Vec<(String, DataType)>) -> Result<TableDef> {
+        let columns = columns.into_iter().map(|(name, ty)| ColumnSpec { name, ty, codec: Codec::default(), filter: None }).collect();
+        TableDef::build(create, database, columns, Vec::new())
+    }
+
+    /// Validates keys, TTLs, settings, engine and indexes over resolved columns.
+    fn build(create: &CreateTable, database: &str, columns: Vec<ColumnSpec>, column_ttls: Vec<(String, String)>) -> Result<TableDef> {
         if columns.is_empty() {
             bail!(Syntax, "a table needs at least one column");
         }
@@ -102,14 +119,8 @@ impl TableDef {
         if !create.primary_key.is_empty() && create.primary_key.iter().map(|e| e.to_string()).ne(create.order_by.iter().take(create.primary_key.len()).map(|e| e.to_string())) {
             bail!(InvalidParameter, "PRIMARY KEY must be a prefix of ORDER BY");
         }
-        let mut column_ttls = Vec::new();
-        for c in &create.columns {
-            if let Some(expr) = &c.ttl {
-                if sort_key.iter().any(|&k| columns[k].name == c.name) {
-                    bail!(InvalidParameter, "column {} is in the sort key and cannot have a TTL", c.name);
-                }
-                column_ttls.push((c.name.clone(), expr.to_string()));
-            }
+        if let Some((name, _)) = column_ttls.iter().find(|(name, _)| sort_key.iter().any(|&k| &columns[k].name == name)) {
+            bail!(InvalidParameter, "column {name} is in the sort key and cannot have a TTL");
         }
         let ttl = match create.ttl.as_slice() {
             [] => None,
@@ -149,19 +160,56 @@ impl TableDef {
             ttl,
             column_ttls,
             settings,
+            finalize_states: false,
         })
     }
 
     /// Writes the definition atomically into `dir` (`<name>.json`).
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
-        fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{}.json.tmp", self.name));
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(self).expect("table definition serializes"))?;
-        f.sync_all()?;
-        fs::rename(&tmp, dir.join(format!("{}.json", self.name)))?;
-        fs::File::open(dir)?.sync_all()
+        write_definition(dir, &format!("{}.json", self.name), &serde_json::to_vec_pretty(self).expect("table definition serializes"))
     }
+}
+
+/// Writes a definition file atomically: to `<file>.tmp`, fsynced, renamed, directory fsynced.
+/// The rename is the moment the object exists; a leftover `.tmp` is an interrupted CREATE.
+pub fn write_definition(dir: &Path, file: &str, bytes: &[u8]) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!("{file}.tmp"));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, dir.join(file))?;
+    fs::File::open(dir)?.sync_all()
+}
+
+/// How `AggregateFunction` and `SimpleAggregateFunction` columns outside the sort key
+/// combine when rows of equal keys fold.
+fn aggregate_columns(columns: &[ColumnSpec], sort_key: &[usize]) -> Vec<(usize, Combine)> {
+    let combine = |ty: &DataType| match ty {
+        DataType::AggregateFunction { .. } => Some(Combine::State),
+        DataType::SimpleAggregateFunction { func, .. } => Some(match func.to_ascii_lowercase().as_str() {
+            "sum" => Combine::Sum,
+            "min" => Combine::Min,
+            "max" => Combine::Max,
+            "any" => Combine::Any,
+            _ => Combine::AnyLast,
+        }),
+        _ => None,
+    };
+    (0..columns.len()).filter(|i| !sort_key.contains(i)).filter_map(|i| combine(&columns[i].ty).map(|c| (i, c))).collect()
+}
+
+/// SummingMergeTree: the `sum` columns add up; if the table also has aggregate state columns
+/// (a materialized view's exact `uniqExact`/`avg` rollups) those merge as in an
+/// AggregatingMergeTree, in the same fold.
+fn summing(sum: Vec<usize>, columns: &[ColumnSpec], sort_key: &[usize]) -> MergeMode {
+    let states = aggregate_columns(columns, sort_key);
+    if states.is_empty() {
+        return MergeMode::Summing { columns: sum };
+    }
+    let mut all: Vec<(usize, Combine)> = sum.into_iter().map(|i| (i, Combine::Sum)).chain(states).collect();
+    all.sort_by_key(|(i, _)| *i);
+    MergeMode::Aggregating { columns: all }
 }
 
 /// The engine name and what its merges do with rows of equal keys:
@@ -185,9 +233,7 @@ fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], 
             }
             MergeMode::Replacing { version: Some(v) }
         }
-        ("SummingMergeTree", []) => MergeMode::Summing {
-            columns: (0..columns.len()).filter(|i| !sort_key.contains(i) && summable(&columns[*i].ty)).collect(),
-        },
+        ("SummingMergeTree", []) => summing((0..columns.len()).filter(|i| !sort_key.contains(i) && summable(&columns[*i].ty)).collect(), columns, sort_key),
         ("SummingMergeTree", [list]) => {
             let items = match list {
                 Expr::Tuple(items) => items.iter().collect(),
@@ -202,29 +248,9 @@ fn resolve_engine(engine: Option<&(String, Vec<Expr>)>, columns: &[ColumnSpec], 
                 }
                 sum.push(c);
             }
-            MergeMode::Summing { columns: sum }
+            summing(sum, columns, sort_key)
         }
-        ("AggregatingMergeTree", []) => MergeMode::Aggregating {
-            columns: columns
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !sort_key.contains(i))
-                .filter_map(|(i, c)| {
-                    let combine = match &c.ty {
-                        DataType::AggregateFunction { .. } => Combine::State,
-                        DataType::SimpleAggregateFunction { func, .. } => match func.to_ascii_lowercase().as_str() {
-                            "sum" => Combine::Sum,
-                            "min" => Combine::Min,
-                            "max" => Combine::Max,
-                            "any" => Combine::Any,
-                            _ => Combine::AnyLast,
-                        },
-                        _ => return None,
-                    };
-                    Some((i, combine))
-                })
-                .collect(),
-        },
+        ("AggregatingMergeTree", []) => MergeMode::Aggregating { columns: aggregate_columns(columns, sort_key) },
         ("MergeTree" | "ReplacingMergeTree" | "SummingMergeTree" | "AggregatingMergeTree", _) => bail!(InvalidParameter, "wrong number of arguments for table engine {name}"),
         _ => bail!(NotSupported, "table engine {name} is not supported yet"),
     };

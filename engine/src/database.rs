@@ -19,6 +19,7 @@ use granary_storage::table::TableStore;
 use crate::background::Merger;
 use crate::catalog::TableDef;
 use crate::session::Session;
+use crate::view::ViewDef;
 
 /// The database every connection starts in, as in ClickHouse.
 pub const DEFAULT_DATABASE: &str = "default";
@@ -48,7 +49,7 @@ impl TableEntry {
             column_expiry.push((column, crate::ttl::Ttl::bind(sql, &def.layout.columns)?));
         }
         store.set_column_expiry(column_expiry);
-        let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), data: TableData::MergeTree(store.clone()) });
+        let table = Arc::new(Table { database: def.database.clone(), name: def.name.clone(), data: TableData::MergeTree(store.clone()), finalize_states: def.finalize_states });
         Ok(TableEntry { def, store, table })
     }
 }
@@ -59,6 +60,7 @@ pub struct Database {
     dir: PathBuf,
     pub(crate) store: Arc<Store>,
     tables: RwLock<HashMap<(String, String), TableEntry>>,
+    views: RwLock<HashMap<(String, String), ViewDef>>,
     broken: Vec<BrokenPart>,
     pub(crate) merger: Merger,
 }
@@ -87,6 +89,7 @@ impl Database {
         let data = dir.join("data");
         let store = Arc::new(Store::open(&data)?);
         let mut tables = HashMap::new();
+        let mut views = HashMap::new();
         let mut broken = Vec::new();
         let meta_root = dir.join("metadata");
         fs::create_dir_all(meta_root.join(DEFAULT_DATABASE)).map_err(|e| io_error("cannot create", &meta_root, e))?;
@@ -95,14 +98,20 @@ impl Database {
             for file in fs::read_dir(&db).map_err(|e| io_error("cannot read", &db, e))? {
                 let path = file.map_err(|e| io_error("cannot read", &db, e))?.path();
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if name.starts_with('.') {
-                    let _ = fs::remove_file(&path); // an interrupted CREATE TABLE
+                if name.ends_with(".tmp") {
+                    let _ = fs::remove_file(&path); // an interrupted CREATE
                     continue;
                 }
                 if path.extension().is_none_or(|e| e != "json") {
                     continue;
                 }
                 let bytes = fs::read(&path).map_err(|e| io_error("cannot read", &path, e))?;
+                if name.ends_with(".view.json") {
+                    let view: ViewDef = serde_json::from_slice(&bytes)
+                        .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("view definition {}: {e}", path.display())))?;
+                    views.insert((view.database.clone(), view.name.clone()), view);
+                    continue;
+                }
                 let def: TableDef = serde_json::from_slice(&bytes)
                     .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("table definition {}: {e}", path.display())))?;
                 let (store_table, mut bad) = store.attach_table(&def.id, &data.join(&def.id), def.layout.clone())?;
@@ -126,7 +135,7 @@ impl Database {
         for entry in tables.values() {
             merger.schedule(entry.store.clone());
         }
-        Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), broken, merger }))
+        Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), views: RwLock::new(views), broken, merger }))
     }
 
     /// A new session in the default database.
@@ -154,11 +163,61 @@ impl Database {
         self.tables.read().expect("catalog lock").values().cloned().collect()
     }
 
-    /// Table names of a database, sorted.
+    /// The table a name reads and writes: the table itself, or a materialized view's target.
+    pub fn resolve(&self, database: &str, name: &str) -> Option<TableEntry> {
+        self.table_entry(database, name).or_else(|| self.view(database, name).and_then(|v| self.table_entry(&v.target.0, &v.target.1)))
+    }
+
+    /// Table and view names of a database, sorted.
     pub fn table_names(&self, database: &str) -> Vec<String> {
         let mut names: Vec<String> = self.tables.read().expect("catalog lock").keys().filter(|(db, _)| db == database).map(|(_, n)| n.clone()).collect();
+        names.extend(self.views.read().expect("catalog lock").keys().filter(|(db, _)| db == database).map(|(_, n)| n.clone()));
         names.sort();
         names
+    }
+
+    /// A materialized view's definition.
+    pub fn view(&self, database: &str, name: &str) -> Option<ViewDef> {
+        self.views.read().expect("catalog lock").get(&(database.to_string(), name.to_string())).cloned()
+    }
+
+    /// Every materialized view, sorted by database and name.
+    pub fn views(&self) -> Vec<ViewDef> {
+        let mut all: Vec<ViewDef> = self.views.read().expect("catalog lock").values().cloned().collect();
+        all.sort_by(|a, b| (&a.database, &a.name).cmp(&(&b.database, &b.name)));
+        all
+    }
+
+    /// The views an insert into `database.table` runs, in name order.
+    pub fn views_over(&self, database: &str, table: &str) -> Vec<ViewDef> {
+        self.views().into_iter().filter(|v| v.source.0 == database && v.source.1 == table).collect()
+    }
+
+    /// Registers and saves a view (its target exists already).
+    pub(crate) fn add_view(&self, view: ViewDef) -> Result<()> {
+        let tables = self.tables.read().expect("catalog lock");
+        let mut views = self.views.write().expect("catalog lock");
+        let key = (view.database.clone(), view.name.clone());
+        if views.contains_key(&key) || tables.contains_key(&key) {
+            bail!(DuplicateTable, "table {}.{} already exists", view.database, view.name);
+        }
+        let meta_dir = self.dir.join("metadata").join(&view.database);
+        view.save(&meta_dir).map_err(|e| io_error("cannot write the definition into", &meta_dir, e))?;
+        views.insert(key, view);
+        Ok(())
+    }
+
+    /// Drops a view and, if it owns one, its inner table; false if it did not exist.
+    pub(crate) fn drop_view(&self, database: &str, name: &str) -> Result<bool> {
+        let Some(view) = self.views.write().expect("catalog lock").remove(&(database.to_string(), name.to_string())) else { return Ok(false) };
+        let meta_dir = self.dir.join("metadata").join(database);
+        let path = meta_dir.join(crate::view::view_file_name(name));
+        fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
+        fs::File::open(&meta_dir).and_then(|f| f.sync_all()).map_err(|e| io_error("cannot sync", &meta_dir, e))?;
+        if view.inner {
+            self.drop_table(&view.target.0, &view.target.1, true)?;
+        }
+        Ok(true)
     }
 
     /// Creates a table; returns false if it existed and `if_not_exists` was given.
@@ -213,7 +272,7 @@ impl Catalog for SessionCatalog<'_> {
         if database == crate::system::SYSTEM_DATABASE {
             return crate::system::system_table(self.db, &name.name);
         }
-        match self.db.table_entry(database, &name.name) {
+        match self.db.resolve(database, &name.name) {
             Some(entry) => Ok(entry.table),
             None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),
         }

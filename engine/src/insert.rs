@@ -125,15 +125,32 @@ fn number_literal(expr: &ast::Expr) -> Option<String> {
     }
 }
 
-/// Splits a block of table rows by partition, writes one part per partition and commits them
-/// all at once.
+/// Inserts a block of table rows: writes them, and the rows every materialized view over the
+/// table (and over those views' targets) derives from them, and commits all those parts at
+/// once, so a view never misses or double-counts an insert.
 pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u64> {
     let rows = block.rows() as u64;
     if rows == 0 {
         return Ok(0);
     }
     check_nested_sizes(&entry.def, &block)?;
-    let keys = crate::partition::partition_exprs(&entry.def)?.iter().map(|e| e.eval(&block)).collect::<Result<Vec<_>>>()?;
+    let mut derived = Vec::new();
+    crate::view::cascade(db, entry, &block, 0, &mut derived)?;
+    let mut parts = write_parts(entry, &block)?;
+    for (target, rows) in &derived {
+        parts.extend(write_parts(target, rows)?);
+    }
+    db.store.commit(parts, Vec::new())?;
+    db.merger.schedule(entry.store.clone());
+    for (target, _) in derived {
+        db.merger.schedule(target.store.clone());
+    }
+    Ok(rows)
+}
+
+/// Splits a block by partition and writes one uncommitted part per partition.
+fn write_parts(entry: &TableEntry, block: &Block) -> Result<Vec<granary_storage::table::NewPart>> {
+    let keys = crate::partition::partition_exprs(&entry.def)?.iter().map(|e| e.eval(block)).collect::<Result<Vec<_>>>()?;
     let mut groups: BTreeMap<Vec<u8>, (Vec<Value>, Vec<u32>)> = BTreeMap::new();
     let mut key = Vec::new();
     for row in 0..block.rows() {
@@ -154,9 +171,7 @@ pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u
         let part_block = if indices.len() == block.rows() { block.clone() } else { block.take(&indices) };
         parts.extend(entry.store.write_part(&part_block, partition)?);
     }
-    db.store.commit(parts, Vec::new())?;
-    db.merger.schedule(entry.store.clone());
-    Ok(rows)
+    Ok(parts)
 }
 
 /// Slows down an insert into partitions that hold more than `parts_to_delay_insert` active

@@ -19,6 +19,7 @@ pub mod partition;
 pub mod session;
 pub mod system;
 pub mod ttl;
+pub mod view;
 
 pub use database::{Database, Options, DEFAULT_DATABASE};
 pub use granary_query::exec::ScanStats;

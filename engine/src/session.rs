@@ -68,7 +68,8 @@ pub struct Session {
     ctx: QueryContext,
 }
 
-fn now() -> i64 {
+/// The Unix time statements see as `now()`.
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -164,7 +165,7 @@ impl Session {
 
     fn table_entry(&self, name: &parse::TableName) -> Result<crate::database::TableEntry> {
         let database = name.database.as_deref().unwrap_or(&self.database);
-        match self.db.table_entry(database, &name.name) {
+        match self.db.resolve(database, &name.name) {
             Some(e) => Ok(e),
             None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),
         }
@@ -200,10 +201,24 @@ impl Session {
                 self.db.create_table(def, create.if_not_exists)?;
                 Ok(Output::command("CREATE TABLE"))
             }
+            Statement::CreateMaterializedView(create) => {
+                crate::view::create(&self.db, &self.database, &create)?;
+                Ok(Output::command("CREATE MATERIALIZED VIEW"))
+            }
             Statement::DropTable { name, if_exists } => {
                 let database = name.database.clone().unwrap_or_else(|| self.database.clone());
-                self.db.drop_table(&database, &name.name, if_exists)?;
+                // ClickHouse drops a view with DROP TABLE too.
+                if !self.db.drop_view(&database, &name.name)? {
+                    self.db.drop_table(&database, &name.name, if_exists)?;
+                }
                 Ok(Output::command("DROP TABLE"))
+            }
+            Statement::DropView { name, if_exists } => {
+                let database = name.database.clone().unwrap_or_else(|| self.database.clone());
+                if !self.db.drop_view(&database, &name.name)? && !if_exists {
+                    bail!(UndefinedTable, "view {database}.{} does not exist", name.name);
+                }
+                Ok(Output::command("DROP VIEW"))
             }
             Statement::Insert { table, columns, rows } => {
                 let entry = self.table_entry(&table)?;

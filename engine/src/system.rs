@@ -24,10 +24,10 @@ pub fn system_table(db: &Database, name: &str) -> Result<Arc<Table>> {
     let rows = match name {
         "parts" => parts(&entries)?,
         "merges" => merges(&entries),
-        "tables" => tables(&entries),
+        "tables" => tables(&entries, &db.views()),
         _ => bail!(UndefinedTable, "table system.{name} does not exist"),
     };
-    Ok(Arc::new(Table { database: SYSTEM_DATABASE.into(), name: name.into(), data: rows.into_data()? }))
+    Ok(Arc::new(Table { database: SYSTEM_DATABASE.into(), name: name.into(), data: rows.into_data()?, finalize_states: false }))
 }
 
 /// Rows of a system table, filled one value per column at a time.
@@ -157,14 +157,14 @@ fn merges(entries: &[TableEntry]) -> Rows {
     rows
 }
 
-fn tables(entries: &[TableEntry]) -> Rows {
+fn tables(entries: &[TableEntry], views: &[crate::view::ViewDef]) -> Rows {
     let mut rows = Rows::new(&[
         ("database", DataType::String),
         ("name", DataType::String),
         ("engine", DataType::String),
-        ("total_rows", DataType::UInt64),
-        ("total_bytes", DataType::UInt64),
-        ("parts", DataType::UInt64),
+        ("total_rows", DataType::UInt64.nullable()),
+        ("total_bytes", DataType::UInt64.nullable()),
+        ("parts", DataType::UInt64.nullable()),
         ("partition_key", DataType::String),
         ("sorting_key", DataType::String),
         ("metadata_modification_time", DataType::DateTime),
@@ -182,6 +182,19 @@ fn tables(entries: &[TableEntry]) -> Rows {
             Value::UInt(snapshot.parts.len() as u64),
             text(entry.def.partition_by.join(", ")),
             text(layout.sort_key.iter().map(|&k| layout.columns[k].name.as_str()).collect::<Vec<_>>().join(", ")),
+            Value::UInt(now),
+        ]);
+    }
+    for view in views {
+        rows.push(vec![
+            text(&view.database),
+            text(&view.name),
+            text("MaterializedView"),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            text(""),
+            text(""),
             Value::UInt(now),
         ]);
     }

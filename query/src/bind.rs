@@ -58,6 +58,7 @@ struct TableScope<'s> {
     database: &'s str,
     name: &'s str,
     columns: &'s [ColumnSpec],
+    finalize_states: bool,
 }
 
 impl TableScope<'_> {
@@ -109,7 +110,7 @@ impl<'a> Binder<'a> {
             },
             _ => bail!(NotSupported, "joins are not supported yet"),
         };
-        let table_scope = table.as_deref().map(|t| TableScope { database: &t.database, name: &t.name, columns: t.columns() });
+        let table_scope = table.as_deref().map(|t| TableScope { database: &t.database, name: &t.name, columns: t.columns(), finalize_states: t.finalize_states });
         let mut scope = Scope { table: table_scope, aliases: HashMap::new(), grouping: None, depth: 0 };
 
         // The SELECT list as (expression, output name).
@@ -193,6 +194,8 @@ impl<'a> Binder<'a> {
 
         let mut plan = SelectPlan { source: Source::OneRow, filter, aggregate, having, outputs, sort, limit, offset, fields };
         if let Some(table) = table {
+            // Rollups that keep states are always read folded: each key shows its exact value.
+            let final_merge = final_merge || table.finalize_states;
             plan.source = scan_source(table, final_merge, &mut plan);
         }
         Ok(plan)
@@ -229,7 +232,7 @@ impl<'a> Binder<'a> {
 
     /// Binds an expression over a row of `columns` (partition keys, defaults).
     pub fn bind_row_expr(&self, e: &ast::Expr, columns: &[ColumnSpec]) -> Result<Expr> {
-        let mut scope = Scope { table: Some(TableScope { database: "", name: "", columns }), aliases: HashMap::new(), grouping: None, depth: 0 };
+        let mut scope = Scope { table: Some(TableScope { database: "", name: "", columns, finalize_states: false }), aliases: HashMap::new(), grouping: None, depth: 0 };
         self.bind_expr(e, &mut scope)
     }
 
@@ -433,7 +436,11 @@ impl<'a> Binder<'a> {
     fn bind_name(&self, name: &str, scope: &mut Scope) -> Result<Expr> {
         if let Some(t) = scope.table {
             if let Some(i) = t.column_index(name) {
-                return Ok(Expr::Column { index: i, ty: t.columns[i].ty.value_type() });
+                let column = Expr::Column { index: i, ty: t.columns[i].ty.value_type() };
+                if t.finalize_states && matches!(column.ty(), DataType::AggregateFunction { .. }) {
+                    return Expr::call(Func::FinalizeAggregation, vec![column]);
+                }
+                return Ok(column);
             }
         }
         if let Some(alias) = scope.aliases.get(name).cloned() {
@@ -452,7 +459,7 @@ impl<'a> Binder<'a> {
         let name = f.name.to_string();
         let lower = name.to_ascii_lowercase();
         let (args, distinct) = function_args(f)?;
-        if let Some((mut agg, mode)) = AggMode::parse(&lower) {
+        if let Some((mut agg, mut mode)) = AggMode::parse(&lower) {
             let Some(grouping) = scope.grouping.take() else {
                 bail!(Grouping, "aggregate function {name} is not allowed here");
             };
@@ -460,6 +467,13 @@ impl<'a> Binder<'a> {
             let bound_args = args.iter().map(|a| self.bind_expr(a, &mut row_scope)).collect::<Result<Vec<_>>>();
             scope.grouping = Some(grouping);
             let mut bound_args = bound_args?;
+            // `uniqExact(col)` over a finalized `AggregateFunction(uniqExact, …)` column merges
+            // the states: the exact answer over all the rows the states summarise.
+            if let (AggMode::Plain, [Expr::Call { func: Func::FinalizeAggregation, args: inner, .. }]) = (mode, bound_args.as_slice()) {
+                if matches!(inner[0].ty(), DataType::AggregateFunction { func, .. } if func.eq_ignore_ascii_case(agg.name())) {
+                    (mode, bound_args) = (AggMode::Merge, inner.clone());
+                }
+            }
             if distinct {
                 match agg {
                     AggFunc::Count => agg = AggFunc::UniqExact,
@@ -511,6 +525,10 @@ impl<'a> Binder<'a> {
             "length" => {
                 arity(1)?;
                 Expr::call(Func::Length, bound)?
+            }
+            "finalizeaggregation" => {
+                arity(1)?;
+                Expr::call(Func::FinalizeAggregation, bound)?
             }
             "isnull" | "isnotnull" => {
                 arity(1)?;

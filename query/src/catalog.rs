@@ -21,6 +21,10 @@ pub struct Table {
     pub name: String,
     /// Where its rows are.
     pub data: TableData,
+    /// Read `AggregateFunction` columns as their final values: the inner table of a
+    /// materialized view keeps non-additive rollups (`uniqExact`, `avg`) as states, and
+    /// users see the numbers (an aggregate of the same function merges the states).
+    pub finalize_states: bool,
 }
 
 /// Where a table's rows are.

@@ -45,6 +45,8 @@ pub enum Func {
     Length,
     /// `arr[i]`, 1-based; out of range gives the element type's default.
     ArrayElement,
+    /// `finalizeAggregation(state)`: the final value of each row's aggregate state.
+    FinalizeAggregation,
 }
 
 impl Func {
@@ -256,6 +258,7 @@ fn op_name(func: &Func) -> &'static str {
         Func::IsNotNull => "isNotNull",
         Func::Length => "length",
         Func::ArrayElement => "arrayElement",
+        Func::FinalizeAggregation => "finalizeAggregation",
     }
 }
 
@@ -376,6 +379,13 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
             t if t.is_string() || t.element().is_some() => DataType::UInt64,
             t => bail!(DatatypeMismatch, "illegal type {t} of argument of length"),
         },
+        Func::FinalizeAggregation => match arg(0) {
+            DataType::AggregateFunction { func, args } => match crate::states::AggMode::parse(&func) {
+                Some((f, crate::states::AggMode::Plain)) => f.result_type(&args)?,
+                _ => bail!(UndefinedFunction, "unknown aggregate function {func}"),
+            },
+            t => bail!(DatatypeMismatch, "illegal type {t} of argument of finalizeAggregation"),
+        },
         Func::ArrayElement => match (arg(0), numeric(arg(1))) {
             (DataType::Array(element), i) if i.is_integer() => *element,
             (t, i) => bail!(DatatypeMismatch, "illegal types {t} and {i} of arguments of arrayElement"),
@@ -440,6 +450,7 @@ fn eval_call(func: &Func, args: &[Expr], ty: &DataType, block: &Block) -> Result
             _ => bail!(DatatypeMismatch, "length needs a string or an array"),
         },
         Func::ArrayElement => array_element(col(0), col(1), ty)?,
+        Func::FinalizeAggregation => crate::states::finalize(col(0))?,
         Func::Not => mask_column(truth(col(0))?.into_iter().map(|x| x ^ 1).collect()),
         Func::InList { negated, list } => mask_column(in_list(col(0), list, *negated)?),
         Func::Like { negated, pattern } => {

@@ -221,11 +221,34 @@ pub enum PartitionRef {
     Id(String),
 }
 
+/// `CREATE MATERIALIZED VIEW [IF NOT EXISTS] name [TO target] [ENGINE … ORDER BY …]
+/// [POPULATE] AS SELECT …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateMaterializedView {
+    /// The view.
+    pub name: TableName,
+    /// `IF NOT EXISTS` was given.
+    pub if_not_exists: bool,
+    /// `TO target`: rows go to an existing table instead of one the view owns.
+    pub to: Option<TableName>,
+    /// The inner table's engine clauses (name and columns unused; columns come from the
+    /// SELECT).
+    pub storage: CreateTable,
+    /// `POPULATE`: fill the view from the source's current rows.
+    pub populate: bool,
+    /// The SELECT run over every block inserted into its source.
+    pub query: Box<ast::Query>,
+}
+
 /// A parsed statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     /// `CREATE TABLE`.
     CreateTable(Box<CreateTable>),
+    /// `CREATE MATERIALIZED VIEW`.
+    CreateMaterializedView(Box<CreateMaterializedView>),
+    /// `DROP VIEW [IF EXISTS] v`.
+    DropView { name: TableName, if_exists: bool },
     /// `DROP TABLE [IF EXISTS] t`.
     DropTable { name: TableName, if_exists: bool },
     /// `INSERT INTO t [(cols)] VALUES ...`.
@@ -275,6 +298,9 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
         p.expect_keyword(Keyword::CREATE)?;
         if p.parse_keyword(Keyword::TABLE) {
             return Ok(Statement::CreateTable(Box::new(parse_create_table(p)?)));
+        }
+        if p.parse_keywords(&[Keyword::MATERIALIZED, Keyword::VIEW]) {
+            return Ok(Statement::CreateMaterializedView(Box::new(parse_create_materialized_view(p)?)));
         }
         while p.index() > start {
             p.prev_token();
@@ -328,6 +354,10 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
         ast::Statement::Drop { object_type: ast::ObjectType::Table, if_exists, names, .. } => match names.as_slice() {
             [name] => Statement::DropTable { name: TableName::from_object_name(name)?, if_exists },
             _ => bail!(NotSupported, "DROP TABLE takes one table"),
+        },
+        ast::Statement::Drop { object_type: ast::ObjectType::View | ast::ObjectType::MaterializedView, if_exists, names, .. } => match names.as_slice() {
+            [name] => Statement::DropView { name: TableName::from_object_name(name)?, if_exists },
+            _ => bail!(NotSupported, "DROP VIEW takes one view"),
         },
         ast::Statement::Insert(insert) => parse_insert(insert)?,
         ast::Statement::OptimizeTable { name, partition, include_final, deduplicate, .. } => {
@@ -406,6 +436,36 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
         settings: Vec::new(),
         indexes,
     };
+    parse_storage_clauses(p, &mut table)?;
+    Ok(table)
+}
+
+fn parse_create_materialized_view(p: &mut Parser) -> Result<CreateMaterializedView> {
+    let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let name = TableName::from_object_name(&p.parse_object_name(false)?)?;
+    let to = if p.parse_keyword(Keyword::TO) { Some(TableName::from_object_name(&p.parse_object_name(false)?)?) } else { None };
+    let mut storage = CreateTable {
+        name: name.clone(),
+        if_not_exists,
+        columns: Vec::new(),
+        engine: None,
+        partition_by: Vec::new(),
+        order_by: Vec::new(),
+        primary_key: Vec::new(),
+        ttl: Vec::new(),
+        settings: Vec::new(),
+        indexes: Vec::new(),
+    };
+    parse_storage_clauses(p, &mut storage)?;
+    let populate = parse_word(p, "POPULATE");
+    p.expect_keyword(Keyword::AS)?;
+    let query = p.parse_query()?;
+    Ok(CreateMaterializedView { name, if_not_exists, to, storage, populate, query })
+}
+
+/// `ENGINE`, `PARTITION BY`, `ORDER BY`, `PRIMARY KEY`, `TTL`, `SETTINGS` and `COMMENT`, in
+/// any order, as ClickHouse accepts them after a table's columns or a view's name.
+fn parse_storage_clauses(p: &mut Parser, table: &mut CreateTable) -> Result<()> {
     loop {
         if p.parse_keyword(Keyword::ENGINE) {
             let _ = p.consume_token(&Token::Eq);
@@ -433,10 +493,9 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
         } else if p.parse_keyword(Keyword::COMMENT) {
             p.parse_literal_string()?;
         } else {
-            break;
+            return Ok(());
         }
     }
-    Ok(table)
 }
 
 /// Consumes the next token if it is the (non-keyword) word `word`, any case.

@@ -126,6 +126,20 @@ impl Accumulator for MergeOf {
     }
 }
 
+/// `finalizeAggregation`: the final value of the state in each row of an
+/// `AggregateFunction` column (each row is its own group).
+pub fn finalize(states: &Column) -> Result<Column> {
+    let DataType::AggregateFunction { func, args } = &states.ty else {
+        bail!(DatatypeMismatch, "finalizeAggregation needs aggregate function states, got {}", states.ty);
+    };
+    let Some((f, AggMode::Plain)) = AggMode::parse(func) else { bail!(UndefinedFunction, "unknown aggregate function {func}") };
+    let ColumnData::Bytes(data) = &states.data else { bail!(DatatypeMismatch, "aggregate function states must be bytes") };
+    let mut acc = f.accumulator(args, f.result_type(args)?);
+    let groups: Vec<u32> = (0..states.len() as u32).collect();
+    acc.merge_states(&groups, states.len(), data)?;
+    Ok(acc.finish())
+}
+
 /// Merges `AggregateFunction` columns for AggregatingMergeTree merges and `FINAL` reads.
 #[derive(Debug, Default)]
 pub struct AggregateStates;

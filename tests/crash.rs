@@ -1,6 +1,7 @@
 //! Crash safety: a child process inserts in a loop (while background merges run) and is
 //! killed with SIGKILL at a random moment. After reopening, every acknowledged insert is
-//! there, whole, and at most the one insert in flight appears besides them (also whole).
+//! there, whole, and at most the one insert in flight appears besides them (also whole); the
+//! materialized view over the table holds exactly the rollup of the rows that are there.
 //!
 //! The child is this test binary run again with `GRANARY_CRASH_CHILD` set; it prints
 //! `ack N` after insert N returns.
@@ -28,6 +29,11 @@ fn crash_child() {
     let mut s = db.session();
     s.execute(
         "CREATE TABLE IF NOT EXISTS t (k UInt64, v UInt64, p UInt8, s String) ENGINE = MergeTree PARTITION BY p ORDER BY k SETTINGS index_granularity = 4",
+    )
+    .unwrap();
+    s.execute(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS t_rollup ENGINE = SummingMergeTree ORDER BY p \
+         AS SELECT p, count() AS c, sum(k) AS sk, uniqExact(v) AS inserts FROM t GROUP BY p",
     )
     .unwrap();
     let next = match &values(&db, "SELECT count(), max(v) FROM t")[0][..] {
@@ -93,6 +99,10 @@ fn verify(dir: &std::path::Path, acked: u64) -> u64 {
     assert_eq!(*sum_k, n * (n - 1) / 2, "per-row signature");
     let strings = values(&db, "SELECT count() FROM t WHERE s LIKE 'row-%'");
     assert_eq!(strings, vec![vec![Value::UInt(*rows)]]);
+    // The view's rows were committed with the source rows: never one without the other.
+    let raw = values(&db, "SELECT p, count(), sum(k), uniqExact(v) FROM t GROUP BY p ORDER BY p");
+    let rollup = values(&db, "SELECT p, c, sk, inserts FROM t_rollup ORDER BY p");
+    assert_eq!(rollup, raw, "rollup against raw rows");
     max
 }
 

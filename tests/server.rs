@@ -135,3 +135,97 @@ async fn concurrent_sessions_each_see_all_committed_rows() {
     assert_eq!(total, 80);
     server.stop().await;
 }
+
+/// One row as text, whatever the column types (the dashboards return int8, float8, text and
+/// timestamp columns).
+fn row_text(row: &tokio_postgres::Row) -> Vec<String> {
+    use tokio_postgres::types::Type;
+    (0..row.len())
+        .map(|i| match *row.columns()[i].type_() {
+            Type::INT8 => row.get::<_, i64>(i).to_string(),
+            Type::INT2 => row.get::<_, i16>(i).to_string(),
+            Type::INT4 => row.get::<_, i32>(i).to_string(),
+            Type::FLOAT8 => row.get::<_, f64>(i).to_string(),
+            Type::TIMESTAMP => row.get::<_, chrono::NaiveDateTime>(i).to_string(),
+            Type::DATE => row.get::<_, chrono::NaiveDate>(i).to_string(),
+            _ => row.get::<_, String>(i),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_queries_with_bound_parameters_answer_like_the_raw_table() {
+    let server = start().await;
+    let client = server.connect().await;
+    client.batch_execute(include_str!("schema/user_behaviors.sql")).await.unwrap();
+    // Three days of events up to now, for two tenants and two scenarios, in 30 inserts.
+    let now = chrono::Utc::now().naive_utc();
+    let actions = ["impression", "impression", "impression", "click", "view", "order"];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for insert in 0..30 {
+        let mut values = Vec::new();
+        for i in 0..100 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ts = now - chrono::Duration::seconds(((x >> 8) % (3 * 86_400)) as i64);
+            let (tenant, scenario) = (["t01", "t02"][(x % 2) as usize], ["feed", "search"][((x >> 1) % 2) as usize]);
+            values.push(format!(
+                "('e{insert}-{i}', '{tenant}', '{scenario}', 'u{}', 'i{}', '{}', ['ios'], ['iOS 17'], ['Beijing'], ['10.0.0.1'], '{{}}', {}, 0.5, '', '', '{}', '{}')",
+                (x >> 20) % 150,
+                (x >> 30) % 6,
+                actions[((x >> 40) % 6) as usize],
+                (x >> 44) % 100,
+                ts.format("%Y-%m-%d %H:%M:%S%.3f"),
+                ts.format("%Y-%m-%d"),
+            ));
+        }
+        client.batch_execute(&format!("INSERT INTO user_behaviors VALUES {}", values.join(", "))).await.unwrap();
+    }
+    let dashboards: Vec<&str> = include_str!("schema/dashboard_queries.sql").split(';').map(str::trim).filter(|q| q.contains("SELECT")).collect();
+    assert_eq!(dashboards.len(), 4);
+    // The same questions asked of the raw events (the first and third read the rollups).
+    let raw_core = "SELECT countIf(action_type = 'impression'), countIf(action_type = 'click'),
+            (countIf(action_type = 'click') * 100.0 / countIf(action_type = 'impression')), countIf(action_type = 'order'),
+            (countIf(action_type = 'order') * 100.0 / countIf(action_type = 'impression')), uniqExact(user_id)
+        FROM user_behaviors WHERE tenant_id = $1 AND scenario_id = $2 AND toDate(timestamp) >= today() - 1 AND toHour(timestamp) >= toHour(now()) - 24";
+    let raw_items = "SELECT item_id, countIf(action_type = 'impression') AS i, countIf(action_type = 'click') AS c, (c * 100.0 / i)
+        FROM user_behaviors WHERE tenant_id = $1 AND scenario_id = $2 AND toDate(timestamp) >= today() - 7 GROUP BY item_id ORDER BY item_id";
+    for (tenant, scenario) in [("t01", "feed"), ("t02", "search")] {
+        let run = |sql: &str| {
+            let client = &client;
+            let sql = sql.to_string();
+            async move {
+                let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] = if sql.contains("$2") { &[&tenant, &scenario] } else { &[&tenant] };
+                client.query(&sql, params).await.unwrap().iter().map(row_text).collect::<Vec<_>>()
+            }
+        };
+        let core = run(dashboards[0]).await;
+        assert_eq!(core, run(raw_core).await, "core metrics of {tenant}/{scenario}");
+        assert!(core[0][5].parse::<u64>().unwrap() > 50, "{core:?}");
+        let mut items = run(dashboards[2]).await;
+        items.sort();
+        assert_eq!(items, run(raw_items).await, "top items of {tenant}/{scenario}");
+        // The other two read the raw table: bound parameters give what literals give.
+        for sql in [dashboards[1], dashboards[3]] {
+            let literal = sql.replace("$1", &format!("'{tenant}'")).replace("$2", &format!("'{scenario}'"));
+            let bound = run(sql).await;
+            assert!(!bound.is_empty(), "{sql}");
+            let simple: Vec<Vec<String>> = client
+                .simple_query(&literal)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter_map(|m| match m {
+                    SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).unwrap_or("").to_string()).collect()),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(bound.len(), simple.len(), "{sql}");
+            for (b, s) in bound.iter().zip(&simple) {
+                assert_eq!(b[0], s[0].trim_end_matches(".000"), "{sql}");
+            }
+        }
+    }
+    server.stop().await;
+}

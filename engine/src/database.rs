@@ -135,7 +135,17 @@ impl Database {
         for entry in tables.values() {
             merger.schedule(entry.store.clone());
         }
-        Ok(Arc::new(Database { dir, store, tables: RwLock::new(tables), views: RwLock::new(views), broken, merger }))
+        let db = Arc::new(Database { dir, store, tables: RwLock::new(tables), views: RwLock::new(views), broken, merger });
+        // An inner table whose view was never saved: a CREATE MATERIALIZED VIEW cut short.
+        for entry in db.table_entries() {
+            if let Some(view) = entry.def.name.strip_prefix(crate::view::INNER_PREFIX) {
+                if db.view(&entry.def.database, view).is_none() {
+                    tracing::info!("dropping {}.{}, left by an interrupted CREATE MATERIALIZED VIEW", entry.def.database, entry.def.name);
+                    db.drop_table(&entry.def.database, &entry.def.name, true)?;
+                }
+            }
+        }
+        Ok(db)
     }
 
     /// A new session in the default database.

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use granary_query::bind::{Binder, Params};
+use granary_query::interval::{add_months_to_seconds, interval_step, IntervalStep};
 use granary_query::error::bail;
 use granary_query::expr::{Expr, Func};
 use granary_query::parse::GranaryDialect;
-use granary_query::sqlparser::ast::{self, BinaryOperator, DateTimeField};
+use granary_query::sqlparser::ast::{self, BinaryOperator};
 use granary_query::sqlparser::parser::Parser;
 use granary_query::{kernels, Result};
 use granary_storage::part::{ColumnSpec, Part};
@@ -21,13 +22,6 @@ use granary_storage::{time, Block, Column, DataType, StorageError};
 
 use crate::partition::NoTables;
 
-/// A calendar step of a TTL interval.
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    Seconds(i64),
-    Months(i64),
-}
-
 /// A table's row TTL, bound to its table.
 #[derive(Debug)]
 pub struct Ttl {
@@ -35,7 +29,7 @@ pub struct Ttl {
     column: usize,
     /// The expression over a block holding only that column.
     base: Expr,
-    step: Step,
+    step: IntervalStep,
 }
 
 impl Ttl {
@@ -49,9 +43,9 @@ impl Ttl {
                     let sign = if matches!(op, BinaryOperator::Minus) { -1 } else { 1 };
                     (left.as_ref(), interval_step(interval, sign)?)
                 }
-                _ => (&ast, Step::Seconds(0)),
+                _ => (&ast, IntervalStep::Seconds(0)),
             },
-            _ => (&ast, Step::Seconds(0)),
+            _ => (&ast, IntervalStep::Seconds(0)),
         };
         let mut base = Binder::new(&NoTables, Params::Values(&[]), 0).bind_row_expr(base, columns)?;
         let mut used = Vec::new();
@@ -75,11 +69,8 @@ impl Ttl {
             _ => kernels::to_i64(&base)?,
         };
         Ok(match self.step {
-            Step::Seconds(n) => seconds.into_iter().map(|s| s.saturating_add(n)).collect(),
-            Step::Months(n) => seconds
-                .into_iter()
-                .map(|s| time::add_months(s.div_euclid(time::SECONDS_PER_DAY), n) * time::SECONDS_PER_DAY + s.rem_euclid(time::SECONDS_PER_DAY))
-                .collect(),
+            IntervalStep::Seconds(n) => seconds.into_iter().map(|s| s.saturating_add(n)).collect(),
+            IntervalStep::Months(n) => seconds.into_iter().map(|s| add_months_to_seconds(s, n)).collect(),
         })
     }
 }
@@ -116,28 +107,4 @@ fn monotonic(e: &Expr) -> bool {
         Expr::Call { func: Func::Cast | Func::ToDate | Func::ToStartOfHour, args, .. } => args.len() == 1 && monotonic(&args[0]),
         _ => false,
     }
-}
-
-fn interval_step(interval: &ast::Interval, sign: i64) -> Result<Step> {
-    let n: i64 = match interval.value.as_ref() {
-        ast::Expr::Value(v) => match &v.value {
-            ast::Value::Number(n, _) => n.parse().ok(),
-            ast::Value::SingleQuotedString(s) => s.trim().parse().ok(),
-            _ => None,
-        },
-        _ => None,
-    }
-    .ok_or_else(|| granary_query::QueryError::new(granary_query::ErrorKind::NotSupported, format!("TTL interval must be a whole number: {interval}")))?;
-    let n = n * sign;
-    Ok(match interval.leading_field.as_ref() {
-        Some(DateTimeField::Second | DateTimeField::Seconds) => Step::Seconds(n),
-        Some(DateTimeField::Minute | DateTimeField::Minutes) => Step::Seconds(n * 60),
-        Some(DateTimeField::Hour | DateTimeField::Hours) => Step::Seconds(n * 3600),
-        Some(DateTimeField::Day | DateTimeField::Days) => Step::Seconds(n * time::SECONDS_PER_DAY),
-        Some(DateTimeField::Week(_) | DateTimeField::Weeks) => Step::Seconds(n * 7 * time::SECONDS_PER_DAY),
-        Some(DateTimeField::Month | DateTimeField::Months) => Step::Months(n),
-        Some(DateTimeField::Quarter) => Step::Months(n * 3),
-        Some(DateTimeField::Year | DateTimeField::Years) => Step::Months(n * 12),
-        other => bail!(NotSupported, "TTL interval unit {other:?} is not supported"),
-    })
 }

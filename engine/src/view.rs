@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{write_definition, TableDef};
 use crate::database::{Database, SessionCatalog, TableEntry};
 
+/// The name of a view's own target table is this prefix and the view's name.
+pub const INNER_PREFIX: &str = ".inner.";
+
 /// The deepest chain of views over views one INSERT may trigger.
 const MAX_CHAIN: usize = 16;
 
@@ -38,6 +41,8 @@ pub struct ViewDef {
     pub name: String,
     /// The table whose inserts run the view (database, name).
     pub source: (String, String),
+    /// The name the SELECT reads (database, name): `source`, or a view whose target it is.
+    pub from: (String, String),
     /// The table the view's rows go to (database, name).
     pub target: (String, String),
     /// True when the target is the view's own inner table, dropped with it.
@@ -74,7 +79,7 @@ impl ViewDef {
             data: TableData::Rows { columns: source.def.layout.columns.clone(), block: block.clone() },
             finalize_states: source.def.finalize_states,
         });
-        let catalog = InsertedRows { db, current: &self.database, source: &self.source, table };
+        let catalog = InsertedRows { db, current: &self.database, from: &self.from, table };
         let query = self.parsed_query()?;
         let plan = Binder::new(&catalog, Params::Values(&[]), crate::session::now()).bind_query(&query)?;
         let result = exec::execute(&plan, &QueryContext::default())?;
@@ -101,19 +106,19 @@ pub fn conform(target: &TableDef, names: &[String], rows: &Block) -> Result<Bloc
     Ok(Block::with_rows(columns, rows.rows()))
 }
 
-/// Name resolution for a view's SELECT at insert time: the source table is the inserted
-/// rows; other names resolve as usual.
+/// Name resolution for a view's SELECT at insert time: the name it reads from is the
+/// inserted rows; other names resolve as usual.
 struct InsertedRows<'a> {
     db: &'a Database,
     current: &'a str,
-    source: &'a (String, String),
+    from: &'a (String, String),
     table: Arc<Table>,
 }
 
 impl Catalog for InsertedRows<'_> {
     fn table(&self, name: &TableName) -> Result<Arc<Table>> {
         let database = name.database.as_deref().unwrap_or(self.current);
-        if (database, name.name.as_str()) == (self.source.0.as_str(), self.source.1.as_str()) {
+        if (database, name.name.as_str()) == (self.from.0.as_str(), self.from.1.as_str()) {
             return Ok(self.table.clone());
         }
         SessionCatalog { db: self.db, current: self.current }.table(name)
@@ -201,9 +206,10 @@ pub fn create(db: &Database, current: &str, create: &CreateMaterializedView) -> 
     let from = source_name(&create.query)?;
     let source_db = from.database.clone().unwrap_or_else(|| current.to_string());
     // A view over a view reads what is inserted into that view's target.
-    let source = match db.view(&source_db, &from.name) {
+    let from = (source_db, from.name);
+    let source = match db.view(&from.0, &from.1) {
         Some(v) => v.target.clone(),
-        None => (source_db, from.name.clone()),
+        None => from.clone(),
     };
     if db.table_entry(&source.0, &source.1).is_none() {
         bail!(UndefinedTable, "table {}.{} does not exist", source.0, source.1);
@@ -227,7 +233,7 @@ pub fn create(db: &Database, current: &str, create: &CreateMaterializedView) -> 
             let states = summing && rewrite_to_states(&mut query);
             let fields = bind_fields(db, current, &query)?;
             let mut def = TableDef::from_columns(&create.storage, &database, fields.iter().map(|f| (f.name.clone(), f.ty.clone())).collect())?;
-            def.name = format!(".inner.{name}");
+            def.name = format!("{INNER_PREFIX}{name}");
             def.finalize_states = states;
             crate::partition::partition_exprs(&def)?;
             if let Some(ttl) = &def.ttl {
@@ -238,7 +244,7 @@ pub fn create(db: &Database, current: &str, create: &CreateMaterializedView) -> 
             (target, true)
         }
     };
-    let view = ViewDef { database, name, source, target, inner, query: query.to_string() };
+    let view = ViewDef { database, name, source, from, target, inner, query: query.to_string() };
     if let Err(e) = db.add_view(view.clone()) {
         if inner {
             let _ = db.drop_table(&view.target.0, &view.target.1, true);

@@ -16,6 +16,7 @@ use granary_storage::{Column, DataType, Value};
 use sqlparser::ast;
 
 use crate::aggregate::AggFunc;
+use crate::interval::{interval_step, IntervalStep};
 use crate::states::AggMode;
 use crate::catalog::{Catalog, Table};
 use crate::error::{bail, ErrorKind, QueryError, Result};
@@ -278,6 +279,7 @@ impl<'a> Binder<'a> {
                 }
             }
             E::CompoundFieldAccess { root, access_chain } => self.bind_field_access(root, access_chain, scope)?,
+            E::Subquery(query) => self.bind_scalar_subquery(query)?,
             E::IsNull(inner) => Expr::call(Func::IsNull, vec![self.bind_expr(inner, scope)?])?,
             E::IsNotNull(inner) => Expr::call(Func::IsNotNull, vec![self.bind_expr(inner, scope)?])?,
             E::Array(array) => {
@@ -297,6 +299,17 @@ impl<'a> Binder<'a> {
                 ast::UnaryOperator::Not => Expr::call(Func::Not, vec![self.bind_expr(expr, scope)?])?,
                 other => bail!(NotSupported, "operator {other} is not supported yet"),
             },
+            E::BinaryOp { left, op: op @ (ast::BinaryOperator::Plus | ast::BinaryOperator::Minus), right }
+                if matches!(right.as_ref(), E::Interval(_)) || (*op == ast::BinaryOperator::Plus && matches!(left.as_ref(), E::Interval(_))) =>
+            {
+                let (time, interval, sign) = match (left.as_ref(), right.as_ref()) {
+                    (time, E::Interval(i)) => (time, i, if *op == ast::BinaryOperator::Minus { -1 } else { 1 }),
+                    (E::Interval(i), time) => (time, i, 1),
+                    _ => unreachable!("one side is an interval"),
+                };
+                let time = self.bind_expr(time, scope)?;
+                shift_by_interval(time, interval_step(interval, sign)?)?
+            }
             E::BinaryOp { left, op, right } => {
                 let func = match op {
                     ast::BinaryOperator::Plus => Func::Add,
@@ -378,6 +391,29 @@ impl<'a> Binder<'a> {
 
     /// `root.field[i]…`: dotted names join into a column name first (Nested columns are
     /// called `n.field`), then each subscript indexes an array.
+    /// `(SELECT …)` as a value: the subquery (uncorrelated) runs once, now, and its single
+    /// value becomes a constant; no row gives NULL, more than one row is an error. When
+    /// only describing a statement, the subquery is bound for its type but not run.
+    fn bind_scalar_subquery(&self, query: &ast::Query) -> Result<Expr> {
+        let plan = self.bind_query(query)?;
+        let [field] = plan.fields.as_slice() else {
+            bail!(InvalidParameter, "a scalar subquery must return one column, not {}", plan.fields.len());
+        };
+        let ty = field.ty.clone();
+        if let Params::Infer(_) = self.params {
+            return Ok(Expr::Literal { value: Value::Null, ty: ty.nullable() });
+        }
+        let result = crate::exec::execute(&plan, &crate::exec::QueryContext::default())?;
+        match result.rows() {
+            0 => Ok(Expr::Literal { value: Value::Null, ty: ty.nullable() }),
+            1 => {
+                let block = result.blocks.iter().find(|b| b.rows() == 1).expect("the one row");
+                Ok(Expr::Literal { value: block.columns[0].value(0), ty })
+            }
+            n => bail!(InvalidParameter, "a scalar subquery returned {n} rows; it must return at most one"),
+        }
+    }
+
     fn bind_field_access(&self, root: &ast::Expr, chain: &[ast::AccessExpr], scope: &mut Scope) -> Result<Expr> {
         let mut names: Vec<ast::Ident> = match root {
             ast::Expr::Identifier(id) => vec![id.clone()],
@@ -573,6 +609,22 @@ impl<'a> Binder<'a> {
                 Ok(Expr::Literal { value: Column::defaults(ty.non_null().clone(), 1).value(0), ty })
             }
         }
+    }
+}
+
+/// `t ± INTERVAL …`: a Date moves by whole days (or becomes a DateTime for finer steps),
+/// a DateTime or DateTime64 by seconds; months move on the calendar.
+fn shift_by_interval(time: Expr, step: IntervalStep) -> Result<Expr> {
+    let ty = time.ty().non_null().clone();
+    if !ty.is_temporal() {
+        bail!(DatatypeMismatch, "cannot add an interval to a value of type {ty}");
+    }
+    let literal = |n: i64| Expr::Literal { value: Value::Int(n), ty: DataType::Int64 };
+    match step {
+        IntervalStep::Seconds(n) if ty == DataType::Date && n % 86_400 == 0 => Expr::call(Func::Add, vec![time, literal(n / 86_400)]),
+        IntervalStep::Seconds(n) if ty == DataType::Date => Expr::call(Func::Add, vec![time.cast(DataType::DateTime)?, literal(n)]),
+        IntervalStep::Seconds(n) => Expr::call(Func::Add, vec![time, literal(n)]),
+        IntervalStep::Months(n) => Expr::call(Func::AddMonths, vec![time, literal(n)]),
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Func {
     ArrayElement,
     /// `finalizeAggregation(state)`: the final value of each row's aggregate state.
     FinalizeAggregation,
+    /// `t + INTERVAL n MONTH`: a date or time moved by calendar months.
+    AddMonths,
 }
 
 impl Func {
@@ -259,6 +261,7 @@ fn op_name(func: &Func) -> &'static str {
         Func::Length => "length",
         Func::ArrayElement => "arrayElement",
         Func::FinalizeAggregation => "finalizeAggregation",
+        Func::AddMonths => "addMonths",
     }
 }
 
@@ -379,6 +382,10 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
             t if t.is_string() || t.element().is_some() => DataType::UInt64,
             t => bail!(DatatypeMismatch, "illegal type {t} of argument of length"),
         },
+        Func::AddMonths => match (arg(0), numeric(arg(1))) {
+            (t, n) if t.is_temporal() && n.is_integer() => t,
+            (t, n) => bail!(DatatypeMismatch, "illegal types {t} and {n} of arguments of addMonths"),
+        },
         Func::FinalizeAggregation => match arg(0) {
             DataType::AggregateFunction { func, args } => match crate::states::AggMode::parse(&func) {
                 Some((f, crate::states::AggMode::Plain)) => f.result_type(&args)?,
@@ -451,6 +458,7 @@ fn eval_call(func: &Func, args: &[Expr], ty: &DataType, block: &Block) -> Result
         },
         Func::ArrayElement => array_element(col(0), col(1), ty)?,
         Func::FinalizeAggregation => crate::states::finalize(col(0))?,
+        Func::AddMonths => add_months(col(0), col(1), ty.clone())?,
         Func::Not => mask_column(truth(col(0))?.into_iter().map(|x| x ^ 1).collect()),
         Func::InList { negated, list } => mask_column(in_list(col(0), list, *negated)?),
         Func::Like { negated, pattern } => {
@@ -692,6 +700,22 @@ fn to_date(col: &Column) -> Result<Column> {
             kernels::from_i64(DataType::Date, v.into_iter().map(|x| if x < 65_536 { x } else { x.div_euclid(86_400) }).collect())
         }
     })
+}
+
+/// `addMonths(t, n)`: Date by days, DateTime by seconds, DateTime64 by ticks, keeping the
+/// time of day; a day past the target month's end becomes its last day.
+fn add_months(t: &Column, n: &Column, ty: DataType) -> Result<Column> {
+    let (t, n) = (kernels::to_i64(t)?, kernels::to_i64(n)?);
+    let ticks = match ty {
+        DataType::DateTime64(p) => 10i64.pow(p as u32),
+        _ => 1,
+    };
+    let date = ty == DataType::Date;
+    let moved = t.iter().zip(&n).map(|(&x, &m)| match date {
+        true => granary_storage::time::add_months(x, m),
+        false => crate::interval::add_months_to_seconds(x.div_euclid(ticks), m) * ticks + x.rem_euclid(ticks),
+    });
+    Ok(kernels::from_i64(ty, moved.collect()))
 }
 
 /// A typed string column from texts (helper for functions producing strings).

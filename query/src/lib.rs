@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod expr;
 pub mod kernels;
+pub mod interval;
 pub mod like;
 pub mod parse;
 pub mod plan;

@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use granary_storage::index::ColumnRange;
 use granary_storage::part::ColumnSpec;
-use granary_storage::{Column, DataType, Value};
+use granary_storage::{Block, Column, DataType, Value};
 use sqlparser::ast;
 
 use crate::aggregate::AggFunc;
 use crate::interval::{interval_step, IntervalStep};
 use crate::states::AggMode;
-use crate::catalog::{Catalog, Table};
+use crate::catalog::{Catalog, Table, TableData};
 use crate::error::{bail, ErrorKind, QueryError, Result};
 use crate::expr::{Expr, Func};
 use crate::kernels::CmpOp;
@@ -107,6 +107,7 @@ impl<'a> Binder<'a> {
                     final_merge = alias.as_ref().is_some_and(|a| !a.explicit && a.name.quote_style.is_none() && a.name.value.eq_ignore_ascii_case("final"));
                     Some(self.catalog.table(&table_name(name)?)?)
                 }
+                ast::TableFactor::Derived { subquery, alias, .. } => Some(self.materialize(subquery, alias.as_ref().map_or("", |a| a.name.value.as_str()))?),
                 other => bail!(NotSupported, "FROM {other} is not supported yet"),
             },
             _ => bail!(NotSupported, "joins are not supported yet"),
@@ -391,6 +392,19 @@ impl<'a> Binder<'a> {
 
     /// `root.field[i]…`: dotted names join into a column name first (Nested columns are
     /// called `n.field`), then each subscript indexes an array.
+    /// A subquery in FROM: it runs once, now, and its rows become a table of computed rows
+    /// named by its alias (when only describing a statement it is bound but not run).
+    fn materialize(&self, query: &ast::Query, alias: &str) -> Result<Arc<Table>> {
+        let plan = self.bind_query(query)?;
+        let columns: Vec<ColumnSpec> = plan.fields.iter().map(|f| ColumnSpec { name: f.name.clone(), ty: f.ty.clone(), codec: Default::default(), filter: None }).collect();
+        let block = match self.params {
+            Params::Infer(_) => None,
+            Params::Values(_) => Block::concat(&crate::exec::execute(&plan, &crate::exec::QueryContext::default())?.blocks),
+        };
+        let block = block.unwrap_or_else(|| Block::with_rows(columns.iter().map(|c| Arc::new(Column::empty(c.ty.clone()))).collect(), 0));
+        Ok(Arc::new(Table { database: String::new(), name: alias.to_string(), data: TableData::Rows { columns, block }, finalize_states: false }))
+    }
+
     /// `(SELECT …)` as a value: the subquery (uncorrelated) runs once, now, and its single
     /// value becomes a constant; no row gives NULL, more than one row is an error. When
     /// only describing a statement, the subquery is bound for its type but not run.

@@ -152,3 +152,25 @@ fn views_with_to_populate_chains_and_failures() {
     assert_eq!(s.execute("DROP VIEW fragile").unwrap_err().kind, ErrorKind::UndefinedTable);
     s.execute("DROP VIEW IF EXISTS fragile").unwrap();
 }
+
+#[test]
+fn plain_views_persist_and_read_the_current_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path()).unwrap();
+        let mut s = db.session();
+        s.execute("CREATE TABLE src (k UInt32, v UInt32) ENGINE = MergeTree ORDER BY k").unwrap();
+        s.execute("CREATE VIEW heavy AS SELECT k, sum(v) AS total FROM src GROUP BY k HAVING total > 5").unwrap();
+        s.execute("INSERT INTO src VALUES (1, 10), (2, 1), (2, 2)").unwrap();
+        assert_eq!(uint(&mut s, "SELECT count() FROM heavy"), 1);
+        assert_eq!(s.execute("CREATE VIEW broken AS SELECT x FROM nowhere").unwrap_err().kind, ErrorKind::UndefinedTable);
+        assert_eq!(s.execute("CREATE TABLE heavy (x UInt8) ENGINE = MergeTree ORDER BY x").unwrap_err().kind, ErrorKind::DuplicateTable);
+    }
+    let db = Database::open(dir.path()).unwrap();
+    let mut s = db.session();
+    s.execute("INSERT INTO src VALUES (2, 7)").unwrap();
+    assert_eq!(rows(&mut s, "SELECT k, total FROM heavy ORDER BY k"), [[1, 10], [2, 10]].map(|r| r.map(Value::UInt).to_vec()));
+    assert_eq!(rows(&mut s, "SELECT engine FROM system.tables WHERE name = 'heavy'"), vec![vec![Value::String("View".into())]]);
+    s.execute("DROP TABLE heavy").unwrap();
+    assert_eq!(s.execute("SELECT * FROM heavy").unwrap_err().kind, ErrorKind::UndefinedTable);
+}

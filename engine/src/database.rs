@@ -19,7 +19,7 @@ use granary_storage::table::TableStore;
 use crate::background::Merger;
 use crate::catalog::TableDef;
 use crate::session::Session;
-use crate::view::ViewDef;
+use crate::view::{QueryViewDef, ViewDef};
 
 /// The database every connection starts in, as in ClickHouse.
 pub const DEFAULT_DATABASE: &str = "default";
@@ -61,6 +61,7 @@ pub struct Database {
     pub(crate) store: Arc<Store>,
     tables: RwLock<HashMap<(String, String), TableEntry>>,
     views: RwLock<HashMap<(String, String), ViewDef>>,
+    query_views: RwLock<HashMap<(String, String), QueryViewDef>>,
     broken: Vec<BrokenPart>,
     pub(crate) merger: Merger,
 }
@@ -90,6 +91,7 @@ impl Database {
         let store = Arc::new(Store::open(&data)?);
         let mut tables = HashMap::new();
         let mut views = HashMap::new();
+        let mut query_views = HashMap::new();
         let mut broken = Vec::new();
         let meta_root = dir.join("metadata");
         fs::create_dir_all(meta_root.join(DEFAULT_DATABASE)).map_err(|e| io_error("cannot create", &meta_root, e))?;
@@ -106,6 +108,12 @@ impl Database {
                     continue;
                 }
                 let bytes = fs::read(&path).map_err(|e| io_error("cannot read", &path, e))?;
+                if name.ends_with(".query.json") {
+                    let view: QueryViewDef = serde_json::from_slice(&bytes)
+                        .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("view definition {}: {e}", path.display())))?;
+                    query_views.insert((view.database.clone(), view.name.clone()), view);
+                    continue;
+                }
                 if name.ends_with(".view.json") {
                     let view: ViewDef = serde_json::from_slice(&bytes)
                         .map_err(|e| QueryError::new(ErrorKind::DataCorrupted, format!("view definition {}: {e}", path.display())))?;
@@ -135,7 +143,7 @@ impl Database {
         for entry in tables.values() {
             merger.schedule(entry.store.clone());
         }
-        let db = Arc::new(Database { dir, store, tables: RwLock::new(tables), views: RwLock::new(views), broken, merger });
+        let db = Arc::new(Database { dir, store, tables: RwLock::new(tables), views: RwLock::new(views), query_views: RwLock::new(query_views), broken, merger });
         // An inner table whose view was never saved: a CREATE MATERIALIZED VIEW cut short.
         for entry in db.table_entries() {
             if let Some(view) = entry.def.name.strip_prefix(crate::view::INNER_PREFIX) {
@@ -182,6 +190,7 @@ impl Database {
     pub fn table_names(&self, database: &str) -> Vec<String> {
         let mut names: Vec<String> = self.tables.read().expect("catalog lock").keys().filter(|(db, _)| db == database).map(|(_, n)| n.clone()).collect();
         names.extend(self.views.read().expect("catalog lock").keys().filter(|(db, _)| db == database).map(|(_, n)| n.clone()));
+        names.extend(self.query_views.read().expect("catalog lock").keys().filter(|(db, _)| db == database).map(|(_, n)| n.clone()));
         names.sort();
         names
     }
@@ -203,12 +212,39 @@ impl Database {
         self.views().into_iter().filter(|v| v.source.0 == database && v.source.1 == table).collect()
     }
 
+    /// Every plain view, sorted by database and name.
+    pub fn query_views(&self) -> Vec<QueryViewDef> {
+        let mut all: Vec<QueryViewDef> = self.query_views.read().expect("catalog lock").values().cloned().collect();
+        all.sort_by(|a, b| (&a.database, &a.name).cmp(&(&b.database, &b.name)));
+        all
+    }
+
+    /// Registers and saves a plain view; with `or_replace` an existing one is replaced.
+    /// Returns false if the view existed and was kept (`if_not_exists`).
+    pub(crate) fn add_query_view(&self, view: QueryViewDef, if_not_exists: bool, or_replace: bool) -> Result<bool> {
+        let tables = self.tables.read().expect("catalog lock");
+        let views = self.views.read().expect("catalog lock");
+        let mut query_views = self.query_views.write().expect("catalog lock");
+        let key = (view.database.clone(), view.name.clone());
+        let exists = query_views.contains_key(&key);
+        if tables.contains_key(&key) || views.contains_key(&key) || (exists && !or_replace) {
+            if if_not_exists {
+                return Ok(false);
+            }
+            bail!(DuplicateTable, "table {}.{} already exists", view.database, view.name);
+        }
+        let meta_dir = self.dir.join("metadata").join(&view.database);
+        view.save(&meta_dir).map_err(|e| io_error("cannot write the definition into", &meta_dir, e))?;
+        query_views.insert(key, view);
+        Ok(true)
+    }
+
     /// Registers and saves a view (its target exists already).
     pub(crate) fn add_view(&self, view: ViewDef) -> Result<()> {
         let tables = self.tables.read().expect("catalog lock");
         let mut views = self.views.write().expect("catalog lock");
         let key = (view.database.clone(), view.name.clone());
-        if views.contains_key(&key) || tables.contains_key(&key) {
+        if views.contains_key(&key) || tables.contains_key(&key) || self.query_views.read().expect("catalog lock").contains_key(&key) {
             bail!(DuplicateTable, "table {}.{} already exists", view.database, view.name);
         }
         let meta_dir = self.dir.join("metadata").join(&view.database);
@@ -217,10 +253,16 @@ impl Database {
         Ok(())
     }
 
-    /// Drops a view and, if it owns one, its inner table; false if it did not exist.
+    /// Drops a view (materialized with its inner table, or plain); false if there is none.
     pub(crate) fn drop_view(&self, database: &str, name: &str) -> Result<bool> {
-        let Some(view) = self.views.write().expect("catalog lock").remove(&(database.to_string(), name.to_string())) else { return Ok(false) };
+        let key = (database.to_string(), name.to_string());
         let meta_dir = self.dir.join("metadata").join(database);
+        if self.query_views.write().expect("catalog lock").remove(&key).is_some() {
+            let path = meta_dir.join(crate::view::query_view_file_name(name));
+            fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
+            return fs::File::open(&meta_dir).and_then(|f| f.sync_all()).map(|_| true).map_err(|e| io_error("cannot sync", &meta_dir, e));
+        }
+        let Some(view) = self.views.write().expect("catalog lock").remove(&key) else { return Ok(false) };
         let path = meta_dir.join(crate::view::view_file_name(name));
         fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
         fs::File::open(&meta_dir).and_then(|f| f.sync_all()).map_err(|e| io_error("cannot sync", &meta_dir, e))?;
@@ -234,7 +276,8 @@ impl Database {
     pub(crate) fn create_table(&self, def: TableDef, if_not_exists: bool) -> Result<bool> {
         let mut tables = self.tables.write().expect("catalog lock");
         let key = (def.database.clone(), def.name.clone());
-        if tables.contains_key(&key) {
+        let view_named = self.views.read().expect("catalog lock").contains_key(&key) || self.query_views.read().expect("catalog lock").contains_key(&key);
+        if tables.contains_key(&key) || view_named {
             if if_not_exists {
                 return Ok(false);
             }
@@ -282,8 +325,11 @@ impl Catalog for SessionCatalog<'_> {
         if database == crate::system::SYSTEM_DATABASE {
             return crate::system::system_table(self.db, &name.name);
         }
-        match self.db.resolve(database, &name.name) {
-            Some(entry) => Ok(entry.table),
+        if let Some(entry) = self.db.resolve(database, &name.name) {
+            return Ok(entry.table);
+        }
+        match self.db.query_views.read().expect("catalog lock").get(&(database.to_string(), name.name.clone())) {
+            Some(view) => view.table(),
             None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),
         }
     }

@@ -213,6 +213,13 @@ impl Session {
                 }
                 Ok(Output::command("DROP TABLE"))
             }
+            Statement::CreateView { name, if_not_exists, or_replace, query } => {
+                let database = name.database.clone().unwrap_or_else(|| self.database.clone());
+                binder.bind_query(&query)?; // a view must bind now, not first fail when read
+                let view = crate::view::QueryViewDef { database, name: name.name, query: query.to_string() };
+                self.db.add_query_view(view, if_not_exists, or_replace)?;
+                Ok(Output::command("CREATE VIEW"))
+            }
             Statement::DropView { name, if_exists } => {
                 let database = name.database.clone().unwrap_or_else(|| self.database.clone());
                 if !self.db.drop_view(&database, &name.name)? && !if_exists {

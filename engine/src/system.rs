@@ -24,7 +24,7 @@ pub fn system_table(db: &Database, name: &str) -> Result<Arc<Table>> {
     let rows = match name {
         "parts" => parts(&entries)?,
         "merges" => merges(&entries),
-        "tables" => tables(&entries, &db.views()),
+        "tables" => tables(&entries, db),
         _ => bail!(UndefinedTable, "table system.{name} does not exist"),
     };
     Ok(Arc::new(Table { database: SYSTEM_DATABASE.into(), name: name.into(), data: rows.into_data()?, finalize_states: false }))
@@ -157,7 +157,7 @@ fn merges(entries: &[TableEntry]) -> Rows {
     rows
 }
 
-fn tables(entries: &[TableEntry], views: &[crate::view::ViewDef]) -> Rows {
+fn tables(entries: &[TableEntry], db: &Database) -> Rows {
     let mut rows = Rows::new(&[
         ("database", DataType::String),
         ("name", DataType::String),
@@ -185,11 +185,13 @@ fn tables(entries: &[TableEntry], views: &[crate::view::ViewDef]) -> Rows {
             Value::UInt(now),
         ]);
     }
-    for view in views {
+    let views = db.views().into_iter().map(|v| (v.database, v.name, "MaterializedView"));
+    let query_views = db.query_views().into_iter().map(|v| (v.database, v.name, "View"));
+    for (database, name, engine) in views.chain(query_views) {
         rows.push(vec![
-            text(&view.database),
-            text(&view.name),
-            text("MaterializedView"),
+            text(&database),
+            text(&name),
+            text(engine),
             Value::Null,
             Value::Null,
             Value::Null,

@@ -52,6 +52,44 @@ pub struct ViewDef {
     pub query: String,
 }
 
+/// A plain view (`CREATE VIEW v AS SELECT …`): a named query that every statement reading
+/// `v` runs as a subquery (`metadata/<database>/<name>.query.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryViewDef {
+    /// Database of the view.
+    pub database: String,
+    /// View name.
+    pub name: String,
+    /// The SELECT.
+    pub query: String,
+}
+
+/// The SELECT a view definition keeps.
+fn parse_stored_query(sql: &str, database: &str, name: &str) -> Result<Box<ast::Query>> {
+    match parse::parse_script(sql)?.pop() {
+        Some(parse::Statement::Query(q)) => Ok(q),
+        _ => bail!(DataCorrupted, "the query of view {database}.{name} does not parse"),
+    }
+}
+
+/// The file a plain view definition is kept in.
+pub fn query_view_file_name(name: &str) -> String {
+    format!("{name}.query.json")
+}
+
+impl QueryViewDef {
+    /// Writes the definition atomically into `dir`.
+    pub fn save(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        write_definition(dir, &query_view_file_name(&self.name), &serde_json::to_vec_pretty(self).expect("view definition serializes"))
+    }
+
+    /// The view as the binder sees it: its parsed query.
+    pub fn table(&self) -> Result<Arc<Table>> {
+        let query = parse_stored_query(&self.query, &self.database, &self.name)?;
+        Ok(Arc::new(Table { database: self.database.clone(), name: self.name.clone(), data: TableData::View(query), finalize_states: false }))
+    }
+}
+
 /// The file a view definition is kept in.
 pub fn view_file_name(name: &str) -> String {
     format!("{name}.view.json")
@@ -64,10 +102,7 @@ impl ViewDef {
     }
 
     fn parsed_query(&self) -> Result<Box<ast::Query>> {
-        match parse::parse_script(&self.query)?.pop() {
-            Some(parse::Statement::Query(q)) => Ok(q),
-            _ => bail!(DataCorrupted, "the query of view {}.{} does not parse", self.database, self.name),
-        }
+        parse_stored_query(&self.query, &self.database, &self.name)
     }
 
     /// Runs the view's SELECT over `block`, rows just inserted into the source `entry`, and

@@ -105,7 +105,11 @@ impl<'a> Binder<'a> {
                 ast::TableFactor::Table { name, args: None, alias, .. } => {
                     // sqlparser reads ClickHouse's `FROM t FINAL` as the alias FINAL.
                     final_merge = alias.as_ref().is_some_and(|a| !a.explicit && a.name.quote_style.is_none() && a.name.value.eq_ignore_ascii_case("final"));
-                    Some(self.catalog.table(&table_name(name)?)?)
+                    let table = self.catalog.table(&table_name(name)?)?;
+                    match &table.data {
+                        TableData::View(query) => Some(self.materialize(query, &table.name)?),
+                        _ => Some(table),
+                    }
                 }
                 ast::TableFactor::Derived { subquery, alias, .. } => Some(self.materialize(subquery, alias.as_ref().map_or("", |a| a.name.value.as_str()))?),
                 other => bail!(NotSupported, "FROM {other} is not supported yet"),

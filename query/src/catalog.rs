@@ -39,6 +39,8 @@ pub enum TableData {
         /// All rows, one column per entry of `columns`.
         block: Block,
     },
+    /// A plain view: its query, run (as a subquery) by the statement that reads it.
+    View(Box<sqlparser::ast::Query>),
 }
 
 impl Table {
@@ -47,6 +49,7 @@ impl Table {
         match &self.data {
             TableData::MergeTree(store) => &store.layout().columns,
             TableData::Rows { columns, .. } => columns,
+            TableData::View(_) => &[],
         }
     }
 
@@ -54,7 +57,7 @@ impl Table {
     pub fn store(&self) -> Option<&Arc<TableStore>> {
         match &self.data {
             TableData::MergeTree(store) => Some(store),
-            TableData::Rows { .. } => None,
+            TableData::Rows { .. } | TableData::View(_) => None,
         }
     }
 

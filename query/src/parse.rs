@@ -247,6 +247,8 @@ pub enum Statement {
     CreateTable(Box<CreateTable>),
     /// `CREATE MATERIALIZED VIEW`.
     CreateMaterializedView(Box<CreateMaterializedView>),
+    /// `CREATE [OR REPLACE] VIEW [IF NOT EXISTS] v AS SELECT …`: a named query.
+    CreateView { name: TableName, if_not_exists: bool, or_replace: bool, query: Box<ast::Query> },
     /// `DROP VIEW [IF EXISTS] v`.
     DropView { name: TableName, if_exists: bool },
     /// `DROP TABLE [IF EXISTS] t`.
@@ -360,6 +362,12 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
             _ => bail!(NotSupported, "DROP VIEW takes one view"),
         },
         ast::Statement::Insert(insert) => parse_insert(insert)?,
+        ast::Statement::CreateView(view) if !view.materialized => {
+            if !view.columns.is_empty() {
+                bail!(NotSupported, "column lists in CREATE VIEW are not supported; use aliases in the SELECT");
+            }
+            Statement::CreateView { name: TableName::from_object_name(&view.name)?, if_not_exists: view.if_not_exists, or_replace: view.or_replace, query: view.query }
+        }
         ast::Statement::OptimizeTable { name, partition, include_final, deduplicate, .. } => {
             if deduplicate.is_some() {
                 bail!(NotSupported, "OPTIMIZE … DEDUPLICATE is not supported yet");

@@ -14,3 +14,16 @@ SELECT id, ts + INTERVAL 1 HOUR, ts - INTERVAL 2 DAY, d + INTERVAL 3 DAY, d - IN
 SELECT id, d + INTERVAL 1 MONTH, ts + INTERVAL 1 MONTH, d - INTERVAL 1 YEAR, d + INTERVAL 1 QUARTER FROM ev ORDER BY id;
 SELECT id FROM ev WHERE ts >= toDateTime('2026-03-01 00:00:00') - INTERVAL 30 MINUTE ORDER BY id;
 SELECT count() FROM ev WHERE d BETWEEN toDate('2026-03-31') - INTERVAL 45 DAY AND toDate('2026-03-31');
+-- Plain views: a named query, run by every statement that reads it
+CREATE VIEW per_user AS SELECT user, count() AS n, sum(amount) AS total FROM ev GROUP BY user;
+SELECT user, n, total FROM per_user ORDER BY user;
+SELECT count() FROM per_user WHERE total > 1;
+CREATE VIEW big_users AS SELECT user FROM per_user WHERE n > 1;
+SELECT user FROM big_users ORDER BY user;
+INSERT INTO ev VALUES (6, 'c', 'buy', '2026-04-01 09:00:00', '2026-04-01', 3);
+SELECT user FROM big_users ORDER BY user;
+CREATE OR REPLACE VIEW big_users AS SELECT user FROM per_user WHERE n > 1 AND total > 5;
+SELECT user FROM big_users ORDER BY user;
+CREATE VIEW per_user AS SELECT 1;
+DROP VIEW big_users;
+SELECT count() FROM big_users;

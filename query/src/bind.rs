@@ -101,19 +101,26 @@ impl<'a> Binder<'a> {
         let mut final_merge = false;
         let table = match select.from.as_slice() {
             [] => None,
-            [from] if from.joins.is_empty() => match &from.relation {
-                ast::TableFactor::Table { name, args: None, alias, .. } => {
-                    // sqlparser reads ClickHouse's `FROM t FINAL` as the alias FINAL.
-                    final_merge = alias.as_ref().is_some_and(|a| !a.explicit && a.name.quote_style.is_none() && a.name.value.eq_ignore_ascii_case("final"));
-                    let table = self.catalog.table(&table_name(name)?)?;
-                    match &table.data {
-                        TableData::View(query) => Some(self.materialize(query, &table.name)?),
-                        _ => Some(table),
+            [from] => {
+                let base = match &from.relation {
+                    ast::TableFactor::Table { name, args: None, alias, .. } => {
+                        // sqlparser reads ClickHouse's `FROM t FINAL` as the alias FINAL.
+                        final_merge = alias.as_ref().is_some_and(|a| !a.explicit && a.name.quote_style.is_none() && a.name.value.eq_ignore_ascii_case("final"));
+                        let table = self.catalog.table(&table_name(name)?)?;
+                        match &table.data {
+                            TableData::View(query) => self.materialize(query, &table.name)?,
+                            _ => table,
+                        }
                     }
+                    ast::TableFactor::Derived { subquery, alias, .. } => self.materialize(subquery, alias.as_ref().map_or("", |a| a.name.value.as_str()))?,
+                    other => bail!(NotSupported, "FROM {other} is not supported yet"),
+                };
+                match from.joins.as_slice() {
+                    [] => Some(base),
+                    [join] => Some(self.array_join(base, final_merge, join)?),
+                    _ => bail!(NotSupported, "more than one JOIN is not supported yet"),
                 }
-                ast::TableFactor::Derived { subquery, alias, .. } => Some(self.materialize(subquery, alias.as_ref().map_or("", |a| a.name.value.as_str()))?),
-                other => bail!(NotSupported, "FROM {other} is not supported yet"),
-            },
+            }
             _ => bail!(NotSupported, "joins are not supported yet"),
         };
         let table_scope = table.as_deref().map(|t| TableScope { database: &t.database, name: &t.name, columns: t.columns(), finalize_states: t.finalize_states });
@@ -407,6 +414,85 @@ impl<'a> Binder<'a> {
         };
         let block = block.unwrap_or_else(|| Block::with_rows(columns.iter().map(|c| Arc::new(Column::empty(c.ty.clone()))).collect(), 0));
         Ok(Arc::new(Table { database: String::new(), name: alias.to_string(), data: TableData::Rows { columns, block }, finalize_states: false }))
+    }
+
+    /// `FROM t [LEFT | INNER] ARRAY JOIN a [AS x]`: one row per element of array column `a`
+    /// (or, for a Nested name, of all its arrays side by side), the other columns repeated.
+    /// `a` itself becomes the element unless an alias names the element instead. Rows with
+    /// empty arrays disappear, except under LEFT ARRAY JOIN, which keeps them with the
+    /// element's default. The rows of `t` are read first and expanded in memory.
+    fn array_join(&self, base: Arc<Table>, final_merge: bool, join: &ast::Join) -> Result<Arc<Table>> {
+        let keep_empty = match join.join_operator {
+            ast::JoinOperator::ArrayJoin | ast::JoinOperator::InnerArrayJoin => false,
+            ast::JoinOperator::LeftArrayJoin => true,
+            _ => bail!(NotSupported, "joins are not supported yet"),
+        };
+        let ast::TableFactor::Table { name, alias, .. } = &join.relation else { bail!(NotSupported, "ARRAY JOIN takes an array column: {}", join.relation) };
+        let target = name.to_string().trim_matches('"').to_string();
+        let columns = base.columns();
+        let joined: Vec<usize> = match columns.iter().position(|c| c.name == target) {
+            Some(i) => vec![i],
+            None => (0..columns.len()).filter(|&i| columns[i].name.strip_prefix(&target).is_some_and(|rest| rest.starts_with('.'))).collect(),
+        };
+        if joined.is_empty() || joined.iter().any(|&i| columns[i].ty.value_type().element().is_none()) {
+            bail!(UndefinedColumn, "ARRAY JOIN needs an array or Nested column; {target} is neither");
+        }
+        let block = match &base.data {
+            TableData::Rows { block, .. } => block.clone(),
+            _ => {
+                let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+                let sql = format!("SELECT * FROM {}.{}{}", quote(&base.database), quote(&base.name), if final_merge { " FINAL" } else { "" });
+                let query = match crate::parse::parse_script(&sql)?.pop() {
+                    Some(crate::parse::Statement::Query(q)) => q,
+                    _ => bail!(Internal, "cannot read {} for ARRAY JOIN", base.name),
+                };
+                let result = crate::exec::execute(&self.bind_query(&query)?, &crate::exec::QueryContext::default())?;
+                Block::concat(&result.blocks).unwrap_or_else(|| Block::with_rows(columns.iter().map(|c| Arc::new(Column::empty(c.ty.value_type()))).collect(), 0))
+            }
+        };
+        // Which source row each output row repeats, and each joined array's elements.
+        let mut repeat = Vec::new();
+        let mut elements: Vec<Column> = joined.iter().map(|&i| Column::empty(columns[i].ty.value_type().element().expect("an array").clone())).collect();
+        for row in 0..block.rows() {
+            let arrays = joined
+                .iter()
+                .zip(&elements)
+                .map(|(&i, e)| match &block.columns[i].data {
+                    granary_storage::ColumnData::Bytes(s) => Ok(granary_storage::array::decode_row(&e.ty, s.get(row))?),
+                    _ => bail!(Internal, "an array column without bytes"),
+                })
+                .collect::<Result<Vec<Column>>>()?;
+            let n = arrays[0].len();
+            if arrays.iter().any(|a| a.len() != n) {
+                bail!(InvalidParameter, "sizes of ARRAY-JOINed arrays do not match in row {}", row + 1);
+            }
+            if n == 0 && keep_empty {
+                repeat.push(row as u32);
+                for e in &mut elements {
+                    e.append(&Column::defaults(e.ty.clone(), 1));
+                }
+            }
+            repeat.extend(std::iter::repeat_n(row as u32, n));
+            for (e, a) in elements.iter_mut().zip(&arrays) {
+                e.append(a);
+            }
+        }
+        let mut out_columns: Vec<ColumnSpec> = columns.to_vec();
+        let mut out = block.take(&repeat).columns;
+        for (&i, e) in joined.iter().zip(elements) {
+            let name = match alias {
+                None => columns[i].name.clone(),
+                Some(a) => format!("{}{}", a.name.value, &columns[i].name[target.len()..]),
+            };
+            let spec = ColumnSpec { name, ty: e.ty.clone(), codec: Default::default(), filter: None };
+            if alias.is_none() {
+                (out_columns[i], out[i]) = (spec, Arc::new(e));
+            } else {
+                out_columns.push(spec);
+                out.push(Arc::new(e));
+            }
+        }
+        Ok(Arc::new(Table { database: base.database.clone(), name: base.name.clone(), data: TableData::Rows { columns: out_columns, block: Block::with_rows(out, repeat.len()) }, finalize_states: false }))
     }
 
     /// `(SELECT …)` as a value: the subquery (uncorrelated) runs once, now, and its single

@@ -20,7 +20,7 @@ use granary_query::sqlparser::ast;
 use granary_query::states::AggMode;
 use granary_query::aggregate::AggFunc;
 use granary_query::{kernels, ErrorKind, QueryError, Result};
-use granary_storage::{Block, Column, ColumnRef};
+use granary_storage::{Block, Column};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{write_definition, TableDef};
@@ -106,8 +106,8 @@ impl ViewDef {
     }
 
     /// Runs the view's SELECT over `block`, rows just inserted into the source `entry`, and
-    /// shapes the result as rows of `target`.
-    fn rows_for(&self, db: &Database, source: &TableEntry, block: &Block, target: &TableEntry) -> Result<Block> {
+    /// shapes the result as rows of `target` (`None` when the view gives no rows).
+    fn rows_for(&self, db: &Database, source: &TableEntry, block: &Block, target: &TableEntry) -> Result<Option<Block>> {
         let table = Arc::new(Table {
             database: source.def.database.clone(),
             name: source.def.name.clone(),
@@ -116,16 +116,15 @@ impl ViewDef {
         });
         let catalog = InsertedRows { db, current: &self.database, from: &self.from, table };
         let query = self.parsed_query()?;
-        let plan = Binder::new(&catalog, Params::Values(&[]), crate::session::now()).bind_query(&query)?;
-        let result = exec::execute(&plan, &QueryContext::default())?;
-        let names: Vec<String> = result.fields.iter().map(|f| f.name.clone()).collect();
-        let rows = Block::concat(&result.blocks).unwrap_or_else(|| Block::with_rows(plan_empty_columns(&result.fields), 0));
-        conform(&target.def, &names, &rows)
+        run_into(&Binder::new(&catalog, Params::Values(&[]), crate::session::now()).bind_query(&query)?, &target.def)
     }
 }
 
-fn plan_empty_columns(fields: &[granary_query::plan::Field]) -> Vec<ColumnRef> {
-    fields.iter().map(|f| Arc::new(Column::empty(f.ty.clone()))).collect()
+/// Runs a view's bound SELECT and shapes its rows for `target`; `None` when it gives none.
+fn run_into(plan: &granary_query::plan::SelectPlan, target: &TableDef) -> Result<Option<Block>> {
+    let result = exec::execute(plan, &QueryContext::default())?;
+    let names: Vec<String> = result.fields.iter().map(|f| f.name.clone()).collect();
+    Block::concat(&result.blocks).filter(|rows| rows.rows() > 0).map(|rows| conform(target, &names, &rows)).transpose()
 }
 
 /// Rows for `target` from a result with columns `names`: matched by name and converted to the
@@ -170,8 +169,7 @@ pub fn cascade(db: &Database, source: &TableEntry, block: &Block, depth: usize, 
         let Some(target) = db.table_entry(&view.target.0, &view.target.1) else {
             bail!(UndefinedTable, "table {}.{}, the target of materialized view {}.{}, does not exist", view.target.0, view.target.1, view.database, view.name);
         };
-        let rows = view.rows_for(db, source, block, &target)?;
-        if rows.rows() > 0 {
+        if let Some(rows) = view.rows_for(db, source, block, &target)? {
             cascade(db, &target, &rows, depth + 1, out)?;
             out.push((target, rows));
         }
@@ -289,11 +287,9 @@ pub fn create(db: &Database, current: &str, create: &CreateMaterializedView) -> 
     if create.populate {
         let query = view.parsed_query()?;
         let plan = Binder::new(&SessionCatalog { db, current }, Params::Values(&[]), crate::session::now()).bind_query(&query)?;
-        let result = exec::execute(&plan, &QueryContext::default())?;
-        let names: Vec<String> = result.fields.iter().map(|f| f.name.clone()).collect();
-        if let Some(rows) = Block::concat(&result.blocks) {
-            let target = db.table_entry(&view.target.0, &view.target.1).ok_or_else(|| QueryError::new(ErrorKind::UndefinedTable, "the view's target disappeared"))?;
-            crate::insert::insert_block(db, &target, conform(&target.def, &names, &rows)?)?;
+        let target = db.table_entry(&view.target.0, &view.target.1).ok_or_else(|| QueryError::new(ErrorKind::UndefinedTable, "the view's target disappeared"))?;
+        if let Some(rows) = run_into(&plan, &target.def)? {
+            crate::insert::insert_block(db, &target, rows)?;
         }
     }
     Ok(true)

@@ -429,7 +429,20 @@ impl<'a> Binder<'a> {
         };
         let ast::TableFactor::Table { name, alias, .. } = &join.relation else { bail!(NotSupported, "ARRAY JOIN takes an array column: {}", join.relation) };
         let target = name.to_string().trim_matches('"').to_string();
-        let columns = base.columns();
+        let (database, table_name) = (base.database.clone(), base.name.clone());
+        let base = match &base.data {
+            TableData::Rows { .. } => base,
+            _ => {
+                let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+                let sql = format!("SELECT * FROM {}.{}{}", quote(&database), quote(&table_name), if final_merge { " FINAL" } else { "" });
+                let query = match crate::parse::parse_script(&sql)?.pop() {
+                    Some(crate::parse::Statement::Query(q)) => q,
+                    _ => bail!(Internal, "cannot read {table_name} for ARRAY JOIN"),
+                };
+                self.materialize(&query, &table_name)?
+            }
+        };
+        let TableData::Rows { columns, block } = &base.data else { unreachable!("a table of rows") };
         let joined: Vec<usize> = match columns.iter().position(|c| c.name == target) {
             Some(i) => vec![i],
             None => (0..columns.len()).filter(|&i| columns[i].name.strip_prefix(&target).is_some_and(|rest| rest.starts_with('.'))).collect(),
@@ -437,19 +450,6 @@ impl<'a> Binder<'a> {
         if joined.is_empty() || joined.iter().any(|&i| columns[i].ty.value_type().element().is_none()) {
             bail!(UndefinedColumn, "ARRAY JOIN needs an array or Nested column; {target} is neither");
         }
-        let block = match &base.data {
-            TableData::Rows { block, .. } => block.clone(),
-            _ => {
-                let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-                let sql = format!("SELECT * FROM {}.{}{}", quote(&base.database), quote(&base.name), if final_merge { " FINAL" } else { "" });
-                let query = match crate::parse::parse_script(&sql)?.pop() {
-                    Some(crate::parse::Statement::Query(q)) => q,
-                    _ => bail!(Internal, "cannot read {} for ARRAY JOIN", base.name),
-                };
-                let result = crate::exec::execute(&self.bind_query(&query)?, &crate::exec::QueryContext::default())?;
-                Block::concat(&result.blocks).unwrap_or_else(|| Block::with_rows(columns.iter().map(|c| Arc::new(Column::empty(c.ty.value_type()))).collect(), 0))
-            }
-        };
         // Which source row each output row repeats, and each joined array's elements.
         let mut repeat = Vec::new();
         let mut elements: Vec<Column> = joined.iter().map(|&i| Column::empty(columns[i].ty.value_type().element().expect("an array").clone())).collect();
@@ -492,7 +492,7 @@ impl<'a> Binder<'a> {
                 out.push(Arc::new(e));
             }
         }
-        Ok(Arc::new(Table { database: base.database.clone(), name: base.name.clone(), data: TableData::Rows { columns: out_columns, block: Block::with_rows(out, repeat.len()) }, finalize_states: false }))
+        Ok(Arc::new(Table { database, name: table_name, data: TableData::Rows { columns: out_columns, block: Block::with_rows(out, repeat.len()) }, finalize_states: false }))
     }
 
     /// `(SELECT …)` as a value: the subquery (uncorrelated) runs once, now, and its single

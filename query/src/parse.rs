@@ -196,6 +196,24 @@ pub struct CreateTable {
     pub indexes: Vec<IndexDef>,
 }
 
+impl CreateTable {
+    /// A definition with these columns and indexes and no storage clauses yet.
+    fn new(name: TableName, if_not_exists: bool, columns: Vec<ColumnDef>, indexes: Vec<IndexDef>) -> CreateTable {
+        CreateTable {
+            name,
+            if_not_exists,
+            columns,
+            engine: None,
+            partition_by: Vec::new(),
+            order_by: Vec::new(),
+            primary_key: Vec::new(),
+            ttl: Vec::new(),
+            settings: Vec::new(),
+            indexes,
+        }
+    }
+}
+
 /// A data-skipping index declared in `CREATE TABLE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexDef {
@@ -432,39 +450,14 @@ fn parse_create_table(p: &mut Parser) -> Result<CreateTable> {
         }
     }
     p.expect_token(&Token::RParen)?;
-    let mut table = CreateTable {
-        name,
-        if_not_exists,
-        columns,
-        engine: None,
-        partition_by: Vec::new(),
-        order_by: Vec::new(),
-        primary_key: Vec::new(),
-        ttl: Vec::new(),
-        settings: Vec::new(),
-        indexes,
-    };
-    parse_storage_clauses(p, &mut table)?;
-    Ok(table)
+    parse_storage_clauses(p, CreateTable::new(name, if_not_exists, columns, indexes))
 }
 
 fn parse_create_materialized_view(p: &mut Parser) -> Result<CreateMaterializedView> {
     let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = TableName::from_object_name(&p.parse_object_name(false)?)?;
     let to = if p.parse_keyword(Keyword::TO) { Some(TableName::from_object_name(&p.parse_object_name(false)?)?) } else { None };
-    let mut storage = CreateTable {
-        name: name.clone(),
-        if_not_exists,
-        columns: Vec::new(),
-        engine: None,
-        partition_by: Vec::new(),
-        order_by: Vec::new(),
-        primary_key: Vec::new(),
-        ttl: Vec::new(),
-        settings: Vec::new(),
-        indexes: Vec::new(),
-    };
-    parse_storage_clauses(p, &mut storage)?;
+    let storage = parse_storage_clauses(p, CreateTable::new(name.clone(), if_not_exists, Vec::new(), Vec::new()))?;
     let populate = parse_word(p, "POPULATE");
     p.expect_keyword(Keyword::AS)?;
     let query = p.parse_query()?;
@@ -473,7 +466,7 @@ fn parse_create_materialized_view(p: &mut Parser) -> Result<CreateMaterializedVi
 
 /// `ENGINE`, `PARTITION BY`, `ORDER BY`, `PRIMARY KEY`, `TTL`, `SETTINGS` and `COMMENT`, in
 /// any order, as ClickHouse accepts them after a table's columns or a view's name.
-fn parse_storage_clauses(p: &mut Parser, table: &mut CreateTable) -> Result<()> {
+fn parse_storage_clauses(p: &mut Parser, mut table: CreateTable) -> Result<CreateTable> {
     loop {
         if p.parse_keyword(Keyword::ENGINE) {
             let _ = p.consume_token(&Token::Eq);
@@ -501,7 +494,7 @@ fn parse_storage_clauses(p: &mut Parser, table: &mut CreateTable) -> Result<()> 
         } else if p.parse_keyword(Keyword::COMMENT) {
             p.parse_literal_string()?;
         } else {
-            return Ok(());
+            return Ok(table);
         }
     }
 }

@@ -24,7 +24,13 @@ use crate::expr::{Expr, Func};
 use crate::kernels::CmpOp;
 use crate::like::LikePattern;
 use crate::parse::TableName;
-use crate::plan::{AggCall, AggregatePlan, Field, SelectPlan, SortKey, Source};
+use crate::plan::{AggCall, AggregatePlan, Field, LimitBy, SelectPlan, SortKey, Source};
+use crate::kernels;
+
+mod from;
+mod window;
+
+pub(crate) use from::Relation;
 
 /// How `$n` parameters bind.
 #[derive(Debug)]
@@ -40,31 +46,28 @@ pub struct Binder<'a> {
     catalog: &'a dyn Catalog,
     params: Params<'a>,
     now: i64,
+    /// The CTEs of the WITH clauses being bound, innermost last.
+    ctes: RefCell<Vec<(String, ast::Query)>>,
 }
 
 /// The names an expression can see.
 struct Scope<'s> {
-    /// The columns in reach, with the (database, table) names that may qualify them.
-    table: Option<TableScope<'s>>,
+    /// The columns in reach, with the names that may qualify them.
+    table: Option<&'s Relation>,
     /// Alias → its SELECT-list expression.
     aliases: HashMap<String, ast::Expr>,
     /// Set after GROUP BY: keys (over the scan) and the aggregate calls found so far.
     grouping: Option<Grouping>,
+    /// Window function calls found so far, where they are allowed (SELECT list, ORDER BY).
+    windows: Option<window::Windows>,
     /// Guards alias expansion against cycles.
     depth: usize,
 }
 
-#[derive(Clone, Copy)]
-struct TableScope<'s> {
-    database: &'s str,
-    name: &'s str,
-    columns: &'s [ColumnSpec],
-    finalize_states: bool,
-}
-
-impl TableScope<'_> {
-    fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
+impl<'s> Scope<'s> {
+    /// A scope over a relation's columns (or over none).
+    fn over(table: Option<&'s Relation>) -> Scope<'s> {
+        Scope { table, aliases: HashMap::new(), grouping: None, windows: None, depth: 0 }
     }
 }
 
@@ -76,7 +79,7 @@ struct Grouping {
 impl<'a> Binder<'a> {
     /// A binder over `catalog`; `now` is the Unix time `now()` and `today()` report.
     pub fn new(catalog: &'a dyn Catalog, params: Params<'a>, now: i64) -> Binder<'a> {
-        Binder { catalog, params, now }
+        Binder { catalog, params, now, ctes: RefCell::new(Vec::new()) }
     }
 
     /// The parameter types inferred so far (in `Params::Infer` mode); unknown ones are String.
@@ -89,42 +92,83 @@ impl<'a> Binder<'a> {
 
     /// Binds a query into an executable plan.
     pub fn bind_query(&self, query: &ast::Query) -> Result<SelectPlan> {
-        if query.with.is_some() {
-            bail!(NotSupported, "WITH is not supported yet");
-        }
-        let ast::SetExpr::Select(select) = query.body.as_ref() else {
-            bail!(NotSupported, "only plain SELECT queries are supported yet");
-        };
-        if select.distinct.is_some() {
-            bail!(NotSupported, "SELECT DISTINCT is not supported yet");
-        }
-        let mut final_merge = false;
-        let table = match select.from.as_slice() {
-            [] => None,
-            [from] => {
-                let base = match &from.relation {
-                    ast::TableFactor::Table { name, args: None, alias, .. } => {
-                        // sqlparser reads ClickHouse's `FROM t FINAL` as the alias FINAL.
-                        final_merge = alias.as_ref().is_some_and(|a| !a.explicit && a.name.quote_style.is_none() && a.name.value.eq_ignore_ascii_case("final"));
-                        let table = self.catalog.table(&table_name(name)?)?;
-                        match &table.data {
-                            TableData::View(query) => self.materialize(query, &table.name)?,
-                            _ => table,
-                        }
-                    }
-                    ast::TableFactor::Derived { subquery, alias, .. } => self.materialize(subquery, alias.as_ref().map_or("", |a| a.name.value.as_str()))?,
-                    other => bail!(NotSupported, "FROM {other} is not supported yet"),
-                };
-                match from.joins.as_slice() {
-                    [] => Some(base),
-                    [join] => Some(self.array_join(base, final_merge, join)?),
-                    _ => bail!(NotSupported, "more than one JOIN is not supported yet"),
-                }
+        let outer = self.ctes.borrow().len();
+        if let Some(with) = &query.with {
+            if with.recursive {
+                bail!(NotSupported, "WITH RECURSIVE is not supported");
             }
-            _ => bail!(NotSupported, "joins are not supported yet"),
+            for cte in &with.cte_tables {
+                if !cte.alias.columns.is_empty() {
+                    bail!(NotSupported, "column names after a CTE name are not supported yet");
+                }
+                self.ctes.borrow_mut().push((cte.alias.name.value.clone(), (*cte.query).clone()));
+            }
+        }
+        let plan = self.bind_body(query);
+        self.ctes.borrow_mut().truncate(outer);
+        plan
+    }
+
+    /// The body of a query: a SELECT, or a set operation or parenthesized query read as rows
+    /// that the query's ORDER BY and LIMIT then apply to.
+    fn bind_body(&self, query: &ast::Query) -> Result<SelectPlan> {
+        let rows = match query.body.as_ref() {
+            ast::SetExpr::Select(select) => return self.bind_select(select, query, None),
+            ast::SetExpr::Query(inner) => self.materialize(inner, "")?,
+            ast::SetExpr::SetOperation { op: ast::SetOperator::Union, set_quantifier, left, right } => {
+                let distinct = match set_quantifier {
+                    ast::SetQuantifier::All => false,
+                    // Postgres reads a bare UNION as UNION DISTINCT (ClickHouse asks which).
+                    ast::SetQuantifier::Distinct | ast::SetQuantifier::None => true,
+                    other => bail!(NotSupported, "UNION {other} is not supported"),
+                };
+                self.union(query, left, right, distinct)?
+            }
+            other => bail!(NotSupported, "{other} is not supported yet"),
         };
-        let table_scope = table.as_deref().map(|t| TableScope { database: &t.database, name: &t.name, columns: t.columns(), finalize_states: t.finalize_states });
-        let mut scope = Scope { table: table_scope, aliases: HashMap::new(), grouping: None, depth: 0 };
+        let star = ast::Select { projection: vec![ast::SelectItem::Wildcard(Default::default())], ..empty_select() };
+        self.bind_select(&star, query, Some(rows))
+    }
+
+    /// `a UNION [ALL | DISTINCT] b`: both run now, their rows concatenated under the first
+    /// branch's names, converted to its types.
+    fn union(&self, query: &ast::Query, left: &ast::SetExpr, right: &ast::SetExpr, distinct: bool) -> Result<Relation> {
+        let branch = |body: &ast::SetExpr| ast::Query { body: Box::new(body.clone()), order_by: None, limit_clause: None, fetch: None, with: None, ..query.clone() };
+        let (a, b) = (self.materialize(&branch(left), "")?, self.materialize(&branch(right), "")?);
+        if a.columns().len() != b.columns().len() {
+            bail!(Syntax, "UNION branches have {} and {} columns", a.columns().len(), b.columns().len());
+        }
+        let (TableData::Rows { block: ba, .. }, TableData::Rows { block: bb, .. }) = (&a.table.data, &b.table.data) else { unreachable!("materialized rows") };
+        let mut columns = a.columns().to_vec();
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, spec) in columns.iter_mut().enumerate() {
+            let ty = union_type(&spec.ty, &b.columns()[i].ty)?;
+            let first = kernels::cast(&ba.columns[i], &ty)?;
+            let second = kernels::cast(&bb.columns[i], &ty)?;
+            out.push(Arc::new(Column::concat(ty.clone(), &[Arc::new(first), Arc::new(second)])));
+            spec.ty = ty;
+        }
+        let mut block = Block::with_rows(out, ba.rows() + bb.rows());
+        if distinct {
+            block = crate::exec::distinct_rows(&block, columns.len());
+        }
+        let n = columns.len();
+        Ok(Relation::new(Arc::new(Table { database: String::new(), name: String::new(), data: TableData::Rows { columns, block }, finalize_states: false }), "", false))
+            .map(|r| Relation { qualifiers: vec![String::new(); n], ..r })
+    }
+
+    /// Binds one SELECT with its query's ORDER BY and LIMIT; `rows` replaces its FROM.
+    fn bind_select(&self, select: &ast::Select, query: &ast::Query, rows: Option<Relation>) -> Result<SelectPlan> {
+        let distinct = match &select.distinct {
+            None | Some(ast::Distinct::All) => false,
+            Some(ast::Distinct::Distinct) => true,
+            Some(ast::Distinct::On(_)) => bail!(NotSupported, "DISTINCT ON is not supported yet"),
+        };
+        let relation = match rows {
+            Some(rows) => Some(rows),
+            None => self.bind_from(select, query)?,
+        };
+        let mut scope = Scope::over(relation.as_ref());
 
         // The SELECT list as (expression, output name).
         let mut items: Vec<(ast::Expr, String)> = Vec::new();
@@ -135,13 +179,28 @@ impl<'a> Binder<'a> {
                     scope.aliases.insert(alias.value.clone(), expr.clone());
                     items.push((expr.clone(), alias.value.clone()));
                 }
-                ast::SelectItem::Wildcard(_) => {
-                    let Some(t) = scope.table else { bail!(Syntax, "SELECT * needs a FROM clause") };
-                    for c in t.columns {
-                        items.push((ast::Expr::Identifier(ast::Ident::new(&c.name)), c.name.clone()));
+                ast::SelectItem::ExprWithAliases { .. } => bail!(NotSupported, "{item} is not supported"),
+                ast::SelectItem::Wildcard(_) | ast::SelectItem::QualifiedWildcard(..) => {
+                    let Some(rel) = scope.table else { bail!(Syntax, "SELECT * needs a FROM clause") };
+                    let qualifier = match item {
+                        ast::SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(name), _) => Some(name.to_string().trim_matches('"').to_string()),
+                        ast::SelectItem::QualifiedWildcard(..) => bail!(NotSupported, "{item} is not supported"),
+                        _ => None,
+                    };
+                    let star = rel.star(qualifier.as_deref());
+                    if star.is_empty() {
+                        bail!(UndefinedTable, "{item} matches no table of the FROM clause");
+                    }
+                    for (i, name) in star {
+                        let parts = [rel.qualifiers[i].as_str(), rel.columns()[i].name.as_str()];
+                        let e = if rel.qualifiers[i].is_empty() || rel.resolve(&parts[1..]) == Some(i) {
+                            ast::Expr::Identifier(ast::Ident::with_quote('"', parts[1]))
+                        } else {
+                            ast::Expr::CompoundIdentifier(parts.iter().map(|p| ast::Ident::with_quote('"', *p)).collect())
+                        };
+                        items.push((e, name));
                     }
                 }
-                other => bail!(NotSupported, "select item {other} is not supported yet"),
             }
         }
 
@@ -157,13 +216,10 @@ impl<'a> Binder<'a> {
             ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
             _ => bail!(NotSupported, "this GROUP BY form is not supported yet"),
         };
-        let order_by: Vec<(ast::Expr, bool, bool)> = match &query.order_by {
+        let order_by: Vec<(ast::Expr, bool, Option<bool>)> = match &query.order_by {
             None => Vec::new(),
             Some(ob) => match &ob.kind {
-                ast::OrderByKind::Expressions(list) => list
-                    .iter()
-                    .map(|o| (o.expr.clone(), matches!(o.options.sort, Some(ast::OrderBySort::Desc)), o.options.nulls_first == Some(true)))
-                    .collect(),
+                ast::OrderByKind::Expressions(list) => list.iter().map(|o| (o.expr.clone(), matches!(o.options.sort, Some(ast::OrderBySort::Desc)), o.options.nulls_first)).collect(),
                 ast::OrderByKind::All(_) => bail!(NotSupported, "ORDER BY ALL is not supported yet"),
             },
         };
@@ -172,7 +228,6 @@ impl<'a> Binder<'a> {
             || items.iter().any(|(e, _)| contains_aggregate(e))
             || order_by.iter().any(|(e, _, _)| contains_aggregate(e));
 
-        let mut aggregate = None;
         let mut having = None;
         if aggregating {
             let mut keys = Vec::new();
@@ -188,6 +243,7 @@ impl<'a> Binder<'a> {
                 having = Some(self.bind_condition(h, &mut scope, "HAVING")?);
             }
         }
+        scope.windows = Some(window::Windows::new(&select.named_window));
         let mut outputs = Vec::new();
         let mut fields = Vec::new();
         for (e, name) in &items {
@@ -198,23 +254,32 @@ impl<'a> Binder<'a> {
         let mut sort = Vec::new();
         for (e, desc, nulls_first) in &order_by {
             let e = resolve_reference(e, &items, &scope)?;
-            sort.push(SortKey { expr: self.bind_expr(&e, &mut scope)?, desc: *desc, nulls_first: *nulls_first });
+            // As in ClickHouse, NULLs come last in either direction unless asked otherwise.
+            sort.push(SortKey { expr: self.bind_expr(&e, &mut scope)?, desc: *desc, nulls_first: nulls_first.unwrap_or(false) });
         }
-        if let Some(g) = scope.grouping.take() {
-            aggregate = Some(AggregatePlan { keys: g.keys, aggs: g.aggs });
-        }
-        let (limit, offset) = self.bind_limit(query)?;
+        let (limit, offset, limit_by) = self.bind_limit(query, &items, &mut scope)?;
+        let qualify = match &select.qualify {
+            Some(q) => Some(self.bind_condition(q, &mut scope, "QUALIFY")?),
+            None => None,
+        };
+        let windows = scope.windows.take().map(window::Windows::into_calls).unwrap_or_default();
 
-        let mut plan = SelectPlan { source: Source::OneRow, filter, aggregate, having, outputs, sort, limit, offset, fields };
-        if let Some(table) = table {
+        let mut plan = SelectPlan { filter, having, outputs, sort, limit, offset, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
+        if let Some(g) = scope.grouping.take() {
+            plan.aggregate = Some(AggregatePlan { keys: g.keys, aggs: g.aggs });
+        }
+        if let Some(rel) = relation {
             // Rollups that keep states are always read folded: each key shows its exact value.
-            let final_merge = final_merge || table.finalize_states;
-            plan.source = scan_source(table, final_merge, &mut plan);
+            let final_merge = rel.final_merge || rel.table.finalize_states;
+            plan.source = scan_source(rel.table, final_merge, &mut plan);
+        } else {
+            window::place_windows(&mut plan, 0);
         }
         Ok(plan)
     }
 
-    fn bind_limit(&self, query: &ast::Query) -> Result<(Option<usize>, usize)> {
+    /// LIMIT and OFFSET, or (ClickHouse's `LIMIT n [OFFSET m] BY keys`) the per-key limit.
+    fn bind_limit(&self, query: &ast::Query, items: &[(ast::Expr, String)], scope: &mut Scope) -> Result<(Option<usize>, usize, Option<LimitBy>)> {
         let number = |e: &ast::Expr| -> Result<usize> {
             match self.bind_constant(e)? {
                 Value::UInt(n) => Ok(n as usize),
@@ -222,21 +287,28 @@ impl<'a> Binder<'a> {
                 other => bail!(InvalidParameter, "LIMIT and OFFSET need a non-negative integer, got {other:?}"),
             }
         };
-        Ok(match &query.limit_clause {
-            None => (None, 0),
+        let (limit, offset, by) = match &query.limit_clause {
+            None => (None, 0, &[][..]),
             Some(ast::LimitClause::LimitOffset { limit, offset, limit_by }) => {
-                if !limit_by.is_empty() {
-                    bail!(NotSupported, "LIMIT BY is not supported yet");
-                }
-                (limit.as_ref().map(number).transpose()?, offset.as_ref().map(|o| number(&o.value)).transpose()?.unwrap_or(0))
+                (limit.as_ref().map(number).transpose()?, offset.as_ref().map(|o| number(&o.value)).transpose()?.unwrap_or(0), limit_by.as_slice())
             }
-            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(number(limit)?), number(offset)?),
-        })
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(number(limit)?), number(offset)?, &[][..]),
+        };
+        let (limit, offset) = match (limit, &query.fetch) {
+            (None, Some(fetch)) if !fetch.percent && !fetch.with_ties => (fetch.quantity.as_ref().map(number).transpose()?, offset),
+            (_, Some(_)) => bail!(NotSupported, "this FETCH form is not supported"),
+            (limit, None) => (limit, offset),
+        };
+        if by.is_empty() {
+            return Ok((limit, offset, None));
+        }
+        let keys = by.iter().map(|k| resolve_reference(k, items, scope).and_then(|k| self.bind_expr(&k, scope))).collect::<Result<Vec<_>>>()?;
+        Ok((None, 0, Some(LimitBy { limit: limit.unwrap_or(usize::MAX), offset, keys })))
     }
 
     /// Binds an expression that reads no columns and evaluates it.
     pub fn bind_constant(&self, e: &ast::Expr) -> Result<Value> {
-        let mut scope = Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 };
+        let mut scope = Scope::over(None);
         match self.bind_expr(e, &mut scope)? {
             Expr::Literal { value, .. } => Ok(value),
             other => other.eval_const(),
@@ -245,8 +317,10 @@ impl<'a> Binder<'a> {
 
     /// Binds an expression over a row of `columns` (partition keys, defaults).
     pub fn bind_row_expr(&self, e: &ast::Expr, columns: &[ColumnSpec]) -> Result<Expr> {
-        let mut scope = Scope { table: Some(TableScope { database: "", name: "", columns, finalize_states: false }), aliases: HashMap::new(), grouping: None, depth: 0 };
-        self.bind_expr(e, &mut scope)
+        let n = columns.len();
+        let table = Table { database: String::new(), name: String::new(), data: TableData::Rows { columns: columns.to_vec(), block: Block::with_rows(Vec::new(), 0) }, finalize_states: false };
+        let rel = Relation { qualifiers: vec![String::new(); n], ..Relation::new(Arc::new(table), "", false) };
+        self.bind_expr(e, &mut Scope::over(Some(&rel)))
     }
 
     fn bind_condition(&self, e: &ast::Expr, scope: &mut Scope, clause: &str) -> Result<Expr> {
@@ -258,7 +332,7 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_expr(&self, e: &ast::Expr, scope: &mut Scope) -> Result<Expr> {
-        if scope.grouping.is_some() && !contains_aggregate(e) {
+        if scope.grouping.is_some() && !contains_aggregate(e) && !window::contains_window(e) {
             // After GROUP BY: a whole group key, or a constant, binds directly.
             let grouping = scope.grouping.take();
             let row = self.bind_expr(e, scope);
@@ -283,11 +357,9 @@ impl<'a> Binder<'a> {
             E::Identifier(ident) => self.bind_name(&ident.value, scope)?,
             E::CompoundIdentifier(parts) => {
                 let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
-                match (scope.table, full.as_slice()) {
-                    (Some(t), _) if t.column_index(&full.join(".")).is_some() => self.bind_name(&full.join("."), scope)?,
-                    (Some(t), [q, c]) if *q == t.name => self.bind_name(c, scope)?,
-                    (Some(t), [db, q, c]) if *q == t.name && *db == t.database => self.bind_name(c, scope)?,
-                    _ => bail!(UndefinedColumn, "column {e} does not exist"),
+                match scope.table.and_then(|t| t.resolve(&full)) {
+                    Some(i) => self.bind_column(scope.table.expect("resolved in a relation"), i)?,
+                    None => bail!(UndefinedColumn, "column {e} does not exist"),
                 }
             }
             E::CompoundFieldAccess { root, access_chain } => self.bind_field_access(root, access_chain, scope)?,
@@ -360,7 +432,7 @@ impl<'a> Binder<'a> {
                 for item in list {
                     let lit = match item {
                         E::Value(v) => self.bind_value(&v.value, Some(x_ty.clone()))?,
-                        other => self.bind_expr(other, &mut Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 })?,
+                        other => self.bind_expr(other, &mut Scope::over(None))?,
                     };
                     // A string constant adopts the column's type; temporal constants convert to it.
                     let lit = match (&x_ty, lit.ty()) {
@@ -373,18 +445,29 @@ impl<'a> Binder<'a> {
                     };
                     values.push(lit);
                 }
-                let list_ty = if x_ty.is_string() || x_ty.is_temporal() || matches!(x_ty, DataType::Uuid | DataType::Decimal { .. }) {
-                    x_ty.clone()
-                } else if values.iter().any(|v| v.ty().is_float()) || x_ty.is_float() {
-                    DataType::Float64
-                } else if values.iter().any(|v| v.ty().is_signed()) || x_ty.is_signed() || matches!(x_ty, DataType::Enum(_)) {
-                    DataType::Int64
-                } else {
-                    DataType::UInt64
-                };
+                let list_ty = in_list_type(&x_ty, values.iter().map(Expr::ty));
                 let consts = values.iter().map(|v| v.clone().cast(list_ty.clone()).and_then(|c| c.eval_const())).collect::<Result<Vec<_>>>()?;
                 let list = Arc::new(Column::from_values(list_ty, &consts)?);
                 Expr::call(Func::InList { negated: *negated, list }, vec![x])?
+            }
+            E::In { expr, target: ast::InTarget::Subquery(query), negated, .. } => {
+                let x = self.bind_expr(expr, scope)?;
+                let values = self.subquery_column(query)?;
+                let x_ty = x.ty().non_null().clone();
+                if x_ty.is_string() != values.ty.is_string() && !x_ty.is_temporal() {
+                    bail!(DatatypeMismatch, "IN of {x_ty} against a subquery of {} values", values.ty);
+                }
+                // As in ClickHouse, NULLs of the subquery match nothing.
+                let present: Vec<u8> = (0..values.len()).map(|i| !values.is_null(i) as u8).collect();
+                let values = values.filter(&present).strip_nulls();
+                let list_ty = in_list_type(&x_ty, std::iter::once(values.ty.clone()));
+                let list = Arc::new(kernels::cast(&values, &list_ty)?);
+                Expr::call(Func::InList { negated: *negated, list }, vec![x])?
+            }
+            E::Exists { subquery, negated } => {
+                let plan = self.bind_query(subquery)?;
+                let found = self.run(&SelectPlan { limit: Some(1), ..plan })?.rows() > 0;
+                Expr::Literal { value: Value::UInt((found != *negated) as u64), ty: DataType::UInt8 }
             }
             E::Like { negated, expr, pattern, escape_char, any: false } if escape_char.is_none() => self.bind_like(expr, pattern, *negated, false, scope)?,
             E::ILike { negated, expr, pattern, escape_char, any: false } if escape_char.is_none() => self.bind_like(expr, pattern, *negated, true, scope)?,
@@ -403,96 +486,14 @@ impl<'a> Binder<'a> {
 
     /// `root.field[i]…`: dotted names join into a column name first (Nested columns are
     /// called `n.field`), then each subscript indexes an array.
-    /// A subquery in FROM: it runs once, now, and its rows become a table of computed rows
-    /// named by its alias (when only describing a statement it is bound but not run).
-    fn materialize(&self, query: &ast::Query, alias: &str) -> Result<Arc<Table>> {
+    /// The one column of an uncorrelated subquery, run now (empty when only describing).
+    fn subquery_column(&self, query: &ast::Query) -> Result<Column> {
         let plan = self.bind_query(query)?;
-        let columns: Vec<ColumnSpec> = plan.fields.iter().map(|f| ColumnSpec { name: f.name.clone(), ty: f.ty.clone(), codec: Default::default(), filter: None }).collect();
-        let block = match self.params {
-            Params::Infer(_) => None,
-            Params::Values(_) => Block::concat(&crate::exec::execute(&plan, &crate::exec::QueryContext::default())?.blocks),
-        };
-        let block = block.unwrap_or_else(|| Block::with_rows(columns.iter().map(|c| Arc::new(Column::empty(c.ty.clone()))).collect(), 0));
-        Ok(Arc::new(Table { database: String::new(), name: alias.to_string(), data: TableData::Rows { columns, block }, finalize_states: false }))
-    }
-
-    /// `FROM t [LEFT | INNER] ARRAY JOIN a [AS x]`: one row per element of array column `a`
-    /// (or, for a Nested name, of all its arrays side by side), the other columns repeated.
-    /// `a` itself becomes the element unless an alias names the element instead. Rows with
-    /// empty arrays disappear, except under LEFT ARRAY JOIN, which keeps them with the
-    /// element's default. The rows of `t` are read first and expanded in memory.
-    fn array_join(&self, base: Arc<Table>, final_merge: bool, join: &ast::Join) -> Result<Arc<Table>> {
-        let keep_empty = match join.join_operator {
-            ast::JoinOperator::ArrayJoin | ast::JoinOperator::InnerArrayJoin => false,
-            ast::JoinOperator::LeftArrayJoin => true,
-            _ => bail!(NotSupported, "joins are not supported yet"),
-        };
-        let ast::TableFactor::Table { name, alias, .. } = &join.relation else { bail!(NotSupported, "ARRAY JOIN takes an array column: {}", join.relation) };
-        let target = name.to_string().trim_matches('"').to_string();
-        let (database, table_name) = (base.database.clone(), base.name.clone());
-        let base = match &base.data {
-            TableData::Rows { .. } => base,
-            _ => {
-                let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-                let sql = format!("SELECT * FROM {}.{}{}", quote(&database), quote(&table_name), if final_merge { " FINAL" } else { "" });
-                let query = match crate::parse::parse_script(&sql)?.pop() {
-                    Some(crate::parse::Statement::Query(q)) => q,
-                    _ => bail!(Internal, "cannot read {table_name} for ARRAY JOIN"),
-                };
-                self.materialize(&query, &table_name)?
-            }
-        };
-        let TableData::Rows { columns, block } = &base.data else { unreachable!("a table of rows") };
-        let joined: Vec<usize> = match columns.iter().position(|c| c.name == target) {
-            Some(i) => vec![i],
-            None => (0..columns.len()).filter(|&i| columns[i].name.strip_prefix(&target).is_some_and(|rest| rest.starts_with('.'))).collect(),
-        };
-        if joined.is_empty() || joined.iter().any(|&i| columns[i].ty.value_type().element().is_none()) {
-            bail!(UndefinedColumn, "ARRAY JOIN needs an array or Nested column; {target} is neither");
+        if plan.fields.len() != 1 {
+            bail!(InvalidParameter, "the subquery must return one column, not {}", plan.fields.len());
         }
-        // Which source row each output row repeats, and each joined array's elements.
-        let mut repeat = Vec::new();
-        let mut elements: Vec<Column> = joined.iter().map(|&i| Column::empty(columns[i].ty.value_type().element().expect("an array").clone())).collect();
-        for row in 0..block.rows() {
-            let arrays = joined
-                .iter()
-                .zip(&elements)
-                .map(|(&i, e)| match &block.columns[i].data {
-                    granary_storage::ColumnData::Bytes(s) => Ok(granary_storage::array::decode_row(&e.ty, s.get(row))?),
-                    _ => bail!(Internal, "an array column without bytes"),
-                })
-                .collect::<Result<Vec<Column>>>()?;
-            let n = arrays[0].len();
-            if arrays.iter().any(|a| a.len() != n) {
-                bail!(InvalidParameter, "sizes of ARRAY-JOINed arrays do not match in row {}", row + 1);
-            }
-            if n == 0 && keep_empty {
-                repeat.push(row as u32);
-                for e in &mut elements {
-                    e.append(&Column::defaults(e.ty.clone(), 1));
-                }
-            }
-            repeat.extend(std::iter::repeat_n(row as u32, n));
-            for (e, a) in elements.iter_mut().zip(&arrays) {
-                e.append(a);
-            }
-        }
-        let mut out_columns: Vec<ColumnSpec> = columns.to_vec();
-        let mut out = block.take(&repeat).columns;
-        for (&i, e) in joined.iter().zip(elements) {
-            let name = match alias {
-                None => columns[i].name.clone(),
-                Some(a) => format!("{}{}", a.name.value, &columns[i].name[target.len()..]),
-            };
-            let spec = ColumnSpec { name, ty: e.ty.clone(), codec: Default::default(), filter: None };
-            if alias.is_none() {
-                (out_columns[i], out[i]) = (spec, Arc::new(e));
-            } else {
-                out_columns.push(spec);
-                out.push(Arc::new(e));
-            }
-        }
-        Ok(Arc::new(Table { database, name: table_name, data: TableData::Rows { columns: out_columns, block: Block::with_rows(out, repeat.len()) }, finalize_states: false }))
+        let block = self.run(&plan)?;
+        Ok(block.columns[0].as_ref().clone())
     }
 
     /// `(SELECT …)` as a value: the subquery (uncorrelated) runs once, now, and its single
@@ -566,7 +567,7 @@ impl<'a> Binder<'a> {
 
     fn bind_like(&self, expr: &ast::Expr, pattern: &ast::Expr, negated: bool, ci: bool, scope: &mut Scope) -> Result<Expr> {
         let x = self.bind_expr(expr, scope)?;
-        let pattern = match self.bind_expr(pattern, &mut Scope { table: None, aliases: HashMap::new(), grouping: None, depth: 0 })?.eval_const()? {
+        let pattern = match self.bind_expr(pattern, &mut Scope::over(None))?.eval_const()? {
             Value::String(p) => p,
             other => bail!(DatatypeMismatch, "LIKE pattern must be a string, got {other:?}"),
         };
@@ -575,12 +576,8 @@ impl<'a> Binder<'a> {
 
     fn bind_name(&self, name: &str, scope: &mut Scope) -> Result<Expr> {
         if let Some(t) = scope.table {
-            if let Some(i) = t.column_index(name) {
-                let column = Expr::Column { index: i, ty: t.columns[i].ty.value_type() };
-                if t.finalize_states && matches!(column.ty(), DataType::AggregateFunction { .. }) {
-                    return Expr::call(Func::FinalizeAggregation, vec![column]);
-                }
-                return Ok(column);
+            if let Some(i) = t.resolve(&[name]) {
+                return self.bind_column(t, i);
             }
         }
         if let Some(alias) = scope.aliases.get(name).cloned() {
@@ -596,6 +593,9 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_function(&self, f: &ast::Function, scope: &mut Scope) -> Result<Expr> {
+        if f.over.is_some() {
+            return self.bind_window(f, scope);
+        }
         let name = f.name.to_string();
         let lower = name.to_ascii_lowercase();
         let (args, distinct) = function_args(f)?;
@@ -603,7 +603,7 @@ impl<'a> Binder<'a> {
             let Some(grouping) = scope.grouping.take() else {
                 bail!(Grouping, "aggregate function {name} is not allowed here");
             };
-            let mut row_scope = Scope { table: scope.table, aliases: scope.aliases.clone(), grouping: None, depth: scope.depth };
+            let mut row_scope = Scope { aliases: scope.aliases.clone(), depth: scope.depth, ..Scope::over(scope.table) };
             let bound_args = args.iter().map(|a| self.bind_expr(a, &mut row_scope)).collect::<Result<Vec<_>>>();
             scope.grouping = Some(grouping);
             let mut bound_args = bound_args?;
@@ -735,11 +735,23 @@ fn shift_by_interval(time: Expr, step: IntervalStep) -> Result<Expr> {
 /// Moves the table columns the plan reads into scan order and derives pruning ranges.
 fn scan_source(table: Arc<Table>, final_merge: bool, plan: &mut SelectPlan) -> Source {
     let mut used = vec![false; table.columns().len()];
-    let mut mark = |i: usize| used[i] = true;
+    let mut mark = |i: usize| {
+        if i < window::WINDOW_BASE {
+            used[i] = true;
+        }
+    };
     plan.filter.iter().for_each(|e| e.visit_columns(&mut mark));
+    // The expressions over scan blocks (window values follow the scanned columns).
     let row_exprs: Vec<&mut Expr> = match &mut plan.aggregate {
         Some(agg) => agg.keys.iter_mut().chain(agg.aggs.iter_mut().flat_map(|a| a.args.iter_mut())).collect(),
-        None => plan.outputs.iter_mut().chain(plan.sort.iter_mut().map(|s| &mut s.expr)).collect(),
+        None => plan
+            .outputs
+            .iter_mut()
+            .chain(plan.sort.iter_mut().map(|s| &mut s.expr))
+            .chain(plan.limit_by.iter_mut().flat_map(|l| l.keys.iter_mut()))
+            .chain(plan.qualify.iter_mut())
+            .chain(plan.windows.iter_mut().flat_map(crate::plan::WindowCall::exprs_mut))
+            .collect(),
     };
     for e in &row_exprs {
         e.visit_columns(&mut mark);
@@ -752,13 +764,17 @@ fn scan_source(table: Arc<Table>, final_merge: bool, plan: &mut SelectPlan) -> S
         let key = table.store().map(|s| s.layout().sort_key.clone()).unwrap_or_default();
         ranges.retain(|r| key.contains(&r.column));
     }
-    let position = |i: usize| columns.iter().position(|&c| c == i).expect("used column");
+    let position = |i: usize| match i.checked_sub(window::WINDOW_BASE) {
+        Some(w) => columns.len() + w,
+        None => columns.iter().position(|&c| c == i).expect("used column"),
+    };
     for e in row_exprs {
         e.remap_columns(&position);
     }
     if let Some(f) = &mut plan.filter {
         f.remap_columns(&position);
     }
+    window::place_windows(plan, columns.len());
     Source::Table { table, columns, ranges, final_merge }
 }
 
@@ -877,6 +893,7 @@ fn function_args(f: &ast::Function) -> Result<(Vec<ast::Expr>, bool)> {
 fn contains_aggregate(e: &ast::Expr) -> bool {
     use ast::Expr as E;
     match e {
+        E::Function(f) if f.over.is_some() => window::window_exprs(f).any(contains_aggregate),
         E::Function(f) => {
             AggMode::parse(&f.name.to_string()).is_some() || function_args(f).map(|(a, _)| a.iter().any(contains_aggregate)).unwrap_or(false)
         }
@@ -884,8 +901,62 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
         E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } => contains_aggregate(expr),
         E::Between { expr, low, high, .. } => contains_aggregate(expr) || contains_aggregate(low) || contains_aggregate(high),
         E::In { expr, target: ast::InTarget::List(list), .. } => contains_aggregate(expr) || list.iter().any(contains_aggregate),
+        E::In { expr, .. } => contains_aggregate(expr),
         E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => contains_aggregate(expr) || contains_aggregate(pattern),
         _ => false,
+    }
+}
+
+/// The type an IN list's values convert to, for a left side of type `x` (non-Nullable).
+fn in_list_type(x: &DataType, items: impl Iterator<Item = DataType>) -> DataType {
+    let items: Vec<DataType> = items.collect();
+    if x.is_string() || x.is_temporal() || matches!(x, DataType::Uuid | DataType::Decimal { .. }) {
+        x.clone()
+    } else if items.iter().any(|t| t.non_null().is_float()) || x.is_float() {
+        DataType::Float64
+    } else if items.iter().any(|t| t.non_null().is_signed()) || x.is_signed() || matches!(x, DataType::Enum(_)) {
+        DataType::Int64
+    } else {
+        DataType::UInt64
+    }
+}
+
+/// The type both branches of a UNION convert to.
+fn union_type(a: &DataType, b: &DataType) -> Result<DataType> {
+    let nullable = a.is_nullable() || b.is_nullable();
+    let (x, y) = (a.non_null().value_type(), b.non_null().value_type());
+    let ty = match (&x, &y) {
+        _ if x == y => x.clone(),
+        (p, q) if p.is_string() && q.is_string() => DataType::String,
+        (p, q) if p.is_temporal() && q.is_temporal() => crate::expr::wider_temporal(p, q),
+        (p, q) if p.is_float() || q.is_float() || p.is_decimal() || q.is_decimal() => DataType::Float64,
+        (p, q) if numeric_or_bool(p) && numeric_or_bool(q) => {
+            let bits = p.int_bits().max(q.int_bits());
+            match (p.is_signed() || q.is_signed(), bits) {
+                (false, b) if b <= 8 => DataType::UInt8,
+                (false, b) if b <= 16 => DataType::UInt16,
+                (false, b) if b <= 32 => DataType::UInt32,
+                (false, _) => DataType::UInt64,
+                (true, _) => DataType::Int64,
+            }
+        }
+        _ => bail!(DatatypeMismatch, "UNION of {a} and {b} values: there is no common type"),
+    };
+    Ok(if nullable { ty.nullable() } else { ty })
+}
+
+fn numeric_or_bool(t: &DataType) -> bool {
+    t.is_integer() || *t == DataType::Bool
+}
+
+/// An empty SELECT (no items, no FROM) to build synthetic selects from.
+fn empty_select() -> ast::Select {
+    match crate::parse::parse_script("SELECT 1").ok().and_then(|mut s| s.pop()) {
+        Some(crate::parse::Statement::Query(q)) => match *q.body {
+            ast::SetExpr::Select(select) => *select,
+            _ => unreachable!("SELECT 1 is a select"),
+        },
+        _ => unreachable!("SELECT 1 parses"),
     }
 }
 

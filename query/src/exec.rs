@@ -115,10 +115,19 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
     if plan.limit.is_some() || plan.offset > 0 {
         lines.push(format!("Limit (limit {:?}, offset {})", plan.limit, plan.offset));
     }
+    if let Some(by) = &plan.limit_by {
+        lines.push(format!("LimitBy ({} per key, offset {}, {} keys)", by.limit, by.offset, by.keys.len()));
+    }
     if !plan.sort.is_empty() {
         lines.push(format!("Sort ({} keys)", plan.sort.len()));
     }
+    if plan.distinct {
+        lines.push("Distinct".into());
+    }
     lines.push(format!("Projection ({})", plan.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")));
+    if !plan.windows.is_empty() {
+        lines.push(format!("Window ({} functions)", plan.windows.len()));
+    }
     if plan.having.is_some() {
         lines.push("Filter (HAVING)".into());
     }
@@ -185,21 +194,45 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         }
         None => input,
     };
-    // Project each block; sort keys ride along as extra columns.
-    let outputs: Vec<_> = plan.outputs.iter().chain(plan.sort.iter().map(|s| &s.expr)).collect();
+    if !plan.windows.is_empty() {
+        // Window functions see all rows at once; their values follow the input columns.
+        let all = blocks.collect::<Result<Vec<_>>>()?;
+        blocks = match Block::concat(&all) {
+            Some(mut block) => {
+                block.columns.extend(crate::window::compute(&plan.windows, &block)?);
+                if let Some(qualify) = &plan.qualify {
+                    let mask = qualify.eval(&block)?;
+                    block = block.filter(&mask_bytes(&mask));
+                }
+                Box::new(std::iter::once(Ok(block)))
+            }
+            None => Box::new(std::iter::empty()),
+        };
+    }
+    // Project each block; sort and LIMIT BY keys ride along as extra columns.
+    let limit_by_keys = plan.limit_by.iter().flat_map(|l| l.keys.iter());
+    let outputs: Vec<_> = plan.outputs.iter().chain(plan.sort.iter().map(|s| &s.expr)).chain(limit_by_keys).collect();
     let project = |b: Block| -> Result<Block> {
         let cols = outputs.iter().map(|e| e.eval(&b)).collect::<Result<Vec<_>>>()?;
         Ok(Block::with_rows(cols, b.rows()))
     };
     let width = plan.outputs.len();
+    let mut seen = plan.distinct.then(RowSet::default);
+    let mut projected = blocks.map(|b| {
+        let b = project(b?)?;
+        Ok(match &mut seen {
+            Some(seen) => b.filter(&seen.first_seen(&b, width)),
+            None => b,
+        })
+    });
     let mut result = Vec::new();
-    if plan.sort.is_empty() {
+    if plan.sort.is_empty() && plan.limit_by.is_none() {
         let (mut skip, mut left) = (plan.offset, plan.limit.unwrap_or(usize::MAX));
-        for b in blocks.by_ref() {
+        for b in projected.by_ref() {
             if left == 0 {
                 break;
             }
-            let b = project(b?)?;
+            let b: Block = b?;
             let from = skip.min(b.rows());
             skip -= from;
             let take = (b.rows() - from).min(left);
@@ -209,11 +242,17 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
             }
         }
     } else {
-        let projected = blocks.map(|b| b.and_then(project)).collect::<Result<Vec<_>>>()?;
-        if let Some(all) = Block::concat(&projected) {
+        let all = projected.collect::<Result<Vec<_>>>()?;
+        if let Some(all) = Block::concat(&all) {
             let keys: Vec<(ColumnRef, &SortKey)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s)).collect();
-            let wanted = plan.limit.map(|l| l.saturating_add(plan.offset));
-            let order = sort_indices(&keys, all.rows(), wanted);
+            // With LIMIT BY, which rows survive depends on all of them: no top-N shortcut.
+            let wanted = plan.limit.filter(|_| plan.limit_by.is_none()).map(|l| l.saturating_add(plan.offset));
+            let mut order = sort_indices(&keys, all.rows(), wanted);
+            if let Some(by) = &plan.limit_by {
+                let first = width + plan.sort.len();
+                let key_block = Block::with_rows(all.columns[first..first + by.keys.len()].to_vec(), all.rows());
+                order = limit_by(&key_block, order, by.limit, by.offset);
+            }
             let order: Vec<u32> = order.into_iter().skip(plan.offset).take(plan.limit.unwrap_or(usize::MAX)).collect();
             result.push(all.take(&order));
         }
@@ -222,6 +261,47 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         b.columns.truncate(width);
     }
     Ok(QueryResult { fields: plan.fields.clone(), blocks: result, stats })
+}
+
+/// Row keys seen so far, for DISTINCT.
+#[derive(Default)]
+struct RowSet {
+    keys: hashbrown::HashSet<Box<[u8]>, ahash::RandomState>,
+}
+
+impl RowSet {
+    /// A mask of the rows of `block` whose first `width` columns were not seen before.
+    fn first_seen(&mut self, block: &Block, width: usize) -> Vec<u8> {
+        let mut key = Vec::new();
+        (0..block.rows())
+            .map(|row| {
+                key.clear();
+                block.columns[..width].iter().for_each(|c| append_key(c, row, &mut key));
+                self.keys.insert(key.as_slice().into()) as u8
+            })
+            .collect()
+    }
+}
+
+/// The rows of a block whose first `width` columns differ from every earlier row's.
+pub fn distinct_rows(block: &Block, width: usize) -> Block {
+    block.filter(&RowSet::default().first_seen(block, width))
+}
+
+/// `LIMIT n OFFSET m BY keys`: of the rows in `order`, per distinct key the `n` after the first `m`.
+fn limit_by(keys: &Block, order: Vec<u32>, limit: usize, offset: usize) -> Vec<u32> {
+    let mut counts: HashMap<Box<[u8]>, usize, ahash::RandomState> = HashMap::default();
+    let mut key = Vec::new();
+    order
+        .into_iter()
+        .filter(|&row| {
+            key.clear();
+            keys.columns.iter().for_each(|c| append_key(c, row as usize, &mut key));
+            let seen = counts.entry(key.as_slice().into()).or_insert(0);
+            *seen += 1;
+            *seen > offset && *seen - offset <= limit
+        })
+        .collect()
 }
 
 /// Reads a table `FINAL`: the selected granules of all its parts go through the k-way merge
@@ -260,7 +340,7 @@ fn read_task(task: &ScanTask, names: &[String]) -> Result<Block> {
 }
 
 /// The rows a condition keeps: non-zero and not NULL.
-fn mask_bytes(mask: &Column) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn mask_bytes(mask: &Column) -> std::borrow::Cow<'_, [u8]> {
     let granary_storage::ColumnData::U8(v) = &mask.data else { unreachable!("conditions are bound to UInt8 or Bool") };
     match &mask.nulls {
         Some(nulls) => v.iter().zip(nulls).map(|(x, n)| (*x != 0 && *n == 0) as u8).collect::<Vec<u8>>().into(),
@@ -269,7 +349,7 @@ fn mask_bytes(mask: &Column) -> std::borrow::Cow<'_, [u8]> {
 }
 
 /// Row order for the sort keys; with `limit`, only the first `limit` positions are exact.
-fn sort_indices(keys: &[(ColumnRef, &SortKey)], rows: usize, limit: Option<usize>) -> Vec<u32> {
+pub(crate) fn sort_indices(keys: &[(ColumnRef, &SortKey)], rows: usize, limit: Option<usize>) -> Vec<u32> {
     let cmp = |a: &u32, b: &u32| {
         for (col, key) in keys {
             let (a, b) = (*a as usize, *b as usize);

@@ -312,7 +312,7 @@ fn enum_mismatch(func: &Func, args: &[Expr]) -> Option<Expr> {
         .then(|| Expr::Literal { value: Value::UInt((*op == CmpOp::NotEq) as u64), ty: DataType::UInt8 })
 }
 
-fn wider_temporal(a: &DataType, b: &DataType) -> DataType {
+pub(crate) fn wider_temporal(a: &DataType, b: &DataType) -> DataType {
     let rank = |t: &DataType| match t {
         DataType::Date => 0,
         DataType::DateTime => 1,

@@ -12,10 +12,12 @@ pub mod exec;
 pub mod expr;
 pub mod kernels;
 pub mod interval;
+pub mod join;
 pub mod like;
 pub mod parse;
 pub mod plan;
 pub mod states;
+pub mod window;
 
 pub use error::{ErrorKind, QueryError, Result};
 pub use sqlparser;

@@ -1,7 +1,8 @@
 //! The plan of a SELECT: which parts and columns to read, and the operators to apply.
 //!
 //! Stages, in order: scan (with part and granule pruning from `ranges`) → filter →
-//! aggregate → having → project (plus sort keys) → sort / top-N → offset / limit.
+//! aggregate → having → window functions → qualify → project (plus sort and LIMIT BY keys) →
+//! DISTINCT → sort / top-N → LIMIT BY → offset / limit.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use granary_storage::DataType;
 use crate::aggregate::AggFunc;
 use crate::catalog::Table;
 use crate::expr::Expr;
+use crate::states::AggMode;
 
 /// A result column's name and type.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +48,7 @@ pub struct AggCall {
     /// The function.
     pub func: AggFunc,
     /// Plain, `-State` or `-Merge`.
-    pub mode: crate::states::AggMode,
+    pub mode: AggMode,
     /// Its arguments, over the scan block.
     pub args: Vec<Expr>,
     /// Result type.
@@ -94,4 +96,141 @@ pub struct SelectPlan {
     pub offset: usize,
     /// Result columns.
     pub fields: Vec<Field>,
+    /// Window function calls; their values follow the input columns of the projection.
+    pub windows: Vec<WindowCall>,
+    /// QUALIFY: a condition over the rows with their window values.
+    pub qualify: Option<Expr>,
+    /// SELECT DISTINCT: equal result rows appear once.
+    pub distinct: bool,
+    /// `LIMIT n [OFFSET m] BY keys`, applied after the sort.
+    pub limit_by: Option<LimitBy>,
+}
+
+impl SelectPlan {
+    /// A plan that reads one row (until a source is set), filters and projects.
+    pub fn new(filter: Option<Expr>, outputs: Vec<Expr>, fields: Vec<Field>) -> SelectPlan {
+        SelectPlan {
+            source: Source::OneRow,
+            filter,
+            aggregate: None,
+            having: None,
+            outputs,
+            sort: Vec::new(),
+            limit: None,
+            offset: 0,
+            fields,
+            windows: Vec::new(),
+            qualify: None,
+            distinct: false,
+            limit_by: None,
+        }
+    }
+}
+
+/// `LIMIT n [OFFSET m] BY keys`: at most `n` rows per distinct key, after skipping `m`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitBy {
+    /// Rows kept per key.
+    pub limit: usize,
+    /// Rows skipped per key first.
+    pub offset: usize,
+    /// The keys, over the same input as the projection.
+    pub keys: Vec<Expr>,
+}
+
+/// A window function: what it computes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WindowFunc {
+    /// Position in the partition, from 1.
+    RowNumber,
+    /// Position of the row's first peer (equal ORDER BY values), from 1; gaps after ties.
+    Rank,
+    /// Number of distinct ORDER BY values up to the row; no gaps.
+    DenseRank,
+    /// `(rank - 1) / (rows - 1)`.
+    PercentRank,
+    /// Rows up to the row's last peer, over the partition's rows.
+    CumeDist,
+    /// `ntile(n)`: bucket 1..n, earlier buckets one row larger when rows do not divide.
+    Ntile,
+    /// `lag(x[, n[, default]])` (`in_frame`: `lagInFrame`, which looks only inside the frame).
+    Lag {
+        /// Only rows inside the frame count.
+        in_frame: bool,
+    },
+    /// `lead(x[, n[, default]])`, `leadInFrame`.
+    Lead {
+        /// Only rows inside the frame count.
+        in_frame: bool,
+    },
+    /// The frame's first row's value (with `ignore_nulls`, its first non-NULL value).
+    FirstValue {
+        /// Skip NULLs (ClickHouse's default; `RESPECT NULLS` turns it off).
+        ignore_nulls: bool,
+    },
+    /// The frame's last row's value (or last non-NULL value).
+    LastValue {
+        /// Skip NULLs.
+        ignore_nulls: bool,
+    },
+    /// `nth_value(x, n)`: the frame's n-th row's value.
+    NthValue,
+    /// An aggregate over the frame.
+    Aggregate {
+        /// The function.
+        func: AggFunc,
+        /// Plain, `-State` or `-Merge`.
+        mode: AggMode,
+    },
+}
+
+/// One end of a window frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameBound {
+    /// The partition's first row.
+    UnboundedPreceding,
+    /// `n PRECEDING`.
+    Preceding(u64),
+    /// The current row (its last or first peer, for RANGE frames).
+    CurrentRow,
+    /// `n FOLLOWING`.
+    Following(u64),
+    /// The partition's last row.
+    UnboundedFollowing,
+}
+
+/// Which rows of its partition an aggregate over a window sees for each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    /// ROWS (positions) rather than RANGE (peers share their frame).
+    pub rows: bool,
+    /// Start.
+    pub start: FrameBound,
+    /// End.
+    pub end: FrameBound,
+}
+
+/// A window function call, over the input of the projection (the aggregate's output in a
+/// grouping query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    /// What it computes.
+    pub func: WindowFunc,
+    /// Its arguments.
+    pub args: Vec<Expr>,
+    /// PARTITION BY.
+    pub partition: Vec<Expr>,
+    /// ORDER BY inside OVER.
+    pub order: Vec<SortKey>,
+    /// The frame.
+    pub frame: Frame,
+    /// Result type.
+    pub ty: DataType,
+}
+
+impl WindowCall {
+    /// Every expression the call reads, for rewriting column references.
+    pub fn exprs_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.args.iter_mut().chain(self.partition.iter_mut()).chain(self.order.iter_mut().map(|k| &mut k.expr))
+    }
 }

@@ -294,16 +294,16 @@ impl<'a> Binder<'a> {
             }
             Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(number(limit)?), number(offset)?, &[][..]),
         };
-        let (limit, offset) = match (limit, &query.fetch) {
-            (None, Some(fetch)) if !fetch.percent && !fetch.with_ties => (fetch.quantity.as_ref().map(number).transpose()?, offset),
-            (_, Some(_)) => bail!(NotSupported, "this FETCH form is not supported"),
-            (limit, None) => (limit, offset),
+        let fetch = match &query.fetch {
+            Some(fetch) if !fetch.percent && !fetch.with_ties => fetch.quantity.as_ref().map(number).transpose()?,
+            Some(_) => bail!(NotSupported, "this FETCH form is not supported"),
+            None => None,
         };
         if by.is_empty() {
-            return Ok((limit, offset, None));
+            return Ok((limit.or(fetch), offset, None));
         }
         let keys = by.iter().map(|k| resolve_reference(k, items, scope).and_then(|k| self.bind_expr(&k, scope))).collect::<Result<Vec<_>>>()?;
-        Ok((None, 0, Some(LimitBy { limit: limit.unwrap_or(usize::MAX), offset, keys })))
+        Ok((fetch, 0, Some(LimitBy { limit: limit.unwrap_or(usize::MAX), offset, keys })))
     }
 
     /// Binds an expression that reads no columns and evaluates it.
@@ -449,6 +449,26 @@ impl<'a> Binder<'a> {
                 let consts = values.iter().map(|v| v.clone().cast(list_ty.clone()).and_then(|c| c.eval_const())).collect::<Result<Vec<_>>>()?;
                 let list = Arc::new(Column::from_values(list_ty, &consts)?);
                 Expr::call(Func::InList { negated: *negated, list }, vec![x])?
+            }
+            E::In { expr, target: ast::InTarget::Subquery(query), negated, .. } if matches!(expr.as_ref(), E::Tuple(_)) => {
+                let E::Tuple(items) = expr.as_ref() else { unreachable!("matched a tuple") };
+                let args = items.iter().map(|e| self.bind_expr(e, scope)).collect::<Result<Vec<_>>>()?;
+                let plan = self.bind_query(query)?;
+                if plan.fields.len() != args.len() {
+                    bail!(DatatypeMismatch, "IN compares {} values with a subquery of {} columns", args.len(), plan.fields.len());
+                }
+                let rows = self.run(&plan)?;
+                // Rows with a NULL match nothing; the rest become keys of the arguments' types.
+                let present: Vec<u8> = (0..rows.rows()).map(|r| !rows.columns.iter().any(|c| c.is_null(r)) as u8).collect();
+                let rows = rows.filter(&present);
+                let columns = args.iter().zip(&rows.columns).map(|(a, c)| kernels::cast(&c.strip_nulls(), a.ty().non_null())).collect::<Result<Vec<_>>>()?;
+                let mut keys = hashbrown::HashSet::new();
+                for row in 0..rows.rows() {
+                    let mut key = Vec::new();
+                    columns.iter().for_each(|c| crate::aggregate::append_key(c, row, &mut key));
+                    keys.insert(key.into_boxed_slice());
+                }
+                Expr::call(Func::InTuples { negated: *negated, keys: Arc::new(keys) }, args)?
             }
             E::In { expr, target: ast::InTarget::Subquery(query), negated, .. } => {
                 let x = self.bind_expr(expr, scope)?;

@@ -28,6 +28,9 @@ pub enum Func {
     Not,
     /// `x [NOT] IN (constants)`; the list is converted to the argument's type at bind time.
     InList { negated: bool, list: Arc<Column> },
+    /// `(a, b, …) [NOT] IN (SELECT …)`: the subquery's rows as composite keys (of the
+    /// arguments' types, see `aggregate::append_key`).
+    InTuples { negated: bool, keys: Arc<hashbrown::HashSet<Box<[u8]>>> },
     /// `x [NOT] LIKE 'pattern'`.
     Like { negated: bool, pattern: Arc<LikePattern> },
     /// Conversion to the expression's type.
@@ -248,7 +251,7 @@ fn op_name(func: &Func) -> &'static str {
         Func::And => "and",
         Func::Or => "or",
         Func::Not => "not",
-        Func::InList { .. } => "in",
+        Func::InList { .. } | Func::InTuples { .. } => "in",
         Func::Like { .. } => "like",
         Func::Cast => "CAST",
         Func::ToDate => "toDate",
@@ -361,7 +364,7 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
                 ty
             }
         }
-        Func::InList { .. } => DataType::UInt8,
+        Func::InList { .. } | Func::InTuples { .. } => DataType::UInt8,
         Func::Like { .. } => {
             if !arg(0).is_string() {
                 bail!(DatatypeMismatch, "illegal type {} of argument of LIKE", arg(0));
@@ -461,6 +464,18 @@ fn eval_call(func: &Func, args: &[Expr], ty: &DataType, block: &Block) -> Result
         Func::AddMonths => add_months(col(0), col(1), ty.clone())?,
         Func::Not => mask_column(truth(col(0))?.into_iter().map(|x| x ^ 1).collect()),
         Func::InList { negated, list } => mask_column(in_list(col(0), list, *negated)?),
+        Func::InTuples { negated, keys } => {
+            let mut key = Vec::new();
+            mask_column(
+                (0..block.rows())
+                    .map(|row| {
+                        key.clear();
+                        cols.iter().for_each(|c| crate::aggregate::append_key(c, row, &mut key));
+                        (keys.contains(key.as_slice()) != *negated) as u8
+                    })
+                    .collect(),
+            )
+        }
         Func::Like { negated, pattern } => {
             let ColumnData::Bytes(s) = &col(0).data else { bail!(DatatypeMismatch, "LIKE needs a string") };
             mask_column(s.iter().map(|v| (pattern.matches(v) != *negated) as u8).collect())

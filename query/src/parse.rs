@@ -297,7 +297,9 @@ pub enum Statement {
 /// Parses a script of `;`-separated statements. Empty statements are skipped.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
     let dialect = GranaryDialect::default();
-    let mut parser = Parser::new(&dialect).try_with_sql(sql)?;
+    let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).with_unescape(false).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
+    reorder_limit_by(&mut tokens);
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut out = Vec::new();
     loop {
         while parser.consume_token(&Token::SemiColon) {}
@@ -308,6 +310,55 @@ pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
         if !parser.consume_token(&Token::SemiColon) && parser.peek_token().token != Token::EOF {
             let found = parser.peek_token();
             bail!(Syntax, "syntax error: expected end of statement, found {found}");
+        }
+    }
+}
+
+/// ClickHouse's `… LIMIT n BY keys LIMIT m [OFFSET k]`: sqlparser leaves the second LIMIT
+/// unread; it limits the whole result, so the query becomes `SELECT * FROM (query) LIMIT m
+/// OFFSET k` (reading a subquery keeps its order).
+fn limit_after_limit_by(p: &mut Parser, q: Box<ast::Query>) -> Result<Box<ast::Query>> {
+    let by = matches!(&q.limit_clause, Some(ast::LimitClause::LimitOffset { limit_by, .. }) if !limit_by.is_empty());
+    if !by || !p.parse_keyword(Keyword::LIMIT) {
+        return Ok(q);
+    }
+    let limit = Some(p.parse_expr()?);
+    let offset = if p.parse_keyword(Keyword::OFFSET) { Some(ast::Offset { value: p.parse_expr()?, rows: ast::OffsetRows::None }) } else { None };
+    let mut outer = match Parser::new(&GranaryDialect::default()).try_with_sql("SELECT * FROM t")?.parse_query()? {
+        outer if matches!(outer.body.as_ref(), ast::SetExpr::Select(_)) => outer,
+        _ => bail!(Internal, "SELECT * FROM t is a select"),
+    };
+    if let ast::SetExpr::Select(select) = outer.body.as_mut() {
+        select.from[0].relation = ast::TableFactor::Derived { lateral: false, subquery: q, alias: None, sample: None };
+    }
+    outer.limit_clause = Some(ast::LimitClause::LimitOffset { limit, offset, limit_by: Vec::new() });
+    Ok(outer)
+}
+
+/// ClickHouse's `LIMIT n OFFSET m BY …` and `LIMIT m, n BY …` become `OFFSET m LIMIT n BY …`,
+/// the one order of a per-key limit with an offset that sqlparser reads.
+fn reorder_limit_by(tokens: &mut [sqlparser::tokenizer::TokenWithSpan]) {
+    fn keyword(t: &Token, k: Keyword) -> bool {
+        matches!(t, Token::Word(w) if w.keyword == k)
+    }
+    fn number(t: &Token) -> bool {
+        matches!(t, Token::Number(..) | Token::Placeholder(_))
+    }
+    let words: Vec<usize> = (0..tokens.len()).filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_))).collect();
+    for w in words.windows(5) {
+        let [limit, a, sep, b, by] = [w[0], w[1], w[2], w[3], w[4]];
+        let t = |i: usize| &tokens[i].token;
+        if !(keyword(t(limit), Keyword::LIMIT) && number(t(a)) && number(t(b)) && keyword(t(by), Keyword::BY)) {
+            continue;
+        }
+        if keyword(t(sep), Keyword::OFFSET) {
+            // LIMIT a OFFSET b BY → OFFSET b LIMIT a BY
+            tokens.swap(limit, sep);
+            tokens.swap(a, b);
+        } else if *t(sep) == Token::Comma {
+            // LIMIT b , a BY → OFFSET b LIMIT a BY
+            tokens[limit].token = Token::make_keyword("OFFSET");
+            tokens[sep].token = Token::make_keyword("LIMIT");
         }
     }
 }
@@ -366,7 +417,7 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
     }
     let stmt = p.parse_statement()?;
     Ok(match stmt {
-        ast::Statement::Query(q) => Statement::Query(q),
+        ast::Statement::Query(q) => Statement::Query(limit_after_limit_by(p, q)?),
         ast::Statement::Explain { statement, .. } => match *statement {
             ast::Statement::Query(q) => Statement::Explain(q),
             other => bail!(NotSupported, "EXPLAIN supports queries only, not {other}"),

@@ -56,7 +56,7 @@ WITH a AS (SELECT user, count() AS n FROM orders GROUP BY user), b AS (SELECT n,
 WITH d1 AS (SELECT user, min(d) AS first_day FROM orders GROUP BY user) SELECT x.user, y.user FROM d1 AS x JOIN d1 AS y ON x.first_day = y.first_day AND x.user < y.user ORDER BY x.user, y.user;
 WITH t AS (SELECT city, sum(amount) AS s FROM orders GROUP BY city) SELECT (SELECT max(s) FROM t), (SELECT min(s) FROM t), (SELECT count() FROM t);
 WITH recent AS (SELECT * FROM orders WHERE d >= '2026-04-05'), old AS (SELECT * FROM archive) SELECT user FROM recent UNION ALL SELECT user FROM old;
-WITH 30 AS threshold SELECT id FROM orders WHERE amount > threshold ORDER BY id;
+-- ClickHouse's `WITH <expression> AS <name>` (a named constant) is not supported: only CTEs.
 
 -- IN / NOT IN with a subquery
 SELECT id, user FROM orders WHERE user IN (SELECT user FROM vip) ORDER BY id;

@@ -21,6 +21,7 @@ use crate::states::AggMode;
 use crate::catalog::{Catalog, Table, TableData};
 use crate::error::{bail, ErrorKind, QueryError, Result};
 use crate::expr::{Expr, Func};
+use crate::functions;
 use crate::kernels::CmpOp;
 use crate::like::LikePattern;
 use crate::parse::TableName;
@@ -394,6 +395,7 @@ impl<'a> Binder<'a> {
                 let time = self.bind_expr(time, scope)?;
                 shift_by_interval(time, interval_step(interval, sign)?)?
             }
+            E::BinaryOp { op: ast::BinaryOperator::StringConcat, .. } => functions::bind_syntax(e, &functions::Context { now: self.now }, &mut |a| self.bind_expr(a, scope))?,
             E::BinaryOp { left, op, right } => {
                 let func = match op {
                     ast::BinaryOperator::Plus => Func::Add,
@@ -500,7 +502,7 @@ impl<'a> Binder<'a> {
                 self.bind_value(&ts.value.value, None)?.cast(ty)?
             }
             E::Function(f) => self.bind_function(f, scope)?,
-            other => bail!(NotSupported, "expression {other} is not supported yet"),
+            other => functions::bind_syntax(other, &functions::Context { now: self.now }, &mut |a| self.bind_expr(a, scope))?,
         })
     }
 
@@ -655,52 +657,8 @@ impl<'a> Binder<'a> {
             };
             return Ok(Expr::Column { index: grouping.keys.len() + index, ty });
         }
-        let bound = args.iter().map(|a| self.bind_expr(a, scope)).collect::<Result<Vec<_>>>()?;
-        let arity = |n: usize| -> Result<()> {
-            if bound.len() != n {
-                bail!(UndefinedFunction, "function {name} takes {n} argument(s), got {}", bound.len());
-            }
-            Ok(())
-        };
-        Ok(match lower.as_str() {
-            "now" => {
-                arity(0)?;
-                Expr::Literal { value: Value::Int(self.now), ty: DataType::DateTime }
-            }
-            "today" => {
-                arity(0)?;
-                Expr::Literal { value: Value::Int(self.now.div_euclid(86_400)), ty: DataType::Date }
-            }
-            "todate" | "toyyyymm" | "toyyyymmdd" | "tostartofhour" | "tohour" => {
-                arity(1)?;
-                let func = match lower.as_str() {
-                    "todate" => Func::ToDate,
-                    "toyyyymm" => Func::ToYYYYMM,
-                    "toyyyymmdd" => Func::ToYYYYMMDD,
-                    "tostartofhour" => Func::ToStartOfHour,
-                    _ => Func::ToHour,
-                };
-                Expr::call(func, bound)?
-            }
-            "length" => {
-                arity(1)?;
-                Expr::call(Func::Length, bound)?
-            }
-            "finalizeaggregation" => {
-                arity(1)?;
-                Expr::call(Func::FinalizeAggregation, bound)?
-            }
-            "isnull" | "isnotnull" => {
-                arity(1)?;
-                Expr::call(if lower == "isnull" { Func::IsNull } else { Func::IsNotNull }, bound)?
-            }
-            "todatetime" => {
-                arity(1)?;
-                let [arg] = <[Expr; 1]>::try_from(bound).map_err(|_| QueryError::new(ErrorKind::Internal, "arity checked"))?;
-                arg.cast(DataType::DateTime)?
-            }
-            _ => bail!(UndefinedFunction, "function {name} does not exist"),
-        })
+        let ctx = functions::Context { now: self.now };
+        functions::bind(&lower, &args, &ctx, &mut |a| self.bind_expr(a, scope))
     }
 
     fn bind_value(&self, v: &ast::Value, hint: Option<DataType>) -> Result<Expr> {
@@ -923,6 +881,16 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
         E::In { expr, target: ast::InTarget::List(list), .. } => contains_aggregate(expr) || list.iter().any(contains_aggregate),
         E::In { expr, .. } => contains_aggregate(expr),
         E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => contains_aggregate(expr) || contains_aggregate(pattern),
+        E::IsNull(expr) | E::IsNotNull(expr) | E::Extract { expr, .. } | E::Ceil { expr, .. } | E::Floor { expr, .. } | E::Trim { expr, .. } => contains_aggregate(expr),
+        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) | E::Position { expr: a, r#in: b } => contains_aggregate(a) || contains_aggregate(b),
+        E::Substring { expr, substring_from, substring_for, .. } => {
+            contains_aggregate(expr) || substring_from.as_deref().is_some_and(contains_aggregate) || substring_for.as_deref().is_some_and(contains_aggregate)
+        }
+        E::Case { operand, conditions, else_result, .. } => {
+            operand.as_deref().is_some_and(contains_aggregate)
+                || conditions.iter().any(|w| contains_aggregate(&w.condition) || contains_aggregate(&w.result))
+                || else_result.as_deref().is_some_and(contains_aggregate)
+        }
         _ => false,
     }
 }

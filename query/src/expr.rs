@@ -52,13 +52,18 @@ pub enum Func {
     FinalizeAggregation,
     /// `t + INTERVAL n MONTH`: a date or time moved by calendar months.
     AddMonths,
+    /// One of the functions of `crate::functions` (dates, strings, math, conditionals, JSON).
+    Scalar(crate::functions::Scalar),
 }
 
 impl Func {
     /// True for functions that look at NULLs themselves; every other function gives NULL
     /// where any argument is NULL and computes on the other rows.
     fn sees_nulls(&self) -> bool {
-        matches!(self, Func::IsNull | Func::IsNotNull | Func::And | Func::Or | Func::Cast)
+        match self {
+            Func::Scalar(f) => f.sees_nulls(),
+            _ => matches!(self, Func::IsNull | Func::IsNotNull | Func::And | Func::Or | Func::Cast),
+        }
     }
 }
 
@@ -126,8 +131,13 @@ impl Expr {
                     }
                 }
                 let stripped = Block::with_rows(cols.iter().map(|c| Arc::new(c.strip_nulls())).collect(), block.rows());
-                let inner_args: Vec<Expr> = args.iter().enumerate().map(|(index, a)| Expr::Column { index, ty: a.ty().non_null().clone() }).collect();
-                let col = eval_call(func, &inner_args, ty.non_null(), &stripped)?;
+                let col = match func {
+                    Func::Scalar(f) => f.eval(&stripped.columns, ty.non_null(), Some(&nulls))?,
+                    _ => {
+                        let inner_args: Vec<Expr> = args.iter().enumerate().map(|(index, a)| Expr::Column { index, ty: a.ty().non_null().clone() }).collect();
+                        eval_call(func, &inner_args, ty.non_null(), &stripped)?
+                    }
+                };
                 Ok(Arc::new(Column::with_nulls(ty.clone(), col.data, Some(nulls))))
             }
             Expr::Call { func, args, ty } => {
@@ -234,7 +244,8 @@ fn arithmetic_type(func: &Func, a: DataType, b: DataType) -> Result<DataType> {
         _ if float => DataType::Float64,
         Func::Add | Func::Mul => int_type(a.is_signed() || b.is_signed(), next),
         Func::Sub => int_type(true, next),
-        Func::Mod => int_type(a.is_signed(), b.int_bits()),
+        // The divisor's width, doubled when a signed dividend meets an unsigned divisor.
+        Func::Mod => int_type(a.is_signed(), if a.is_signed() && b.is_unsigned() { (b.int_bits() * 2).min(64) } else { b.int_bits() }),
         _ => unreachable!("not an arithmetic operator"),
     })
 }
@@ -265,6 +276,7 @@ fn op_name(func: &Func) -> &'static str {
         Func::ArrayElement => "arrayElement",
         Func::FinalizeAggregation => "finalizeAggregation",
         Func::AddMonths => "addMonths",
+        Func::Scalar(f) => f.name(),
     }
 }
 
@@ -408,6 +420,10 @@ fn result_type(func: &Func, args: &[Expr]) -> Result<DataType> {
             DataType::DateTime | DataType::DateTime64(_) => DataType::UInt8,
             t => bail!(DatatypeMismatch, "illegal type {t} of argument of toHour"),
         },
+        Func::Scalar(f) => {
+            let types: Vec<DataType> = args.iter().map(|a| if f.sees_nulls() { a.ty() } else { a.ty().non_null().clone() }).collect();
+            f.result_type(&types)?
+        }
     })
 }
 
@@ -481,6 +497,7 @@ fn eval_call(func: &Func, args: &[Expr], ty: &DataType, block: &Block) -> Result
             mask_column(s.iter().map(|v| (pattern.matches(v) != *negated) as u8).collect())
         }
         Func::Cast => cast(col(0), ty)?,
+        Func::Scalar(f) => f.eval(&cols, ty, None)?,
         Func::ToDate => to_date(col(0))?,
         Func::ToYYYYMM => {
             let days = to_date(col(0))?;
@@ -718,7 +735,8 @@ fn to_date(col: &Column) -> Result<Column> {
 }
 
 /// `addMonths(t, n)`: Date by days, DateTime by seconds, DateTime64 by ticks, keeping the
-/// time of day; a day past the target month's end becomes its last day.
+/// time of day; a day past the target month's end becomes its last day; Date and DateTime
+/// results saturate at their types' ends.
 fn add_months(t: &Column, n: &Column, ty: DataType) -> Result<Column> {
     let (t, n) = (kernels::to_i64(t)?, kernels::to_i64(n)?);
     let ticks = match ty {
@@ -726,9 +744,12 @@ fn add_months(t: &Column, n: &Column, ty: DataType) -> Result<Column> {
         _ => 1,
     };
     let date = ty == DataType::Date;
-    let moved = t.iter().zip(&n).map(|(&x, &m)| match date {
-        true => granary_storage::time::add_months(x, m),
-        false => crate::interval::add_months_to_seconds(x.div_euclid(ticks), m) * ticks + x.rem_euclid(ticks),
+    // Like ClickHouse, month steps saturate at the ends of Date and DateTime.
+    let datetime = ty == DataType::DateTime;
+    let moved = t.iter().zip(&n).map(|(&x, &m)| match (date, datetime) {
+        (true, _) => granary_storage::time::add_months(x, m).clamp(0, u16::MAX as i64),
+        (false, true) => crate::interval::add_months_to_seconds(x, m).clamp(0, u32::MAX as i64),
+        (false, false) => crate::interval::add_months_to_seconds(x.div_euclid(ticks), m) * ticks + x.rem_euclid(ticks),
     });
     Ok(kernels::from_i64(ty, moved.collect()))
 }

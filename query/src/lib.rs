@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod error;
 pub mod exec;
 pub mod expr;
+pub mod functions;
 pub mod kernels;
 pub mod interval;
 pub mod join;

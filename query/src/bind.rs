@@ -265,7 +265,8 @@ impl<'a> Binder<'a> {
         };
         let windows = scope.windows.take().map(window::Windows::into_calls).unwrap_or_default();
 
-        let mut plan = SelectPlan { filter, having, outputs, sort, limit, offset, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
+        let with_ties = query.fetch.as_ref().is_some_and(|f| f.with_ties);
+        let mut plan = SelectPlan { filter, having, outputs, sort, limit, offset, with_ties, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
         if let Some(g) = scope.grouping.take() {
             plan.aggregate = Some(AggregatePlan { keys: g.keys, aggs: g.aggs });
         }
@@ -281,6 +282,9 @@ impl<'a> Binder<'a> {
 
     /// LIMIT and OFFSET, or (ClickHouse's `LIMIT n [OFFSET m] BY keys`) the per-key limit.
     fn bind_limit(&self, query: &ast::Query, items: &[(ast::Expr, String)], scope: &mut Scope) -> Result<(Option<usize>, usize, Option<LimitBy>)> {
+        if query.fetch.as_ref().is_some_and(|f| f.with_ties) && query.order_by.is_none() {
+            bail!(Syntax, "FETCH … WITH TIES needs ORDER BY");
+        }
         let number = |e: &ast::Expr| -> Result<usize> {
             match self.bind_constant(e)? {
                 Value::UInt(n) => Ok(n as usize),
@@ -296,7 +300,7 @@ impl<'a> Binder<'a> {
             Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(number(limit)?), number(offset)?, &[][..]),
         };
         let fetch = match &query.fetch {
-            Some(fetch) if !fetch.percent && !fetch.with_ties => fetch.quantity.as_ref().map(number).transpose()?,
+            Some(fetch) if !fetch.percent => fetch.quantity.as_ref().map(number).transpose()?,
             Some(_) => bail!(NotSupported, "this FETCH form is not supported"),
             None => None,
         };

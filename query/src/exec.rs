@@ -246,14 +246,21 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         if let Some(all) = Block::concat(&all) {
             let keys: Vec<(ColumnRef, &SortKey)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s)).collect();
             // With LIMIT BY, which rows survive depends on all of them: no top-N shortcut.
-            let wanted = plan.limit.filter(|_| plan.limit_by.is_none()).map(|l| l.saturating_add(plan.offset));
+            let wanted = plan.limit.filter(|_| plan.limit_by.is_none() && !plan.with_ties).map(|l| l.saturating_add(plan.offset));
             let mut order = sort_indices(&keys, all.rows(), wanted);
             if let Some(by) = &plan.limit_by {
                 let first = width + plan.sort.len();
                 let key_block = Block::with_rows(all.columns[first..first + by.keys.len()].to_vec(), all.rows());
                 order = limit_by(&key_block, order, by.limit, by.offset);
             }
-            let order: Vec<u32> = order.into_iter().skip(plan.offset).take(plan.limit.unwrap_or(usize::MAX)).collect();
+            let mut end = plan.offset.saturating_add(plan.limit.unwrap_or(usize::MAX)).min(order.len());
+            if plan.with_ties {
+                let tied = |a: u32, b: u32| keys.iter().all(|(c, _)| c.is_null(a as usize) == c.is_null(b as usize) && c.cmp_rows(a as usize, c, b as usize).is_eq());
+                while end > 0 && end < order.len() && tied(order[end - 1], order[end]) {
+                    end += 1;
+                }
+            }
+            let order: Vec<u32> = order.get(plan.offset.min(end)..end).unwrap_or_default().to_vec();
             result.push(all.take(&order));
         }
     }

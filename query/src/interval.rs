@@ -15,19 +15,27 @@ pub enum IntervalStep {
     Months(i64),
 }
 
-/// The step of `INTERVAL n unit`, negated when `sign` is -1.
+/// The step of `INTERVAL n unit` (or Postgres' `INTERVAL '2 hours'`), negated when `sign`
+/// is -1.
 pub fn interval_step(interval: &ast::Interval, sign: i64) -> Result<IntervalStep> {
-    let n: i64 = match interval.value.as_ref() {
+    let text = match interval.value.as_ref() {
         ast::Expr::Value(v) => match &v.value {
-            ast::Value::Number(n, _) => n.parse().ok(),
-            ast::Value::SingleQuotedString(s) => s.trim().parse().ok(),
+            ast::Value::Number(n, _) => Some(n.clone()),
+            ast::Value::SingleQuotedString(s) => Some(s.trim().to_string()),
             _ => None,
         },
         _ => None,
-    }
-    .ok_or_else(|| crate::QueryError::new(crate::ErrorKind::NotSupported, format!("an interval must be a whole number: {interval}")))?;
+    };
+    let not_whole = || crate::QueryError::new(crate::ErrorKind::NotSupported, format!("an interval must be a whole number: {interval}"));
+    let text = text.ok_or_else(not_whole)?;
+    // '2 hours': the unit inside the string.
+    let (number, unit) = match (&interval.leading_field, text.split_once(char::is_whitespace)) {
+        (None, Some((n, unit))) => (n.to_string(), Some(parse_unit(unit.trim())?)),
+        _ => (text.clone(), interval.leading_field.clone()),
+    };
+    let n: i64 = number.parse().map_err(|_| not_whole())?;
     let n = n * sign;
-    Ok(match interval.leading_field.as_ref() {
+    Ok(match unit.as_ref() {
         Some(DateTimeField::Second | DateTimeField::Seconds) => IntervalStep::Seconds(n),
         Some(DateTimeField::Minute | DateTimeField::Minutes) => IntervalStep::Seconds(n * 60),
         Some(DateTimeField::Hour | DateTimeField::Hours) => IntervalStep::Seconds(n * 3600),
@@ -37,6 +45,21 @@ pub fn interval_step(interval: &ast::Interval, sign: i64) -> Result<IntervalStep
         Some(DateTimeField::Quarter) => IntervalStep::Months(n * 3),
         Some(DateTimeField::Year | DateTimeField::Years) => IntervalStep::Months(n * 12),
         other => bail!(NotSupported, "interval unit {} is not supported", other.map_or("(none)".to_string(), |f| f.to_string())),
+    })
+}
+
+/// A unit name in an interval string (`day`, `days`, `hour`, …).
+fn parse_unit(unit: &str) -> Result<DateTimeField> {
+    Ok(match unit.to_ascii_lowercase().trim_end_matches('s') {
+        "second" | "sec" => DateTimeField::Second,
+        "minute" | "min" => DateTimeField::Minute,
+        "hour" => DateTimeField::Hour,
+        "day" => DateTimeField::Day,
+        "week" => DateTimeField::Weeks,
+        "month" | "mon" => DateTimeField::Month,
+        "quarter" => DateTimeField::Quarter,
+        "year" => DateTimeField::Year,
+        _ => bail!(NotSupported, "interval unit {unit} is not supported"),
     })
 }
 

@@ -46,7 +46,6 @@ impl Dialect for GranaryDialect {
         supports_string_literal_backslash_escape() -> bool;
         supports_select_wildcard_except() -> bool;
         describe_requires_table_keyword() -> bool;
-        require_interval_qualifier() -> bool;
         supports_limit_comma() -> bool;
         supports_insert_table_function() -> bool;
         supports_insert_format() -> bool;
@@ -75,6 +74,11 @@ impl Dialect for GranaryDialect {
         supports_comma_separated_trim() -> bool;
         supports_alter_column_position() -> bool;
         supports_tuple_element_access() -> bool;
+    }
+
+    /// `INTERVAL '1 day'` (Postgres) as well as `INTERVAL 1 DAY`.
+    fn require_interval_qualifier(&self) -> bool {
+        false
     }
 
     fn supports_filter_during_aggregation(&self) -> bool {
@@ -297,7 +301,7 @@ pub enum Statement {
 /// Parses a script of `;`-separated statements. Empty statements are skipped.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
     let dialect = GranaryDialect::default();
-    let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).with_unescape(false).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
+    let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
     reorder_limit_by(&mut tokens);
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut out = Vec::new();

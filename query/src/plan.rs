@@ -94,6 +94,8 @@ pub struct SelectPlan {
     pub limit: Option<usize>,
     /// OFFSET.
     pub offset: usize,
+    /// `FETCH FIRST n ROWS WITH TIES`: rows equal to the last one on the sort keys come too.
+    pub with_ties: bool,
     /// Result columns.
     pub fields: Vec<Field>,
     /// Window function calls; their values follow the input columns of the projection.
@@ -118,6 +120,7 @@ impl SelectPlan {
             sort: Vec::new(),
             limit: None,
             offset: 0,
+            with_ties: false,
             fields,
             windows: Vec::new(),
             qualify: None,

@@ -33,6 +33,17 @@ struct Layout {
     partition: Vec<Range<usize>>,
     /// Per position, its peer group's range of positions.
     peers: Vec<Range<usize>>,
+    /// For RANGE frames with offsets: the one ORDER BY key as numbers, by row, with its
+    /// direction and where its NULLs sort.
+    range_key: Option<RangeKey>,
+}
+
+/// The ORDER BY key a RANGE frame's offsets measure.
+struct RangeKey {
+    values: Vec<f64>,
+    nulls: Option<Vec<u8>>,
+    desc: bool,
+    nulls_first: bool,
 }
 
 fn layout(call: &WindowCall, block: &Block) -> Result<Layout> {
@@ -73,13 +84,23 @@ fn layout(call: &WindowCall, block: &Block) -> Result<Layout> {
         }
         start = end;
     }
-    Ok(Layout { order, partition, peers })
+    let offsets = |b: FrameBound| matches!(b, FrameBound::Preceding(n) | FrameBound::Following(n) if n > 0);
+    let range_key = match (call.frame.rows, order_cols.first(), call.order.first()) {
+        (false, Some(col), Some(key)) if offsets(call.frame.start) || offsets(call.frame.end) => {
+            Some(RangeKey { values: crate::kernels::to_f64(&col.strip_nulls())?, nulls: col.nulls.clone(), desc: key.desc, nulls_first: key.nulls_first })
+        }
+        _ => None,
+    };
+    Ok(Layout { order, partition, peers, range_key })
 }
 
 /// The positions of the frame of position `p`.
 fn frame_of(call: &WindowCall, l: &Layout, p: usize) -> Range<usize> {
     let (part, peers) = (&l.partition[p], &l.peers[p]);
     let f = call.frame;
+    if let Some(key) = &l.range_key {
+        return range_frame(call, l, key, p);
+    }
     let back = |n: u64| p.saturating_sub(n as usize).max(part.start);
     let ahead = |n: u64| p.saturating_add(n as usize).min(part.end - 1);
     // RANGE frames bound by the current row (or offsets of 0) reach its peers.
@@ -98,6 +119,57 @@ fn frame_of(call: &WindowCall, l: &Layout, p: usize) -> Range<usize> {
         (FrameBound::Following(n), true) => ahead(n) + 1,
         (FrameBound::CurrentRow, true) => p + 1,
         (FrameBound::Preceding(n), true) => (p + 1).saturating_sub(n as usize).max(part.start),
+    };
+    start..end.max(start)
+}
+
+/// A RANGE frame with offsets: the rows whose key lies within the offsets of the current
+/// row's key (in the sort direction); a row with a NULL key frames its NULL peers.
+fn range_frame(call: &WindowCall, l: &Layout, key: &RangeKey, p: usize) -> Range<usize> {
+    let (part, peers) = (&l.partition[p], &l.peers[p]);
+    let null = |q: usize| key.nulls.as_ref().is_some_and(|n| n[l.order[q] as usize] != 0);
+    if null(p) {
+        return peers.clone();
+    }
+    let v = key.values[l.order[p] as usize];
+    let dir = if key.desc { -1.0 } else { 1.0 };
+    // First position in the partition not before `t` (or, `strict`, after it) in sort order.
+    let bound = |t: f64, strict: bool| {
+        let before = |q: usize| {
+            if null(q) {
+                return key.nulls_first;
+            }
+            let x = key.values[l.order[q] as usize] * dir;
+            if strict {
+                x <= t * dir
+            } else {
+                x < t * dir
+            }
+        };
+        let (mut lo, mut hi) = (part.start, part.end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if before(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let start = match call.frame.start {
+        FrameBound::UnboundedPreceding => part.start,
+        FrameBound::UnboundedFollowing => part.end,
+        FrameBound::CurrentRow => peers.start,
+        FrameBound::Preceding(n) => bound(v - n as f64 * dir, false),
+        FrameBound::Following(n) => bound(v + n as f64 * dir, false),
+    };
+    let end = match call.frame.end {
+        FrameBound::UnboundedFollowing => part.end,
+        FrameBound::UnboundedPreceding => part.start,
+        FrameBound::CurrentRow => peers.end,
+        FrameBound::Preceding(n) => bound(v - n as f64 * dir, true),
+        FrameBound::Following(n) => bound(v + n as f64 * dir, true),
     };
     start..end.max(start)
 }

@@ -141,6 +141,13 @@ impl Binder<'_> {
             order.push(SortKey { expr: self.bind_expr(&o.expr, scope)?, desc, nulls_first: o.options.nulls_first.unwrap_or(false) });
         }
         let frame = frame(spec.window_frame.as_ref(), !order.is_empty(), self)?;
+        let offset = |b: FrameBound| matches!(b, FrameBound::Preceding(n) | FrameBound::Following(n) if n > 0);
+        if !frame.rows && (offset(frame.start) || offset(frame.end)) {
+            match order.as_slice() {
+                [key] if key.expr.ty().non_null().is_numeric() || key.expr.ty().non_null().is_temporal() => {}
+                _ => bail!(Syntax, "a RANGE frame with an offset needs exactly one numeric or date ORDER BY key"),
+            }
+        }
         let lower = name.to_ascii_lowercase();
         let arity = |lo: usize, hi: usize| -> Result<()> {
             if bound.len() < lo || bound.len() > hi {
@@ -165,6 +172,9 @@ impl Binder<'_> {
             }
             "ntile" => {
                 arity(1, 1)?;
+                if order.is_empty() {
+                    bail!(Syntax, "ntile needs an ORDER BY in its window");
+                }
                 if constant_count(self, &args[0], "the argument of ntile")? == 0 {
                     bail!(InvalidParameter, "the argument of ntile must be positive");
                 }
@@ -180,6 +190,9 @@ impl Binder<'_> {
                     bound[2] = bound[2].clone().cast(ty.clone())?;
                 }
                 let in_frame = lower.ends_with("inframe");
+                if !in_frame && spec.window_frame.is_some() {
+                    bail!(Syntax, "{name} looks at the whole partition and takes no frame; use {name}InFrame");
+                }
                 (if lower.starts_with("lag") { WindowFunc::Lag { in_frame } } else { WindowFunc::Lead { in_frame } }, ty)
             }
             "first_value" | "last_value" | "any" | "anylast" => {
@@ -236,9 +249,6 @@ fn frame(frame: Option<&ast::WindowFrame>, ordered: bool, binder: &Binder) -> Re
             ast::WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
             ast::WindowFrameBound::Preceding(Some(n)) | ast::WindowFrameBound::Following(Some(n)) => {
                 let n = constant_count(binder, n, "a frame offset")?;
-                if !rows && n != 0 {
-                    bail!(NotSupported, "RANGE frames with offsets are not supported yet; use ROWS");
-                }
                 match b {
                     ast::WindowFrameBound::Preceding(_) => FrameBound::Preceding(n),
                     _ => FrameBound::Following(n),

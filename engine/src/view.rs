@@ -179,8 +179,8 @@ pub fn cascade(db: &Database, source: &TableEntry, block: &Block, depth: usize, 
 
 /// Aggregates whose final values cannot be summed: an inner SummingMergeTree keeps them as
 /// states instead.
-fn keeps_state(func: AggFunc) -> bool {
-    !matches!(func, AggFunc::Count | AggFunc::CountIf | AggFunc::Sum)
+fn keeps_state(func: &AggFunc) -> bool {
+    !func.is_additive()
 }
 
 /// Rewrites the SELECT items that are a call of a non-additive aggregate (`uniqExact(x) AS
@@ -198,7 +198,7 @@ fn rewrite_to_states(query: &mut ast::Query) -> bool {
             _ => continue,
         };
         if let Some((func, AggMode::Plain)) = AggMode::parse(&name) {
-            if keeps_state(func) {
+            if keeps_state(&func) {
                 // Keep the column's name what the user wrote: `uniqExact(user_id)` stays the
                 // name even though the stored value is a state.
                 if let ast::SelectItem::UnnamedExpr(e) = item {

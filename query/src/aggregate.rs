@@ -15,12 +15,10 @@ use crate::error::{bail, Result};
 use crate::kernels::{self, Domain};
 
 /// The aggregate functions Granary knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AggFunc {
     /// `count()`, `count(*)`, `count(x)`.
     Count,
-    /// `countIf(cond)`.
-    CountIf,
     /// `sum(x)`.
     Sum,
     /// `min(x)`.
@@ -29,51 +27,204 @@ pub enum AggFunc {
     Max,
     /// `avg(x)`.
     Avg,
-    /// `uniqExact(x)`, `count(DISTINCT x)`.
+    /// `uniqExact(x, …)`, `count(DISTINCT x)`.
     UniqExact,
+    /// `uniq(x, …)`: ClickHouse estimates it; Granary counts exactly (ClickHouse is exact
+    /// too on small inputs).
+    Uniq,
+    /// `any(x)`: the first value seen.
+    Any,
+    /// `anyLast(x)`: the last value seen.
+    AnyLast,
+    /// `argMin(a, b)`: `a` at the smallest `b`.
+    ArgMin,
+    /// `argMax(a, b)`: `a` at the largest `b`.
+    ArgMax,
+    /// `groupArray([max_size])(x)`: the values as an array, in the order seen.
+    GroupArray { max_size: Option<usize> },
+    /// `groupUniqArray(x)`: the distinct values as an array, in the order first seen.
+    GroupUniqArray,
+    /// Variances, standard deviations, covariances, correlation.
+    Moment(Moment),
+    /// `quantile(level)(x)`, `median(x)`, `quantiles(l1, …)(x)` (interpolated between the
+    /// nearest values) and their `…Exact` forms (the value at `level * n`, not interpolated).
+    Quantile { exact: bool, levels: Vec<f64>, many: bool },
+    /// The `-If` combinator: `sumIf(x, cond)` aggregates the rows where `cond` holds; also
+    /// `count(*) FILTER (WHERE cond)`. `countIf(cond)` is `If(Count)`.
+    If(Box<AggFunc>),
+    /// `f(DISTINCT x)`: each distinct argument tuple of a group counts once.
+    Distinct(Box<AggFunc>),
+}
+
+/// The statistical moments `AggFunc::Moment` computes, with ClickHouse's formulas over
+/// plain sums (so results match ClickHouse to the last bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    VarPop,
+    VarSamp,
+    StddevPop,
+    StddevSamp,
+    CovarPop,
+    CovarSamp,
+    Corr,
 }
 
 impl AggFunc {
-    /// Looks up an aggregate by its (case-insensitive) name.
+    /// Looks up an aggregate by its (case-insensitive) name, without parameters (a
+    /// parametric function gets its defaults: `quantile` is the median).
     pub fn from_name(name: &str) -> Option<AggFunc> {
-        Some(match name.to_ascii_lowercase().as_str() {
+        let lower = name.to_ascii_lowercase();
+        let quantile = |exact: bool, many: bool| AggFunc::Quantile { exact, levels: vec![0.5], many };
+        Some(match lower.as_str() {
             "count" => AggFunc::Count,
-            "countif" => AggFunc::CountIf,
             "sum" => AggFunc::Sum,
             "min" => AggFunc::Min,
             "max" => AggFunc::Max,
             "avg" => AggFunc::Avg,
             "uniqexact" => AggFunc::UniqExact,
-            _ => return None,
+            "uniq" => AggFunc::Uniq,
+            "any" => AggFunc::Any,
+            "anylast" => AggFunc::AnyLast,
+            "argmin" => AggFunc::ArgMin,
+            "argmax" => AggFunc::ArgMax,
+            "grouparray" => AggFunc::GroupArray { max_size: None },
+            "groupuniqarray" => AggFunc::GroupUniqArray,
+            "varpop" => AggFunc::Moment(Moment::VarPop),
+            "varsamp" => AggFunc::Moment(Moment::VarSamp),
+            "stddevpop" => AggFunc::Moment(Moment::StddevPop),
+            "stddevsamp" => AggFunc::Moment(Moment::StddevSamp),
+            "covarpop" => AggFunc::Moment(Moment::CovarPop),
+            "covarsamp" => AggFunc::Moment(Moment::CovarSamp),
+            "corr" => AggFunc::Moment(Moment::Corr),
+            "quantile" | "median" => quantile(false, false),
+            "quantileexact" | "medianexact" => quantile(true, false),
+            "quantiles" => quantile(false, true),
+            "quantilesexact" => quantile(true, true),
+            other => match other.strip_suffix("if").and_then(AggFunc::from_name) {
+                Some(inner) if !matches!(inner, AggFunc::If(_)) => AggFunc::If(Box::new(inner)),
+                _ => return None,
+            },
         })
     }
 
-    /// The name ClickHouse spells the function with (as in `AggregateFunction(uniqExact, …)`).
-    pub fn name(self) -> &'static str {
+    /// The function with the parameters of a parametric call (`quantile(0.9)(x)`,
+    /// `groupArray(10)(x)`).
+    pub fn with_params(self, params: &[f64]) -> Result<AggFunc> {
+        if params.is_empty() {
+            return Ok(self);
+        }
+        Ok(match self {
+            AggFunc::Quantile { exact, many, .. } => {
+                if !many && params.len() != 1 {
+                    bail!(UndefinedFunction, "{} takes one level, got {}", self.name(), params.len());
+                }
+                if let Some(l) = params.iter().find(|l| !(0.0..=1.0).contains(*l)) {
+                    bail!(InvalidParameter, "quantile level {l} is not between 0 and 1");
+                }
+                AggFunc::Quantile { exact, levels: params.to_vec(), many }
+            }
+            AggFunc::GroupArray { .. } => match params {
+                [n] if *n >= 1.0 && n.fract() == 0.0 => AggFunc::GroupArray { max_size: Some(*n as usize) },
+                _ => bail!(InvalidParameter, "groupArray takes one positive whole size, got {params:?}"),
+            },
+            AggFunc::If(inner) => AggFunc::If(Box::new(inner.with_params(params)?)),
+            other => bail!(UndefinedFunction, "aggregate function {} takes no parameters", other.name()),
+        })
+    }
+
+    /// The name ClickHouse spells the function with, without parameters.
+    pub fn name(&self) -> String {
         match self {
-            AggFunc::Count => "count",
-            AggFunc::CountIf => "countIf",
-            AggFunc::Sum => "sum",
-            AggFunc::Min => "min",
-            AggFunc::Max => "max",
-            AggFunc::Avg => "avg",
-            AggFunc::UniqExact => "uniqExact",
+            AggFunc::Count => "count".into(),
+            AggFunc::Sum => "sum".into(),
+            AggFunc::Min => "min".into(),
+            AggFunc::Max => "max".into(),
+            AggFunc::Avg => "avg".into(),
+            AggFunc::UniqExact => "uniqExact".into(),
+            AggFunc::Uniq => "uniq".into(),
+            AggFunc::Any => "any".into(),
+            AggFunc::AnyLast => "anyLast".into(),
+            AggFunc::ArgMin => "argMin".into(),
+            AggFunc::ArgMax => "argMax".into(),
+            AggFunc::GroupArray { .. } => "groupArray".into(),
+            AggFunc::GroupUniqArray => "groupUniqArray".into(),
+            AggFunc::Moment(m) => match m {
+                Moment::VarPop => "varPop",
+                Moment::VarSamp => "varSamp",
+                Moment::StddevPop => "stddevPop",
+                Moment::StddevSamp => "stddevSamp",
+                Moment::CovarPop => "covarPop",
+                Moment::CovarSamp => "covarSamp",
+                Moment::Corr => "corr",
+            }
+            .into(),
+            AggFunc::Quantile { exact, many, .. } => format!("quantile{}{}", if *many { "s" } else { "" }, if *exact { "Exact" } else { "" }),
+            AggFunc::If(inner) => format!("{}If", inner.name()),
+            AggFunc::Distinct(inner) => format!("{}Distinct", inner.name()),
+        }
+    }
+
+    /// The name with the parameters, as `AggregateFunction(quantile(0.9), Float64)` spells it.
+    pub fn type_name(&self) -> String {
+        let params = self.params();
+        if params.is_empty() {
+            self.name()
+        } else {
+            format!("{}({})", self.name(), params.join(", "))
+        }
+    }
+
+    fn params(&self) -> Vec<String> {
+        match self {
+            AggFunc::Quantile { levels, .. } => levels.iter().map(f64::to_string).collect(),
+            AggFunc::GroupArray { max_size: Some(n) } => vec![n.to_string()],
+            AggFunc::If(inner) | AggFunc::Distinct(inner) => inner.params(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True for the aggregates whose final values add up across rows (`count`, `sum` and
+    /// their `-If` forms): a SummingMergeTree can keep their values instead of states.
+    pub fn is_additive(&self) -> bool {
+        match self {
+            AggFunc::Count | AggFunc::Sum => true,
+            AggFunc::If(inner) => inner.is_additive(),
+            _ => false,
         }
     }
 
     /// The result type for the given argument types (ClickHouse's rules): over Nullable
-    /// arguments, NULL rows are skipped and sum/min/max/avg are NULL for a group without
-    /// any other row.
-    pub fn result_type(self, args: &[DataType]) -> Result<DataType> {
+    /// arguments, NULL rows are skipped and value-picking and numeric aggregates are NULL
+    /// for a group without any other row.
+    pub fn result_type(&self, args: &[DataType]) -> Result<DataType> {
+        if let AggFunc::If(inner) = self {
+            let Some((cond, rest)) = args.split_last() else { bail!(UndefinedFunction, "{} needs a condition argument", self.name()) };
+            if !(cond.non_null().is_integer() || *cond.non_null() == DataType::Bool) {
+                bail!(DatatypeMismatch, "illegal type {cond} of the condition of {}", self.name());
+            }
+            return inner.result_type(rest);
+        }
+        if let AggFunc::Distinct(inner) = self {
+            return inner.result_type(args);
+        }
         let ty = self.non_null_result_type(&args.iter().map(|a| a.non_null().clone()).collect::<Vec<_>>())?;
-        let nullable_result = matches!(self, AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max);
+        let nullable_result = matches!(
+            self,
+            AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max | AggFunc::Any | AggFunc::AnyLast | AggFunc::ArgMin | AggFunc::ArgMax | AggFunc::Moment(_) | AggFunc::Quantile { .. }
+        );
         Ok(if nullable_result && args.iter().any(DataType::is_nullable) { ty.nullable() } else { ty })
     }
 
-    fn non_null_result_type(self, args: &[DataType]) -> Result<DataType> {
+    fn non_null_result_type(&self, args: &[DataType]) -> Result<DataType> {
         let want = |n: usize| -> Result<()> {
             if args.len() != n {
-                bail!(UndefinedFunction, "aggregate function {self:?} takes {n} argument(s), got {}", args.len());
+                bail!(UndefinedFunction, "aggregate function {} takes {n} argument(s), got {}", self.name(), args.len());
+            }
+            Ok(())
+        };
+        let number = |t: &DataType| -> Result<()> {
+            if !t.is_numeric() {
+                bail!(DatatypeMismatch, "illegal type {t} of argument of aggregate function {}", self.name());
             }
             Ok(())
         };
@@ -84,25 +235,16 @@ impl AggFunc {
                 }
                 DataType::UInt64
             }
-            AggFunc::CountIf => {
-                want(1)?;
-                if !(args[0].is_integer() || args[0] == DataType::Bool) {
-                    bail!(DatatypeMismatch, "illegal type {} of argument of countIf", args[0]);
-                }
-                DataType::UInt64
-            }
-            AggFunc::UniqExact => {
+            AggFunc::UniqExact | AggFunc::Uniq => {
                 if args.is_empty() {
-                    bail!(UndefinedFunction, "uniqExact needs an argument");
+                    bail!(UndefinedFunction, "{} needs an argument", self.name());
                 }
                 DataType::UInt64
             }
             AggFunc::Sum | AggFunc::Avg => {
                 want(1)?;
                 let t = &args[0];
-                if !t.is_numeric() {
-                    bail!(DatatypeMismatch, "illegal type {t} of argument of aggregate function {}", if self == AggFunc::Sum { "sum" } else { "avg" });
-                }
+                number(t)?;
                 match (self, Domain::of(t)) {
                     (AggFunc::Avg, _) | (_, Domain::Float) => DataType::Float64,
                     // Decimal sums stay exact at the argument's scale.
@@ -111,33 +253,78 @@ impl AggFunc {
                     (_, Domain::UInt) => DataType::UInt64,
                 }
             }
-            AggFunc::Min | AggFunc::Max => {
+            AggFunc::Min | AggFunc::Max | AggFunc::Any | AggFunc::AnyLast => {
                 want(1)?;
                 args[0].clone()
             }
+            AggFunc::ArgMin | AggFunc::ArgMax => {
+                want(2)?;
+                args[0].clone()
+            }
+            AggFunc::GroupArray { .. } | AggFunc::GroupUniqArray => {
+                want(1)?;
+                DataType::Array(Box::new(args[0].clone()))
+            }
+            AggFunc::Moment(m) => {
+                want(if matches!(m, Moment::CovarPop | Moment::CovarSamp | Moment::Corr) { 2 } else { 1 })?;
+                args.iter().try_for_each(number)?;
+                DataType::Float64
+            }
+            AggFunc::Quantile { exact, many, .. } => {
+                want(1)?;
+                let t = &args[0];
+                if t.is_decimal() || !(t.is_numeric() || t.is_temporal()) {
+                    bail!(DatatypeMismatch, "illegal type {t} of argument of aggregate function {}", self.name());
+                }
+                // Interpolated quantiles of numbers are Float64; of times, and exact ones, the argument's type.
+                let one = if *exact || t.is_temporal() { t.clone() } else { DataType::Float64 };
+                if *many {
+                    DataType::Array(Box::new(one))
+                } else {
+                    one
+                }
+            }
+            AggFunc::If(_) | AggFunc::Distinct(_) => unreachable!("combinators are typed by their inner function"),
         })
     }
 
     /// A fresh accumulator for arguments of these types; over Nullable arguments it skips
     /// the rows where any argument is NULL.
-    pub fn accumulator(self, args: &[DataType], result: DataType) -> Box<dyn Accumulator> {
+    pub fn accumulator(&self, args: &[DataType], result: DataType) -> Box<dyn Accumulator> {
+        if let AggFunc::If(inner) = self {
+            let (_, rest) = args.split_last().expect("typed with a condition");
+            let inner = inner.accumulator(rest, result);
+            return Box::new(crate::accumulators::IfOf::new(inner));
+        }
+        if let AggFunc::Distinct(inner) = self {
+            return Box::new(crate::accumulators::DistinctOf::new(inner.accumulator(args, result)));
+        }
         if args.iter().any(DataType::is_nullable) {
             let inner_args: Vec<DataType> = args.iter().map(|a| a.non_null().clone()).collect();
             let seen = result.is_nullable().then(Vec::new);
             let inner = self.accumulator(&inner_args, result.non_null().clone());
             return Box::new(SkipNulls { inner, seen });
         }
+        use crate::accumulators as acc;
         match self {
-            AggFunc::Count => Box::new(Count { counts: Vec::new(), conditional: false }),
-            AggFunc::CountIf => Box::new(Count { counts: Vec::new(), conditional: true }),
+            AggFunc::Count => Box::new(Count { counts: Vec::new() }),
             AggFunc::Sum => match Domain::of(&result) {
                 Domain::Float => Box::new(Sum::<f64> { sums: Vec::new(), ty: result }),
                 Domain::Int => Box::new(Sum::<i64> { sums: Vec::new(), ty: result }),
                 Domain::UInt => Box::new(Sum::<u64> { sums: Vec::new(), ty: result }),
             },
             AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new(), unit: text::POW10[decimal_scale(&args[0]) as usize] as f64 }),
-            AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0].clone()), seen: Vec::new(), max: self == AggFunc::Max }),
-            AggFunc::UniqExact => Box::new(UniqExact { sets: Vec::new() }),
+            AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0].clone()), seen: Vec::new(), max: *self == AggFunc::Max }),
+            AggFunc::UniqExact | AggFunc::Uniq => Box::new(UniqExact { sets: Vec::new() }),
+            AggFunc::Any => Box::new(acc::Choose::new(acc::Rule::First, args)),
+            AggFunc::AnyLast => Box::new(acc::Choose::new(acc::Rule::Last, args)),
+            AggFunc::ArgMin => Box::new(acc::Choose::new(acc::Rule::Min, args)),
+            AggFunc::ArgMax => Box::new(acc::Choose::new(acc::Rule::Max, args)),
+            AggFunc::GroupArray { max_size } => Box::new(acc::GroupArray::new(args[0].clone(), *max_size, false)),
+            AggFunc::GroupUniqArray => Box::new(acc::GroupArray::new(args[0].clone(), None, true)),
+            AggFunc::Moment(m) => Box::new(acc::Moments::new(*m)),
+            AggFunc::Quantile { exact, levels, many } => Box::new(acc::Quantiles::new(*exact, levels.clone(), *many, result)),
+            AggFunc::If(_) | AggFunc::Distinct(_) => unreachable!("handled above"),
         }
     }
 }
@@ -216,19 +403,19 @@ pub trait Accumulator: Send {
 }
 
 /// The error for a state that does not decode.
-fn bad_state() -> crate::error::QueryError {
+pub(crate) fn bad_state() -> crate::error::QueryError {
     crate::error::QueryError::new(crate::error::ErrorKind::DataCorrupted, "an aggregate function state is corrupt")
 }
 
 /// Reads a fixed-width primitive at `*pos` of a state and advances past it.
-fn read_state<T: Primitive>(state: &[u8], pos: &mut usize) -> Result<T> {
+pub(crate) fn read_state<T: Primitive>(state: &[u8], pos: &mut usize) -> Result<T> {
     let bytes = state.get(*pos..*pos + T::WIDTH).ok_or_else(bad_state)?;
     *pos += T::WIDTH;
     Ok(T::read_le(bytes))
 }
 
 /// One serialized state per group, from a per-group writer.
-fn write_states(n: usize, mut write: impl FnMut(usize, &mut Vec<u8>)) -> StringData {
+pub(crate) fn write_states(n: usize, mut write: impl FnMut(usize, &mut Vec<u8>)) -> StringData {
     let mut out = StringData::with_capacity(n);
     let mut buf = Vec::new();
     for g in 0..n {
@@ -241,27 +428,16 @@ fn write_states(n: usize, mut write: impl FnMut(usize, &mut Vec<u8>)) -> StringD
 
 struct Count {
     counts: Vec<u64>,
-    conditional: bool,
 }
 
 impl Accumulator for Count {
-    fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
+    fn update(&mut self, groups: &[u32], n_groups: usize, _args: &[ColumnRef]) -> Result<()> {
         self.counts.resize(n_groups, 0);
         if groups.is_empty() {
             return Ok(());
         }
-        if self.conditional {
-            let cond = match &args[0].data {
-                ColumnData::U8(v) => std::borrow::Cow::Borrowed(v),
-                _ => std::borrow::Cow::Owned(kernels::to_u64(&args[0])?.into_iter().map(|x| (x != 0) as u8).collect()),
-            };
-            for (&g, &c) in groups.iter().zip(cond.iter()) {
-                self.counts[g as usize] += (c != 0) as u64;
-            }
-        } else {
-            for &g in groups {
-                self.counts[g as usize] += 1;
-            }
+        for &g in groups {
+            self.counts[g as usize] += 1;
         }
         Ok(())
     }

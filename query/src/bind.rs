@@ -624,8 +624,9 @@ impl<'a> Binder<'a> {
         }
         let name = f.name.to_string();
         let lower = name.to_ascii_lowercase();
-        let (args, distinct) = function_args(f)?;
-        if let Some((mut agg, mut mode)) = AggMode::parse(&lower) {
+        let (args, distinct) = function_args(&f.args)?;
+        if let Some((agg, mut mode)) = AggMode::parse(&lower) {
+            let mut agg = agg.with_params(&self.aggregate_params(f)?)?;
             let Some(grouping) = scope.grouping.take() else {
                 bail!(Grouping, "aggregate function {name} is not allowed here");
             };
@@ -636,20 +637,26 @@ impl<'a> Binder<'a> {
             // `uniqExact(col)` over a finalized `AggregateFunction(uniqExact, …)` column merges
             // the states: the exact answer over all the rows the states summarise.
             if let (AggMode::Plain, [Expr::Call { func: Func::FinalizeAggregation, args: inner, .. }]) = (mode, bound_args.as_slice()) {
-                if matches!(inner[0].ty(), DataType::AggregateFunction { func, .. } if func.eq_ignore_ascii_case(agg.name())) {
+                if matches!(inner[0].ty(), DataType::AggregateFunction { func, .. } if func.eq_ignore_ascii_case(&agg.type_name())) {
                     (mode, bound_args) = (AggMode::Merge, inner.clone());
                 }
             }
             if distinct {
-                match agg {
-                    AggFunc::Count => agg = AggFunc::UniqExact,
-                    _ => bail!(NotSupported, "{name}(DISTINCT ...) is not supported yet"),
-                }
+                agg = match agg {
+                    AggFunc::Count => AggFunc::UniqExact,
+                    other => AggFunc::Distinct(Box::new(other)),
+                };
             } else if agg == AggFunc::Count && mode != AggMode::Merge && !bound_args.iter().any(|a| a.ty().is_nullable()) {
                 bound_args.clear(); // count(x) of a non-Nullable x counts rows.
             }
+            // `f(x) FILTER (WHERE cond)` is `fIf(x, cond)`.
+            if let Some(filter) = &f.filter {
+                let mut row_scope = Scope { table: scope.table, aliases: scope.aliases.clone(), grouping: None, depth: scope.depth };
+                bound_args.push(self.bind_condition(filter, &mut row_scope, "FILTER")?);
+                agg = AggFunc::If(Box::new(agg));
+            }
             let arg_types: Vec<DataType> = bound_args.iter().map(Expr::ty).collect();
-            let (ty, _) = mode.types(agg, &arg_types)?;
+            let (ty, _) = mode.types(&agg, &arg_types)?;
             let call = AggCall { func: agg, mode, args: bound_args, ty: ty.clone() };
             let grouping = scope.grouping.as_mut().expect("grouping");
             let index = match grouping.aggs.iter().position(|c| *c == call) {
@@ -663,6 +670,18 @@ impl<'a> Binder<'a> {
         }
         let ctx = functions::Context { now: self.now };
         functions::bind(&lower, &args, &ctx, &mut |a| self.bind_expr(a, scope))
+    }
+
+    /// The constant parameters of a parametric aggregate call (`quantile(0.9)(x)`).
+    fn aggregate_params(&self, f: &ast::Function) -> Result<Vec<f64>> {
+        let (params, _) = function_args(&f.parameters)?;
+        params
+            .iter()
+            .map(|p| match self.bind_constant(p)?.as_f64() {
+                Some(v) => Ok(v),
+                None => bail!(InvalidParameter, "the parameters of {} must be numbers", f.name),
+            })
+            .collect()
     }
 
     fn bind_value(&self, v: &ast::Value, hint: Option<DataType>) -> Result<Expr> {
@@ -852,8 +871,8 @@ fn resolve_reference(e: &ast::Expr, items: &[(ast::Expr, String)], scope: &Scope
     }
 }
 
-fn function_args(f: &ast::Function) -> Result<(Vec<ast::Expr>, bool)> {
-    match &f.args {
+fn function_args(args: &ast::FunctionArguments) -> Result<(Vec<ast::Expr>, bool)> {
+    match args {
         ast::FunctionArguments::None => Ok((Vec::new(), false)),
         ast::FunctionArguments::List(list) => {
             let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
@@ -877,7 +896,7 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
     match e {
         E::Function(f) if f.over.is_some() => window::window_exprs(f).any(contains_aggregate),
         E::Function(f) => {
-            AggMode::parse(&f.name.to_string()).is_some() || function_args(f).map(|(a, _)| a.iter().any(contains_aggregate)).unwrap_or(false)
+            AggMode::parse(&f.name.to_string()).is_some() || function_args(&f.args).map(|(a, _)| a.iter().any(contains_aggregate)).unwrap_or(false)
         }
         E::BinaryOp { left, right, .. } => contains_aggregate(left) || contains_aggregate(right),
         E::UnaryOp { expr, .. } | E::Nested(expr) | E::Cast { expr, .. } => contains_aggregate(expr),

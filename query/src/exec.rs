@@ -390,7 +390,7 @@ fn aggregate(plan: &AggregatePlan, input: Box<dyn Iterator<Item = Result<Block>>
     let mut accs: Vec<Box<dyn Accumulator>> = plan
         .aggs
         .iter()
-        .map(|a| a.mode.accumulator(a.func, &a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), &a.ty))
+        .map(|a| a.mode.accumulator(&a.func, &a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), &a.ty))
         .collect::<Result<_>>()?;
     let mut groups: HashMap<Box<[u8]>, u32, ahash::RandomState> = HashMap::default();
     let mut key_columns: Vec<Column> = plan.keys.iter().map(|k| Column::empty(k.ty())).collect();

@@ -4,6 +4,7 @@
 //! and `exec` runs it over column blocks read from storage. Nothing here touches the network
 //! or persists anything; the engine drives it.
 
+pub mod accumulators;
 pub mod aggregate;
 pub mod bind;
 pub mod catalog;

@@ -28,8 +28,13 @@ pub enum AggMode {
 
 impl AggMode {
     /// Splits a function name into its aggregate and combinator (`uniqExactMerge` →
-    /// `UniqExact`, `Merge`).
+    /// `UniqExact`, `Merge`); a state type's name may carry parameters (`quantile(0.9)`).
     pub fn parse(name: &str) -> Option<(AggFunc, AggMode)> {
+        if let Some((base, params)) = name.split_once('(') {
+            let params: Vec<f64> = params.strip_suffix(')')?.split(',').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+            let (f, mode) = AggMode::parse(base)?;
+            return Some((f.with_params(&params).ok()?, mode));
+        }
         let lower = name.to_ascii_lowercase();
         if let Some(f) = AggFunc::from_name(&lower) {
             return Some((f, AggMode::Plain));
@@ -44,22 +49,25 @@ impl AggMode {
 
     /// The call's result type, and the argument types its accumulator sees (for `-Merge`,
     /// the types inside the state's `AggregateFunction(f, …)`).
-    pub fn types(self, func: AggFunc, args: &[DataType]) -> Result<(DataType, Vec<DataType>)> {
+    pub fn types(self, func: &AggFunc, args: &[DataType]) -> Result<(DataType, Vec<DataType>)> {
         Ok(match self {
             AggMode::Plain => (func.result_type(args)?, args.to_vec()),
             AggMode::State => {
+                if matches!(func, AggFunc::Distinct(_)) {
+                    bail!(NotSupported, "{}(DISTINCT …) has no -State form", func.name());
+                }
                 func.result_type(args)?;
-                (DataType::AggregateFunction { func: func.name().to_string(), args: args.to_vec() }, args.to_vec())
+                (DataType::AggregateFunction { func: func.type_name(), args: args.to_vec() }, args.to_vec())
             }
-            AggMode::Merge => match args {
-                [DataType::AggregateFunction { func: f, args: inner }] if f.eq_ignore_ascii_case(func.name()) => (func.result_type(inner)?, inner.clone()),
-                _ => bail!(DatatypeMismatch, "{}Merge needs an AggregateFunction({}, …) argument, got {:?}", func.name(), func.name(), args),
-            },
+            AggMode::Merge => {
+                let (state_func, inner) = merged(func, args)?;
+                (state_func.result_type(&inner)?, inner)
+            }
         })
     }
 
     /// An accumulator for a call of `func` in this mode over arguments of `args` types.
-    pub fn accumulator(self, func: AggFunc, args: &[DataType], result: &DataType) -> Result<Box<dyn Accumulator>> {
+    pub fn accumulator(self, func: &AggFunc, args: &[DataType], result: &DataType) -> Result<Box<dyn Accumulator>> {
         Ok(match self {
             AggMode::Plain => func.accumulator(args, result.clone()),
             AggMode::State => {
@@ -67,11 +75,24 @@ impl AggMode {
                 Box::new(StateOf { inner: Some(inner), ty: result.clone() })
             }
             AggMode::Merge => {
-                let (_, inner) = self.types(func, args)?;
-                Box::new(MergeOf { inner: func.accumulator(&inner, result.clone()) })
+                let (state_func, inner) = merged(func, args)?;
+                Box::new(MergeOf { inner: state_func.accumulator(&inner, result.clone()) })
             }
         })
     }
+}
+
+/// For `fMerge(state)`: the function the state's type names (with its parameters) and the
+/// argument types inside it.
+fn merged(func: &AggFunc, args: &[DataType]) -> Result<(AggFunc, Vec<DataType>)> {
+    if let [DataType::AggregateFunction { func: f, args: inner }] = args {
+        if let Some((state_func, AggMode::Plain)) = AggMode::parse(f) {
+            if state_func.name().eq_ignore_ascii_case(&func.name()) {
+                return Ok((state_func, inner.clone()));
+            }
+        }
+    }
+    bail!(DatatypeMismatch, "{}Merge needs an AggregateFunction({}, …) argument, got {:?}", func.name(), func.name(), args)
 }
 
 /// `-State`: aggregates like the function, returns the states.

@@ -1,5 +1,5 @@
 //! Scalar functions beyond the core operators of `expr`: dates and times, strings, math and
-//! conversions, conditionals and NULL handling, JSON; and the Postgres spellings of some of
+//! conversions, conditionals and NULL handling, JSON, `arraySort`; and the Postgres spellings of some of
 //! them (`EXTRACT`, `CASE`, `SUBSTRING … FROM … FOR`, `TRIM(… FROM …)`, `POSITION(… IN …)`).
 //!
 //! Binding turns a call into an `Expr`: many functions are rewrites onto existing operators
@@ -8,6 +8,7 @@
 //! at bind time. Evaluation follows `expr`: each call computes a whole column with a typed
 //! loop over its arguments' slices. Names and type rules are ClickHouse's; times are UTC.
 
+pub mod arrays;
 pub mod conditional;
 pub mod dates;
 pub mod json;
@@ -46,6 +47,8 @@ pub enum Scalar {
     Cond(conditional::CondFn),
     /// JSON.
     Json(json::JsonFn),
+    /// Arrays.
+    Array(arrays::ArrayFn),
 }
 
 impl Scalar {
@@ -55,7 +58,7 @@ impl Scalar {
             Scalar::Cond(_) => true,
             Scalar::Math(f) => f.sees_nulls(),
             Scalar::Date(f) => f.sees_nulls(),
-            Scalar::Str(_) | Scalar::Json(_) => false,
+            Scalar::Str(_) | Scalar::Json(_) | Scalar::Array(_) => false,
         }
     }
 
@@ -67,6 +70,7 @@ impl Scalar {
             Scalar::Math(f) => f.name(),
             Scalar::Cond(f) => f.name(),
             Scalar::Json(f) => f.name(),
+            Scalar::Array(f) => f.name(),
         }
     }
 
@@ -79,6 +83,7 @@ impl Scalar {
             Scalar::Math(f) => f.result_type(args),
             Scalar::Cond(f) => f.result_type(args),
             Scalar::Json(f) => f.result_type(args),
+            Scalar::Array(f) => f.result_type(args),
         }
     }
 
@@ -92,6 +97,7 @@ impl Scalar {
             Scalar::Math(f) => f.eval(args, ty, ignore),
             Scalar::Cond(f) => f.eval(args, ty),
             Scalar::Json(f) => f.eval(args, ty),
+            Scalar::Array(f) => f.eval(args, ty),
         }
     }
 }
@@ -102,7 +108,11 @@ pub fn bind(name: &str, args: &[ast::Expr], ctx: &Context, bind_arg: &mut BindAr
         return Ok(e);
     }
     let bound = args.iter().map(&mut *bind_arg).collect::<Result<Vec<_>>>()?;
-    for family in [dates::bind, strings::bind, math::bind, conditional::bind, json::bind] {
+    if name == "finalizeaggregation" {
+        arity(name, &bound, 1..=1)?;
+        return Expr::call(Func::FinalizeAggregation, bound);
+    }
+    for family in [dates::bind, strings::bind, math::bind, conditional::bind, json::bind, arrays::bind] {
         if let Some(e) = family(name, &bound, ctx)? {
             return Ok(e);
         }
@@ -124,7 +134,7 @@ macro_rules! into_scalar {
         }
     )*};
 }
-into_scalar!(Date(dates::DateFn), Str(strings::StringFn), Math(math::MathFn), Cond(conditional::CondFn), Json(json::JsonFn));
+into_scalar!(Date(dates::DateFn), Str(strings::StringFn), Math(math::MathFn), Cond(conditional::CondFn), Json(json::JsonFn), Array(arrays::ArrayFn));
 
 /// Fails unless a function got `n` arguments.
 fn arity(name: &str, args: &[Expr], n: std::ops::RangeInclusive<usize>) -> Result<()> {

@@ -625,39 +625,17 @@ impl<'a> Binder<'a> {
         let name = f.name.to_string();
         let lower = name.to_ascii_lowercase();
         let (args, distinct) = function_args(&f.args)?;
-        if let Some((agg, mut mode)) = AggMode::parse(&lower) {
-            let mut agg = agg.with_params(&self.aggregate_params(f)?)?;
+        if let Some((agg, mode)) = AggMode::parse(&lower) {
             let Some(grouping) = scope.grouping.take() else {
                 bail!(Grouping, "aggregate function {name} is not allowed here");
             };
+            // Arguments (and FILTER) read the rows being grouped.
             let mut row_scope = Scope { aliases: scope.aliases.clone(), depth: scope.depth, ..Scope::over(scope.table) };
-            let bound_args = args.iter().map(|a| self.bind_expr(a, &mut row_scope)).collect::<Result<Vec<_>>>();
+            let bound = args.iter().map(|a| self.bind_expr(a, &mut row_scope)).collect::<Result<Vec<_>>>();
+            let filter = f.filter.as_ref().map(|c| self.bind_condition(c, &mut row_scope, "FILTER")).transpose();
             scope.grouping = Some(grouping);
-            let mut bound_args = bound_args?;
-            // `uniqExact(col)` over a finalized `AggregateFunction(uniqExact, …)` column merges
-            // the states: the exact answer over all the rows the states summarise.
-            if let (AggMode::Plain, [Expr::Call { func: Func::FinalizeAggregation, args: inner, .. }]) = (mode, bound_args.as_slice()) {
-                if matches!(inner[0].ty(), DataType::AggregateFunction { func, .. } if func.eq_ignore_ascii_case(&agg.type_name())) {
-                    (mode, bound_args) = (AggMode::Merge, inner.clone());
-                }
-            }
-            if distinct {
-                agg = match agg {
-                    AggFunc::Count => AggFunc::UniqExact,
-                    other => AggFunc::Distinct(Box::new(other)),
-                };
-            } else if agg == AggFunc::Count && mode != AggMode::Merge && !bound_args.iter().any(|a| a.ty().is_nullable()) {
-                bound_args.clear(); // count(x) of a non-Nullable x counts rows.
-            }
-            // `f(x) FILTER (WHERE cond)` is `fIf(x, cond)`.
-            if let Some(filter) = &f.filter {
-                let mut row_scope = Scope { table: scope.table, aliases: scope.aliases.clone(), grouping: None, depth: scope.depth };
-                bound_args.push(self.bind_condition(filter, &mut row_scope, "FILTER")?);
-                agg = AggFunc::If(Box::new(agg));
-            }
-            let arg_types: Vec<DataType> = bound_args.iter().map(Expr::ty).collect();
-            let (ty, _) = mode.types(&agg, &arg_types)?;
-            let call = AggCall { func: agg, mode, args: bound_args, ty: ty.clone() };
+            let call = self.aggregate_call(f, agg, mode, bound?, distinct, filter?)?;
+            let ty = call.ty.clone();
             let grouping = scope.grouping.as_mut().expect("grouping");
             let index = match grouping.aggs.iter().position(|c| *c == call) {
                 Some(i) => i,
@@ -670,6 +648,36 @@ impl<'a> Binder<'a> {
         }
         let ctx = functions::Context { now: self.now };
         functions::bind(&lower, &args, &ctx, &mut |a| self.bind_expr(a, scope))
+    }
+
+    /// An aggregate call of `f` from its bound arguments: parameters, DISTINCT, FILTER (as
+    /// the -If combinator), `count(x)` of a non-Nullable `x` as `count()`, and an aggregate of
+    /// a finalized state column of the same function as a merge of the states.
+    fn aggregate_call(&self, f: &ast::Function, agg: AggFunc, mut mode: AggMode, mut args: Vec<Expr>, distinct: bool, filter: Option<Expr>) -> Result<AggCall> {
+        let mut agg = agg.with_params(&self.aggregate_params(f)?)?;
+        // `uniqExact(col)` over a finalized `AggregateFunction(uniqExact, …)` column merges
+        // the states: the exact answer over all the rows the states summarise.
+        if let (AggMode::Plain, [Expr::Call { func: Func::FinalizeAggregation, args: inner, .. }]) = (mode, args.as_slice()) {
+            if matches!(inner[0].ty(), DataType::AggregateFunction { func, .. } if func.eq_ignore_ascii_case(&agg.type_name())) {
+                (mode, args) = (AggMode::Merge, inner.clone());
+            }
+        }
+        if distinct {
+            agg = match agg {
+                AggFunc::Count => AggFunc::UniqExact,
+                other => AggFunc::Distinct(Box::new(other)),
+            };
+        } else if agg == AggFunc::Count && mode != AggMode::Merge && !args.iter().any(|a| a.ty().is_nullable()) {
+            args.clear(); // count(x) of a non-Nullable x counts rows.
+        }
+        // `f(x) FILTER (WHERE cond)` is `fIf(x, cond)`.
+        if let Some(filter) = filter {
+            args.push(filter);
+            agg = AggFunc::If(Box::new(agg));
+        }
+        let arg_types: Vec<DataType> = args.iter().map(Expr::ty).collect();
+        let (ty, _) = mode.types(&agg, &arg_types)?;
+        Ok(AggCall { func: agg, mode, args, ty })
     }
 
     /// The constant parameters of a parametric aggregate call (`quantile(0.9)(x)`).

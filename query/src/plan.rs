@@ -142,7 +142,7 @@ pub struct LimitBy {
 }
 
 /// A window function: what it computes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WindowFunc {
     /// Position in the partition, from 1.
     RowNumber,

@@ -200,7 +200,7 @@ fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
         crate::kernels::from_f64(DataType::Float64, out)
     };
     let rank = |p: usize| (l.peers[p].start - l.partition[p].start + 1) as u64;
-    Ok(match call.func {
+    Ok(match &call.func {
         WindowFunc::RowNumber => numbers(&|p| (p - l.partition[p].start + 1) as u64),
         WindowFunc::Rank => numbers(&rank),
         WindowFunc::DenseRank => {
@@ -232,7 +232,7 @@ fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
                 (if i < big { i / (size + 1) } else { extra + (i - big) / size.max(1) }) as u64 + 1
             })
         }
-        WindowFunc::Lag { in_frame } | WindowFunc::Lead { in_frame } => {
+        &WindowFunc::Lag { in_frame } | &WindowFunc::Lead { in_frame } => {
             let offset = constant(call, 1, 1)? as usize;
             let lag = matches!(call.func, WindowFunc::Lag { .. });
             let source = |p: usize| {
@@ -242,7 +242,7 @@ fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
             };
             gather(call, block, &l, source)?
         }
-        WindowFunc::FirstValue { ignore_nulls } | WindowFunc::LastValue { ignore_nulls } => {
+        &WindowFunc::FirstValue { ignore_nulls } | &WindowFunc::LastValue { ignore_nulls } => {
             let value = call.args[0].eval(block)?;
             let present = |q: &usize| !ignore_nulls || !value.is_null(l.order[*q] as usize);
             let first = matches!(call.func, WindowFunc::FirstValue { .. });

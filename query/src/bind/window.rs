@@ -132,7 +132,7 @@ impl Binder<'_> {
 
     fn window_call(&self, f: &ast::Function, name: &str, windows: &Windows, scope: &mut Scope) -> Result<WindowCall> {
         let spec = windows.spec(f.over.as_ref().expect("a window call"))?;
-        let (args, distinct) = function_args(f)?;
+        let (args, distinct) = function_args(&f.args)?;
         let mut bound = args.iter().map(|a| self.bind_expr(a, scope)).collect::<Result<Vec<_>>>()?;
         let partition = spec.partition_by.iter().map(|e| self.bind_expr(e, scope)).collect::<Result<Vec<_>>>()?;
         let mut order = Vec::new();
@@ -210,19 +210,13 @@ impl Binder<'_> {
                 (WindowFunc::NthValue, first_type(&bound))
             }
             _ => {
-                let Some((mut agg, mode)) = AggMode::parse(&lower) else {
+                let Some((agg, mode)) = AggMode::parse(&lower) else {
                     bail!(UndefinedFunction, "window function {name} does not exist");
                 };
-                if distinct {
-                    match agg {
-                        AggFunc::Count => agg = AggFunc::UniqExact,
-                        _ => bail!(NotSupported, "{name}(DISTINCT ...) OVER is not supported yet"),
-                    }
-                } else if agg == AggFunc::Count && mode != AggMode::Merge && !bound.iter().any(|a| a.ty().is_nullable()) {
-                    bound.clear(); // count(x) of a non-Nullable x counts rows.
-                }
-                let (ty, _) = mode.types(agg, &bound.iter().map(Expr::ty).collect::<Vec<_>>())?;
-                (WindowFunc::Aggregate { func: agg, mode }, ty)
+                let filter = f.filter.as_ref().map(|c| self.bind_condition(c, scope, "FILTER")).transpose()?;
+                let call = self.aggregate_call(f, agg, mode, std::mem::take(&mut bound), distinct, filter)?;
+                bound = call.args;
+                (WindowFunc::Aggregate { func: call.func, mode: call.mode }, call.ty)
             }
         };
         // Constant arguments (offsets, positions, ntile's n) are read when computing.

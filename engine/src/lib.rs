@@ -17,6 +17,7 @@ pub mod database;
 pub mod insert;
 pub mod partition;
 pub mod session;
+pub mod settings;
 pub mod system;
 pub mod ttl;
 pub mod view;

@@ -18,6 +18,7 @@ use crate::partition::resolve_partition;
 use crate::catalog::TableDef;
 use crate::database::{Database, SessionCatalog};
 use crate::insert;
+use crate::settings::Settings;
 
 /// What one statement produced.
 #[derive(Debug, Clone)]
@@ -66,6 +67,7 @@ pub struct Session {
     db: Arc<Database>,
     database: String,
     ctx: QueryContext,
+    settings: Settings,
 }
 
 /// The Unix time statements see as `now()`.
@@ -75,7 +77,7 @@ pub(crate) fn now() -> i64 {
 
 impl Session {
     pub(crate) fn new(db: Arc<Database>) -> Session {
-        Session { db, database: crate::database::DEFAULT_DATABASE.to_string(), ctx: QueryContext::default() }
+        Session { db, database: crate::database::DEFAULT_DATABASE.to_string(), ctx: QueryContext::default(), settings: Settings::default() }
     }
 
     /// The flag that cancels this session's running statement when set.
@@ -159,6 +161,7 @@ impl Session {
                 Field { name: "message".into(), ty: DataType::String },
             ],
             Statement::Explain(_) => vec![Field { name: "explain".into(), ty: DataType::String }],
+            Statement::ShowSetting { name } => vec![Field { name: name.clone(), ty: DataType::String }],
             _ => Vec::new(),
         })
     }
@@ -178,8 +181,23 @@ impl Session {
         match stmt {
             Statement::Query(q) => {
                 let plan = binder.bind_query(&q)?;
-                let result = exec::execute(&plan, &self.ctx)?;
+                let result = exec::execute(&plan, &self.query_context(&q, &binder)?)?;
                 Ok(Output::Rows { fields: result.fields, blocks: result.blocks, stats: result.stats })
+            }
+            Statement::Set { name, value } => {
+                self.settings.set(&name, &setting_text(&binder, &value)?)?;
+                self.settings.apply(&mut self.ctx);
+                Ok(Output::command("SET"))
+            }
+            Statement::ShowSetting { name } => {
+                let value = self.settings.get(&name)?;
+                let fields = self.describe(&Statement::ShowSetting { name })?;
+                Ok(Output::rows(fields, vec![granary_query::expr::string_column([value].iter())]))
+            }
+            Statement::Reset { name } => {
+                self.settings.reset(name.as_deref());
+                self.settings.apply(&mut self.ctx);
+                Ok(Output::command("RESET"))
             }
             Statement::Explain(q) => {
                 let plan = binder.bind_query(&q)?;
@@ -283,6 +301,38 @@ impl Session {
             Statement::Other(s) => bail!(NotSupported, "statement not supported yet: {s}"),
         }
     }
+}
+
+impl Session {
+    /// The execution context of a query: the session's, with the query's own `SETTINGS`.
+    fn query_context(&self, query: &granary_query::sqlparser::ast::Query, binder: &Binder) -> Result<QueryContext> {
+        let Some(list) = query.settings.as_ref().filter(|l| !l.is_empty()) else { return Ok(self.ctx.clone()) };
+        let mut settings = self.settings.clone();
+        for s in list {
+            settings.set(&s.key.value, &setting_text(binder, &s.value)?)?;
+        }
+        let mut ctx = self.ctx.clone();
+        settings.apply(&mut ctx);
+        Ok(ctx)
+    }
+}
+
+/// A setting's value as text: a name (`SET search_path = public`) or a constant.
+fn setting_text(binder: &Binder, value: &granary_query::sqlparser::ast::Expr) -> Result<String> {
+    use granary_query::sqlparser::ast::Expr;
+    Ok(match value {
+        Expr::Identifier(id) => id.value.clone(),
+        Expr::CompoundIdentifier(parts) => parts.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join("."),
+        other => match binder.bind_constant(other)? {
+            Value::String(s) => s,
+            Value::Bool(b) => if b { "on" } else { "off" }.to_string(),
+            Value::Null => String::new(),
+            Value::UInt(n) => n.to_string(),
+            Value::Int(n) => n.to_string(),
+            Value::Float(f) => f.to_string(),
+            _ => other.to_string(),
+        },
+    })
 }
 
 fn single_statement(sql: &str) -> Result<Statement> {

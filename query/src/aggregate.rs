@@ -315,7 +315,7 @@ impl AggFunc {
             },
             AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new(), unit: text::POW10[decimal_scale(&args[0]) as usize] as f64 }),
             AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0].clone()), seen: Vec::new(), max: *self == AggFunc::Max }),
-            AggFunc::UniqExact | AggFunc::Uniq => Box::new(UniqExact { sets: Vec::new() }),
+            AggFunc::UniqExact | AggFunc::Uniq => Box::new(UniqExact { sets: Vec::new(), bytes: 0 }),
             AggFunc::Any => Box::new(acc::Choose::new(acc::Rule::First, args)),
             AggFunc::AnyLast => Box::new(acc::Choose::new(acc::Rule::Last, args)),
             AggFunc::ArgMin => Box::new(acc::Choose::new(acc::Rule::Min, args)),
@@ -356,6 +356,29 @@ impl Accumulator for SkipNulls {
 
     fn states(self: Box<Self>) -> StringData {
         self.inner.states()
+    }
+
+    fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
+        let theirs = other.seen().map(<[u8]>::to_vec);
+        let states = other.states();
+        self.inner.merge_states(groups, n_groups, &states)?;
+        if let Some(seen) = &mut self.seen {
+            seen.resize(n_groups, 0);
+            for (i, &g) in groups.iter().enumerate() {
+                if theirs.as_ref().is_none_or(|t| t.get(i).is_some_and(|&x| x != 0)) {
+                    seen[g as usize] = 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn seen(&self) -> Option<&[u8]> {
+        self.seen.as_deref()
+    }
+
+    fn memory_size(&self) -> usize {
+        self.inner.memory_size()
     }
 
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
@@ -400,6 +423,20 @@ pub trait Accumulator: Send {
     fn states(self: Box<Self>) -> StringData;
     /// The final value of every group, in group id order.
     fn finish(self: Box<Self>) -> Column;
+    /// Folds another accumulator of the same call (another thread's partial aggregation,
+    /// with every group's state made): its group `i` goes into group `groups[i]`.
+    fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
+        let states = other.states();
+        self.merge_states(groups, n_groups, &states)
+    }
+    /// Per group, whether a row reached the function (for accumulators that skip NULLs).
+    fn seen(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Bytes held beyond one fixed-size state per group, roughly (for `max_memory_usage`).
+    fn memory_size(&self) -> usize {
+        0
+    }
 }
 
 /// The error for a state that does not decode.
@@ -675,6 +712,8 @@ impl Accumulator for MinMax {
 
 struct UniqExact {
     sets: Vec<HashSet<Box<[u8]>, ahash::RandomState>>,
+    /// Bytes of the keys held, plus a word of table overhead each.
+    bytes: usize,
 }
 
 impl Accumulator for UniqExact {
@@ -688,10 +727,15 @@ impl Accumulator for UniqExact {
             }
             let set = &mut self.sets[g as usize];
             if !set.contains(key.as_slice()) {
+                self.bytes += key.len() + 24;
                 set.insert(key.clone().into_boxed_slice());
             }
         }
         Ok(())
+    }
+
+    fn memory_size(&self) -> usize {
+        self.bytes + self.sets.len() * std::mem::size_of::<HashSet<Box<[u8]>, ahash::RandomState>>()
     }
 
     fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
@@ -706,6 +750,7 @@ impl Accumulator for UniqExact {
                 let key = state.get(pos..pos + len as usize).ok_or_else(bad_state)?;
                 pos += len as usize;
                 if !set.contains(key) {
+                    self.bytes += key.len() + 24;
                     set.insert(key.into());
                 }
             }

@@ -35,6 +35,8 @@ pub enum ErrorKind {
     Cancelled,
     /// A limit was reached (too many parts to take another insert).
     LimitExceeded,
+    /// A query would hold more memory than `max_memory_usage` allows.
+    MemoryLimit,
     /// Stored data is unreadable.
     DataCorrupted,
     /// Disk or other I/O failure.

@@ -2,9 +2,12 @@
 //!
 //! The scan walks the snapshot's parts, skipping parts by min/max and granules by the sparse
 //! index, and yields blocks of at most `GRANULES_PER_BLOCK` granules. Filter, aggregation,
-//! projection, sort and limit then each work a whole block at a time.
+//! projection, sort and limit then each work a whole block at a time. Over MergeTree parts
+//! (unless FINAL folds them) the scan, filter and partial aggregation run on `max_threads`
+//! threads that take blocks in order; their group tables merge at the end, and filtered blocks
+//! keep the scan's order.
 
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use granary_storage::collapse::MergeMode;
@@ -14,19 +17,25 @@ use granary_storage::table::part_block_range;
 use granary_storage::{Block, Column, ColumnRef};
 use hashbrown::HashMap;
 
-use crate::aggregate::{append_key, Accumulator};
+use crate::aggregate::append_key;
+use crate::group::GroupTable;
 use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
-use crate::plan::{AggregatePlan, Field, SelectPlan, SortKey, Source};
+use crate::plan::{Field, SelectPlan, SortKey, Source};
 
 /// Granules read into one scan block (8 × 8192 rows by default).
 const GRANULES_PER_BLOCK: usize = 8;
 
-/// Per-query execution state shared with whoever may cancel the query.
+/// Per-query execution state: settings, and the flag whoever may cancel the query sets.
 #[derive(Debug, Clone, Default)]
 pub struct QueryContext {
     /// Set to stop the query at the next block boundary.
     pub cancel: Arc<AtomicBool>,
+    /// Threads for the scan and partial aggregation (`max_threads`; 0: one per core).
+    pub max_threads: usize,
+    /// Bytes a query may hold in group tables and buffered rows (`max_memory_usage`; 0: no
+    /// limit). Past it the query fails with SQLSTATE 53200.
+    pub max_memory_usage: u64,
 }
 
 impl QueryContext {
@@ -36,6 +45,28 @@ impl QueryContext {
         }
         Ok(())
     }
+
+    /// The threads a scan uses.
+    pub fn threads(&self) -> usize {
+        match self.max_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Fails when holding `bytes` would pass `max_memory_usage`.
+    fn check_memory(&self, bytes: usize) -> Result<()> {
+        if self.max_memory_usage > 0 && bytes as u64 > self.max_memory_usage {
+            let mib = |b: u64| b as f64 / (1 << 20) as f64;
+            bail!(MemoryLimit, "memory limit exceeded: the query would hold {:.1} MiB, max_memory_usage is {:.1} MiB", mib(bytes as u64), mib(self.max_memory_usage));
+        }
+        Ok(())
+    }
+}
+
+/// Bytes the columns of some blocks hold.
+fn blocks_memory(blocks: &[Block]) -> usize {
+    blocks.iter().flat_map(|b| b.columns.iter()).map(|c| c.memory_size()).sum()
 }
 
 /// How much of a table a query read, to show pruning at work.
@@ -73,6 +104,8 @@ impl QueryResult {
 
 /// One part's granule ranges to read.
 struct ScanTask {
+    /// Position in the scan order.
+    index: usize,
     part: Arc<Part>,
     granules: std::ops::Range<usize>,
 }
@@ -101,7 +134,7 @@ fn plan_scan(source: &Source) -> (Vec<ScanTask>, ScanStats) {
             let mut start = range.start;
             while start < range.end {
                 let end = (start + GRANULES_PER_BLOCK).min(range.end);
-                tasks.push(ScanTask { part: part.clone(), granules: start..end });
+                tasks.push(ScanTask { index: tasks.len(), part: part.clone(), granules: start..end });
                 start = end;
             }
         }
@@ -157,35 +190,124 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
 /// Runs a plan to completion.
 pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
     let (tasks, stats) = plan_scan(&plan.source);
-    let mut input: Box<dyn Iterator<Item = Result<Block>>> = match &plan.source {
-        Source::OneRow => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
-        Source::Table { table, columns, .. } if table.store().is_none() => {
+    let filter = |b: Block| -> Result<Block> {
+        match &plan.filter {
+            Some(f) => {
+                let mask = f.eval(&b)?;
+                Ok(b.filter(&mask_bytes(&mask)))
+            }
+            None => Ok(b),
+        }
+    };
+    // The scan runs on threads over MergeTree parts, unless FINAL folds them in one merge.
+    let parallel = match &plan.source {
+        Source::Table { table, columns, final_merge, .. } if ctx.threads() > 1 && tasks.len() > 1 => {
+            let folds = *final_merge && table.store().is_some_and(|s| s.layout().mode != MergeMode::Ordinary);
+            (!folds).then(|| columns.iter().map(|&c| table.columns()[c].name.clone()).collect::<Vec<String>>())
+        }
+        _ => None,
+    };
+    let input: Box<dyn Iterator<Item = Result<Block>>> = match (&plan.source, parallel) {
+        (Source::OneRow, _) => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
+        (_, Some(names)) => {
+            let read = |task: &ScanTask| read_task(task, &names).and_then(filter);
+            if let Some(agg) = &plan.aggregate {
+                let held = AtomicUsize::new(0);
+                let tables = on_threads(&tasks, ctx, || GroupTable::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
+                    table.update(&read(task)?)?;
+                    let now = table.memory_size();
+                    let grown = now.saturating_sub(*mine);
+                    *mine = now;
+                    ctx.check_memory(held.fetch_add(grown, AtomicOrdering::Relaxed) + grown)?;
+                    Ok(true)
+                })?;
+                let mut tables = tables.into_iter().map(|(t, _)| t);
+                let mut merged = tables.next().expect("at least one thread");
+                for t in tables {
+                    merged.merge(t)?;
+                    ctx.check_memory(merged.memory_size())?;
+                }
+                return finish(plan, Box::new(std::iter::once(merged.finish())), ctx, stats, true);
+            }
+            // A LIMIT without ORDER BY (and nothing that needs every row) stops the threads
+            // once enough rows are read; the tasks read are then a prefix of the scan.
+            let streaming = plan.sort.is_empty() && plan.limit_by.is_none() && plan.windows.is_empty() && !plan.distinct;
+            let wanted = plan.limit.filter(|_| streaming).map(|l| l.saturating_add(plan.offset));
+            let rows = AtomicUsize::new(0);
+            let parts = on_threads(&tasks, ctx, || Ok(Vec::new()), |out: &mut Vec<(usize, Block)>, task| {
+                let block = read(task)?;
+                let total = rows.fetch_add(block.rows(), AtomicOrdering::Relaxed) + block.rows();
+                out.push((task.index, block));
+                Ok(wanted.is_none_or(|w| total < w))
+            })?;
+            let mut blocks: Vec<(usize, Block)> = parts.into_iter().flatten().collect();
+            blocks.sort_by_key(|(i, _)| *i);
+            Box::new(blocks.into_iter().map(|(_, b)| Ok(b)))
+        }
+        (Source::Table { table, columns, .. }, None) if table.store().is_none() => {
             let TableData::Rows { block, .. } = &table.data else { unreachable!("computed table") };
             let block = Block::with_rows(columns.iter().map(|&c| block.columns[c].clone()).collect(), block.rows());
-            Box::new(std::iter::once(Ok(block)))
+            Box::new(std::iter::once(filter(block)))
         }
-        Source::Table { table, columns, final_merge: true, .. } if table.store().is_some_and(|s| s.layout().mode != MergeMode::Ordinary) => {
-            final_scan(table, columns, tasks, ctx.clone())
+        (Source::Table { table, columns, final_merge: true, .. }, None) if table.store().is_some_and(|s| s.layout().mode != MergeMode::Ordinary) => {
+            Box::new(final_scan(table, columns, tasks, ctx.clone()).map(move |b| b.and_then(filter)))
         }
-        Source::Table { table, columns, .. } => {
+        (Source::Table { table, columns, .. }, None) => {
             let names: Vec<String> = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
-            let ctx = ctx.clone();
             Box::new(tasks.into_iter().map(move |task| {
                 ctx.check()?;
-                read_task(&task, &names)
+                read_task(&task, &names).and_then(filter)
             }))
         }
     };
-    if let Some(filter) = &plan.filter {
-        input = Box::new(input.map(move |b| {
-            let b = b?;
-            let mask = filter.eval(&b)?;
-            Ok(b.filter(&mask_bytes(&mask)))
-        }));
-    }
+    finish(plan, input, ctx, stats, false)
+}
+
+/// Runs `work` over the scan tasks on the context's threads, each thread with its own state
+/// from `init`, taking tasks in order; `work` returning false stops every thread from taking
+/// more (the tasks done are then a prefix of the list). Returns the threads' states.
+fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -> Result<T> + Sync, work: impl Fn(&mut T, &ScanTask) -> Result<bool> + Sync) -> Result<Vec<T>> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let threads = ctx.threads().min(tasks.len()).max(1);
+    let run = || -> Result<T> {
+        let mut state = init()?;
+        while !stop.load(AtomicOrdering::Relaxed) {
+            let Some(task) = tasks.get(next.fetch_add(1, AtomicOrdering::Relaxed)) else { break };
+            match ctx.check().and_then(|_| work(&mut state, task)) {
+                Ok(true) => {}
+                Ok(false) => stop.store(true, AtomicOrdering::Relaxed),
+                Err(e) => {
+                    stop.store(true, AtomicOrdering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(state)
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(QueryError::new(crate::ErrorKind::Internal, "a query thread panicked")))).collect()
+    })
+}
+
+/// Everything after the scan and filter: aggregation (unless `aggregated`: the input is the
+/// aggregate's block already), HAVING, windows, projection, DISTINCT, sort, LIMIT BY, limit.
+fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>, ctx: &QueryContext, stats: ScanStats, aggregated: bool) -> Result<QueryResult> {
     let mut blocks: Box<dyn Iterator<Item = Result<Block>>> = match &plan.aggregate {
         Some(agg) => {
-            let mut out = aggregate(agg, input, ctx)?;
+            let mut out = match aggregated {
+                true => Block::concat(&input.collect::<Result<Vec<_>>>()?).expect("the aggregate's block"),
+                false => {
+                    let mut table = GroupTable::new(agg)?;
+                    for block in input {
+                        ctx.check()?;
+                        table.update(&block?)?;
+                        ctx.check_memory(table.memory_size())?;
+                    }
+                    table.finish()?
+                }
+            };
             if let Some(having) = &plan.having {
                 let mask = having.eval(&out)?;
                 out = out.filter(&mask_bytes(&mask));
@@ -197,6 +319,7 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
     if !plan.windows.is_empty() {
         // Window functions see all rows at once; their values follow the input columns.
         let all = blocks.collect::<Result<Vec<_>>>()?;
+        ctx.check_memory(blocks_memory(&all))?;
         blocks = match Block::concat(&all) {
             Some(mut block) => {
                 block.columns.extend(crate::window::compute(&plan.windows, &block)?);
@@ -243,6 +366,7 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         }
     } else {
         let all = projected.collect::<Result<Vec<_>>>()?;
+        ctx.check_memory(blocks_memory(&all))?;
         if let Some(all) = Block::concat(&all) {
             let keys: Vec<(ColumnRef, &SortKey)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s)).collect();
             // With LIMIT BY, which rows survive depends on all of them: no top-N shortcut.
@@ -385,61 +509,3 @@ pub(crate) fn sort_indices(keys: &[(ColumnRef, &SortKey)], rows: usize, limit: O
     idx
 }
 
-/// Hash aggregation: one group id per row, then each accumulator folds the block.
-fn aggregate(plan: &AggregatePlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>, ctx: &QueryContext) -> Result<Block> {
-    let mut accs: Vec<Box<dyn Accumulator>> = plan
-        .aggs
-        .iter()
-        .map(|a| a.mode.accumulator(&a.func, &a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), &a.ty))
-        .collect::<Result<_>>()?;
-    let mut groups: HashMap<Box<[u8]>, u32, ahash::RandomState> = HashMap::default();
-    let mut key_columns: Vec<Column> = plan.keys.iter().map(|k| Column::empty(k.ty())).collect();
-    let mut n_groups = if plan.keys.is_empty() { 1 } else { 0 };
-    let mut ids: Vec<u32> = Vec::new();
-    let mut key = Vec::new();
-    for block in input {
-        ctx.check()?;
-        let block = block?;
-        if block.is_empty() {
-            continue;
-        }
-        ids.clear();
-        if plan.keys.is_empty() {
-            ids.resize(block.rows(), 0);
-        } else {
-            let keys = plan.keys.iter().map(|k| k.eval(&block)).collect::<Result<Vec<_>>>()?;
-            let mut first_rows = Vec::new();
-            for row in 0..block.rows() {
-                key.clear();
-                for k in &keys {
-                    append_key(k, row, &mut key);
-                }
-                let id = match groups.get(key.as_slice()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = n_groups as u32;
-                        groups.insert(key.clone().into_boxed_slice(), id);
-                        n_groups += 1;
-                        first_rows.push(row as u32);
-                        id
-                    }
-                };
-                ids.push(id);
-            }
-            for (acc, k) in key_columns.iter_mut().zip(&keys) {
-                acc.append(&k.take(&first_rows));
-            }
-        }
-        for (acc, call) in accs.iter_mut().zip(&plan.aggs) {
-            let args = call.args.iter().map(|a| a.eval(&block)).collect::<Result<Vec<_>>>()?;
-            acc.update(&ids, n_groups, &args)?;
-        }
-    }
-    let mut columns: Vec<ColumnRef> = key_columns.into_iter().map(Arc::new).collect();
-    for acc in accs.iter_mut() {
-        // Groups that no block touched still need a state (the empty-input single group).
-        acc.update(&[], n_groups, &[])?;
-    }
-    columns.extend(accs.into_iter().map(|a| Arc::new(a.finish())));
-    Ok(Block::with_rows(columns, n_groups))
-}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod group;
 pub mod kernels;
 pub mod interval;
 pub mod join;

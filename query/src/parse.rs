@@ -294,6 +294,12 @@ pub enum Statement {
     CheckTable { table: TableName },
     /// `SYSTEM STOP MERGES [t]` / `SYSTEM START MERGES [t]`: pause or resume background merges.
     SystemMerges { table: Option<TableName>, stop: bool },
+    /// `SET name = value` (also `SET name TO value`): a session setting.
+    Set { name: String, value: Box<ast::Expr> },
+    /// `SHOW name`: a session setting's value.
+    ShowSetting { name: String },
+    /// `RESET name` / `RESET ALL`.
+    Reset { name: Option<String> },
     /// Anything else sqlparser understands; the engine decides whether it supports it.
     Other(Box<ast::Statement>),
 }
@@ -453,6 +459,17 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
             };
             Statement::Optimize { table: TableName::from_object_name(&name)?, partition, final_merge: include_final }
         }
+        ast::Statement::Set(ast::Set::SingleAssignment { variable, values, .. }) if values.len() == 1 => {
+            Statement::Set { name: variable.to_string().to_ascii_lowercase(), value: Box::new(values.into_iter().next().expect("one value")) }
+        }
+        ast::Statement::Set(ast::Set::SetTimeZone { value, .. }) => Statement::Set { name: "timezone".into(), value: Box::new(value) },
+        ast::Statement::ShowVariable { variable } => Statement::ShowSetting { name: variable.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(" ").to_ascii_lowercase() },
+        ast::Statement::Reset(r) => Statement::Reset {
+            name: match r.reset {
+                ast::Reset::ConfigurationParameter(name) => Some(name.to_string().to_ascii_lowercase()),
+                _ => None,
+            },
+        },
         other => Statement::Other(Box::new(other)),
     })
 }

@@ -20,6 +20,7 @@ pub fn sqlstate(kind: ErrorKind) -> &'static str {
         ErrorKind::NotSupported => "0A000",
         ErrorKind::Cancelled => "57014",
         ErrorKind::LimitExceeded => "53400",
+        ErrorKind::MemoryLimit => "53200",
         ErrorKind::DataCorrupted => "XX001",
         ErrorKind::Io => "58030",
         ErrorKind::Internal => "XX000",

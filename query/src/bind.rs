@@ -940,32 +940,11 @@ fn in_list_type(x: &DataType, items: impl Iterator<Item = DataType>) -> DataType
     }
 }
 
-/// The type both branches of a UNION convert to.
+/// The type both branches of a UNION convert to: ClickHouse's least common type, Nullable
+/// when either is.
 fn union_type(a: &DataType, b: &DataType) -> Result<DataType> {
-    let nullable = a.is_nullable() || b.is_nullable();
-    let (x, y) = (a.non_null().value_type(), b.non_null().value_type());
-    let ty = match (&x, &y) {
-        _ if x == y => x.clone(),
-        (p, q) if p.is_string() && q.is_string() => DataType::String,
-        (p, q) if p.is_temporal() && q.is_temporal() => crate::expr::wider_temporal(p, q),
-        (p, q) if p.is_float() || q.is_float() || p.is_decimal() || q.is_decimal() => DataType::Float64,
-        (p, q) if numeric_or_bool(p) && numeric_or_bool(q) => {
-            let bits = p.int_bits().max(q.int_bits());
-            match (p.is_signed() || q.is_signed(), bits) {
-                (false, b) if b <= 8 => DataType::UInt8,
-                (false, b) if b <= 16 => DataType::UInt16,
-                (false, b) if b <= 32 => DataType::UInt32,
-                (false, _) => DataType::UInt64,
-                (true, _) => DataType::Int64,
-            }
-        }
-        _ => bail!(DatatypeMismatch, "UNION of {a} and {b} values: there is no common type"),
-    };
-    Ok(if nullable { ty.nullable() } else { ty })
-}
-
-fn numeric_or_bool(t: &DataType) -> bool {
-    t.is_integer() || *t == DataType::Bool
+    let ty = functions::conditional::supertype(&[a.non_null().value_type(), b.non_null().value_type()])?;
+    Ok(if a.is_nullable() || b.is_nullable() { ty.nullable() } else { ty })
 }
 
 /// An empty SELECT (no items, no FROM) to build synthetic selects from.

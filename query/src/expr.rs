@@ -182,7 +182,7 @@ pub fn broadcast(value: &Value, ty: DataType, rows: usize) -> Result<Column> {
 }
 
 /// The type integers of `bits` width and signedness have.
-fn int_type(signed: bool, bits: u32) -> DataType {
+pub(crate) fn int_type(signed: bool, bits: u32) -> DataType {
     match (signed, bits) {
         (false, 8) => DataType::UInt8,
         (false, 16) => DataType::UInt16,

@@ -176,19 +176,7 @@ pub fn supertype(types: &[DataType]) -> Result<DataType> {
             (a, b) if a == b => acc,
             (a, b) if a.is_string() && b.is_string() => DataType::String,
             (DataType::Enum(_), b) | (b, DataType::Enum(_)) if b.is_string() => DataType::String,
-            (a, b) if a.is_temporal() && b.is_temporal() => {
-                let rank = |t: &DataType| match t {
-                    DataType::Date => 0,
-                    DataType::DateTime => 1,
-                    DataType::DateTime64(p) => 2 + *p as i32,
-                    _ => -1,
-                };
-                if rank(a) >= rank(b) {
-                    acc
-                } else {
-                    t
-                }
-            }
+            (a, b) if a.is_temporal() && b.is_temporal() => crate::expr::wider_temporal(a, b),
             (a, b) if a.is_numeric() && b.is_numeric() => numeric_supertype(a, b)?,
             (a, b) => bail!(DatatypeMismatch, "there is no supertype for types {a} and {b}"),
         };
@@ -214,14 +202,7 @@ fn numeric_supertype(a: &DataType, b: &DataType) -> Result<DataType> {
     let signed = sa || sb;
     Ok(match (signed, width) {
         (_, w) if w > 64 => bail!(DatatypeMismatch, "there is no supertype for types {a} and {b}"),
-        (false, 8) => DataType::UInt8,
-        (false, 16) => DataType::UInt16,
-        (false, 32) => DataType::UInt32,
-        (false, _) => DataType::UInt64,
-        (true, 8) => DataType::Int8,
-        (true, 16) => DataType::Int16,
-        (true, 32) => DataType::Int32,
-        (true, _) => DataType::Int64,
+        (signed, w) => crate::expr::int_type(signed, w),
     })
 }
 

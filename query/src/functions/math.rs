@@ -7,7 +7,7 @@ use granary_storage::{Column, ColumnRef, DataType, Value};
 
 use super::{arity, call, const_int, ignored, strings, Context};
 use crate::error::{bail, Result};
-use crate::expr::{Expr, Func};
+use crate::expr::{int_type, Expr, Func};
 use crate::kernels::{self, Domain};
 
 /// How `round`, `floor`, `ceil` and `trunc` pick a neighbour.
@@ -188,20 +188,6 @@ impl MathFn {
                 }
             }
         })
-    }
-}
-
-/// The integer type of a signedness and width.
-fn int_type(signed: bool, bits: u32) -> DataType {
-    match (signed, bits) {
-        (false, 8) => DataType::UInt8,
-        (false, 16) => DataType::UInt16,
-        (false, 32) => DataType::UInt32,
-        (false, _) => DataType::UInt64,
-        (true, 8) => DataType::Int8,
-        (true, 16) => DataType::Int16,
-        (true, 32) => DataType::Int32,
-        (true, _) => DataType::Int64,
     }
 }
 

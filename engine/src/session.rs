@@ -177,11 +177,13 @@ impl Session {
     fn run(&mut self, stmt: Statement, params: &[Value]) -> Result<Output> {
         self.ctx.cancel.store(false, std::sync::atomic::Ordering::Relaxed);
         let catalog = SessionCatalog { db: &self.db, current: &self.database };
-        let binder = Binder::new(&catalog, Params::Values(params), now());
+        let binder = Binder::new(&catalog, Params::Values(params), now()).with_context(self.ctx.clone());
         match stmt {
             Statement::Query(q) => {
+                let ctx = self.query_context(&q, &binder)?;
+                let binder = binder.with_context(ctx.clone());
                 let plan = binder.bind_query(&q)?;
-                let result = exec::execute(&plan, &self.query_context(&q, &binder)?)?;
+                let result = exec::execute(&plan, &ctx)?;
                 Ok(Output::Rows { fields: result.fields, blocks: result.blocks, stats: result.stats })
             }
             Statement::Set { name, value } => {

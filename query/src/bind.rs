@@ -49,6 +49,8 @@ pub struct Binder<'a> {
     now: i64,
     /// The CTEs of the WITH clauses being bound, innermost last.
     ctes: RefCell<Vec<(String, ast::Query)>>,
+    /// How subqueries run while binding (threads, memory limit, cancellation).
+    ctx: crate::exec::QueryContext,
 }
 
 /// The names an expression can see.
@@ -80,7 +82,12 @@ struct Grouping {
 impl<'a> Binder<'a> {
     /// A binder over `catalog`; `now` is the Unix time `now()` and `today()` report.
     pub fn new(catalog: &'a dyn Catalog, params: Params<'a>, now: i64) -> Binder<'a> {
-        Binder { catalog, params, now, ctes: RefCell::new(Vec::new()) }
+        Binder { catalog, params, now, ctes: RefCell::new(Vec::new()), ctx: Default::default() }
+    }
+
+    /// The same binder, running the subqueries it meets (in FROM, IN, scalar) with `ctx`.
+    pub fn with_context(self, ctx: crate::exec::QueryContext) -> Binder<'a> {
+        Binder { ctx, ..self }
     }
 
     /// The parameter types inferred so far (in `Params::Infer` mode); unknown ones are String.
@@ -534,13 +541,10 @@ impl<'a> Binder<'a> {
         if let Params::Infer(_) = self.params {
             return Ok(Expr::Literal { value: Value::Null, ty: ty.nullable() });
         }
-        let result = crate::exec::execute(&plan, &crate::exec::QueryContext::default())?;
-        match result.rows() {
+        let block = self.run(&plan)?;
+        match block.rows() {
             0 => Ok(Expr::Literal { value: Value::Null, ty: ty.nullable() }),
-            1 => {
-                let block = result.blocks.iter().find(|b| b.rows() == 1).expect("the one row");
-                Ok(Expr::Literal { value: block.columns[0].value(0), ty })
-            }
+            1 => Ok(Expr::Literal { value: block.columns[0].value(0), ty }),
             n => bail!(InvalidParameter, "a scalar subquery returned {n} rows; it must return at most one"),
         }
     }

@@ -309,7 +309,7 @@ impl Binder<'_> {
     pub(super) fn run(&self, plan: &SelectPlan) -> Result<Block> {
         let block = match self.params {
             Params::Infer(_) => None,
-            Params::Values(_) => Block::concat(&crate::exec::execute(plan, &crate::exec::QueryContext::default())?.blocks),
+            Params::Values(_) => Block::concat(&crate::exec::execute(plan, &self.ctx)?.blocks),
         };
         Ok(block.unwrap_or_else(|| Block::with_rows(plan.fields.iter().map(|f| Arc::new(Column::empty(f.ty.clone()))).collect(), 0)))
     }

@@ -5,6 +5,10 @@
 //! into one (`GroupTable::merge`: the other table's keys are looked up in this one, and its
 //! accumulators fold into this one's through their states) and `finish` gives the result
 //! block: the keys, then one column per aggregate.
+//!
+//! Keys of fixed-width, non-Nullable columns of at most 16 bytes together (integers, dates,
+//! times, enums: `GROUP BY user_id`, `GROUP BY date, hour`) are packed into one `u128` per row,
+//! a column at a time, and looked up as such; other keys are encoded to bytes per row.
 
 use std::sync::Arc;
 
@@ -15,12 +19,19 @@ use crate::aggregate::{append_key, Accumulator};
 use crate::error::Result;
 use crate::plan::AggregatePlan;
 
+/// Group keys to group ids.
+enum KeyMap {
+    /// Fixed-width keys packed into a `u128`; the widths of the key columns in bytes.
+    Packed(HashMap<u128, u32, ahash::RandomState>, Vec<usize>),
+    /// Keys encoded by `append_key`.
+    Bytes(HashMap<Box<[u8]>, u32, ahash::RandomState>),
+}
+
 /// One thread's (or the merged) grouping state.
 pub struct GroupTable<'p> {
     plan: &'p AggregatePlan,
     accs: Vec<Box<dyn Accumulator>>,
-    /// Encoded key (see `append_key`) → group id.
-    groups: HashMap<Box<[u8]>, u32, ahash::RandomState>,
+    groups: KeyMap,
     /// Each group's key values, in group id order.
     key_columns: Vec<Column>,
     n_groups: usize,
@@ -38,10 +49,16 @@ impl<'p> GroupTable<'p> {
             .iter()
             .map(|a| a.mode.accumulator(&a.func, &a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), &a.ty))
             .collect::<Result<_>>()?;
+        let widths: Vec<usize> = plan.keys.iter().map(|k| if k.ty().is_nullable() { 0 } else { k.ty().physical().width() }).collect();
+        let groups = if !widths.is_empty() && !widths.contains(&0) && widths.iter().sum::<usize>() <= 16 {
+            KeyMap::Packed(HashMap::default(), widths)
+        } else {
+            KeyMap::Bytes(HashMap::default())
+        };
         Ok(GroupTable {
             plan,
             accs,
-            groups: HashMap::default(),
+            groups,
             key_columns: plan.keys.iter().map(|k| Column::empty(k.ty())).collect(),
             n_groups: if plan.keys.is_empty() { 1 } else { 0 },
             key_bytes: 0,
@@ -60,24 +77,38 @@ impl<'p> GroupTable<'p> {
         } else {
             let keys = self.plan.keys.iter().map(|k| k.eval(block)).collect::<Result<Vec<_>>>()?;
             let mut first_rows = Vec::new();
-            let mut key = Vec::new();
-            for row in 0..block.rows() {
-                key.clear();
-                for k in &keys {
-                    append_key(k, row, &mut key);
-                }
-                let id = match self.groups.get(key.as_slice()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.n_groups as u32;
-                        self.key_bytes += key.len();
-                        self.groups.insert(key.clone().into_boxed_slice(), id);
-                        self.n_groups += 1;
-                        first_rows.push(row as u32);
-                        id
+            let n_groups = &mut self.n_groups;
+            let mut new_group = |row: usize| {
+                first_rows.push(row as u32);
+                *n_groups += 1;
+                (*n_groups - 1) as u32
+            };
+            match &mut self.groups {
+                KeyMap::Packed(map, widths) => {
+                    for (row, key) in pack(&keys, widths, block.rows()).into_iter().enumerate() {
+                        let id = *map.entry(key).or_insert_with(|| new_group(row));
+                        self.ids.push(id);
                     }
-                };
-                self.ids.push(id);
+                }
+                KeyMap::Bytes(map) => {
+                    let mut key = Vec::new();
+                    for row in 0..block.rows() {
+                        key.clear();
+                        for k in &keys {
+                            append_key(k, row, &mut key);
+                        }
+                        let id = match map.get(key.as_slice()) {
+                            Some(&id) => id,
+                            None => {
+                                let id = new_group(row);
+                                self.key_bytes += key.len();
+                                map.insert(key.clone().into_boxed_slice(), id);
+                                id
+                            }
+                        };
+                        self.ids.push(id);
+                    }
+                }
             }
             for (acc, k) in self.key_columns.iter_mut().zip(&keys) {
                 acc.append(&k.take(&first_rows));
@@ -92,7 +123,7 @@ impl<'p> GroupTable<'p> {
 
     /// Bytes held, roughly: keys, key columns, a state per group and call, accumulator data.
     pub fn memory_size(&self) -> usize {
-        let per_group = 16 + 16 * self.accs.len();
+        let per_group = 32 + 16 * self.accs.len();
         self.key_bytes + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
     }
 
@@ -103,18 +134,32 @@ impl<'p> GroupTable<'p> {
         }
         let mut ids = vec![0u32; other.n_groups];
         let mut new_groups = Vec::new();
-        for (key, their) in other.groups.drain() {
-            ids[their as usize] = match self.groups.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = self.n_groups as u32;
-                    self.key_bytes += key.len();
-                    self.groups.insert(key, id);
-                    self.n_groups += 1;
-                    new_groups.push(their);
-                    id
+        let n_groups = &mut self.n_groups;
+        let mut new_group = |their: u32| {
+            new_groups.push(their);
+            *n_groups += 1;
+            (*n_groups - 1) as u32
+        };
+        match (&mut self.groups, other.groups) {
+            (KeyMap::Packed(mine, _), KeyMap::Packed(theirs, _)) => {
+                for (key, their) in theirs {
+                    ids[their as usize] = *mine.entry(key).or_insert_with(|| new_group(their));
                 }
-            };
+            }
+            (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => {
+                for (key, their) in theirs {
+                    ids[their as usize] = match mine.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = new_group(their);
+                            self.key_bytes += key.len();
+                            mine.insert(key, id);
+                            id
+                        }
+                    };
+                }
+            }
+            _ => unreachable!("tables of one plan key the same way"),
         }
         // New groups got ids in the order of `new_groups`.
         for (mine, theirs) in self.key_columns.iter_mut().zip(&other.key_columns) {
@@ -136,4 +181,23 @@ impl<'p> GroupTable<'p> {
         columns.extend(self.accs.into_iter().map(|a| Arc::new(a.finish())));
         Ok(Block::with_rows(columns, self.n_groups))
     }
+}
+
+/// Each row's fixed-width keys packed into one `u128`, a column at a time (little-endian
+/// bytes of each key, the first key lowest).
+fn pack(keys: &[ColumnRef], widths: &[usize], rows: usize) -> Vec<u128> {
+    let mut packed = vec![0u128; rows];
+    let mut shift = 0;
+    let mut bytes = Vec::new();
+    for (k, &w) in keys.iter().zip(widths) {
+        bytes.clear();
+        k.encode(0, rows, &mut bytes);
+        for (p, chunk) in packed.iter_mut().zip(bytes.chunks_exact(w)) {
+            let mut b = [0u8; 16];
+            b[..w].copy_from_slice(chunk);
+            *p |= u128::from_le_bytes(b) << shift;
+        }
+        shift += 8 * w;
+    }
+    packed
 }

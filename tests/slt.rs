@@ -97,6 +97,19 @@ fn main() {
             }
         });
         runner.with_column_validator(sqllogictest::strict_column_validator);
+        // GRANARY_SLT_ALL reports every failing record of a file instead of the first.
+        if std::env::var_os("GRANARY_SLT_ALL").is_some() {
+            let mut errors = 0;
+            for record in sqllogictest::parse_file(file).expect("parses") {
+                if let Err(e) = runner.run(record) {
+                    errors += 1;
+                    println!("{e}\n");
+                }
+            }
+            println!("{}: {errors} failing records", file.display());
+            failed += (errors > 0) as i32;
+            continue;
+        }
         match runner.run_file(file) {
             Ok(()) => {
                 passed += 1;

@@ -236,6 +236,15 @@ pub fn multi_if(branches: Vec<(Expr, Expr)>, otherwise: Option<Expr>) -> Result<
 /// `a IS [NOT] DISTINCT FROM b`: like `!=` (or `=`), with NULL equal to NULL and distinct
 /// from every value; never NULL.
 pub fn distinct(a: Expr, b: Expr, negated: bool) -> Result<Expr> {
+    // A NULL literal takes the other side's type, so the two compare.
+    let (a, b) = match (is_null_literal(&a), is_null_literal(&b)) {
+        (true, false) => (a.cast(b.ty().non_null().clone())?, b),
+        (false, true) => {
+            let ty = a.ty().non_null().clone();
+            (a, b.cast(ty)?)
+        }
+        _ => (a, b),
+    };
     let null = |e: &Expr| Expr::call(Func::IsNull, vec![e.clone()]);
     let (na, nb) = (null(&a)?, null(&b)?);
     let both = Expr::call(Func::And, vec![na.clone(), nb.clone()])?;

@@ -72,3 +72,44 @@ pub fn bind_syntax(e: &ast::Expr, _ctx: &Context, bind_arg: &mut BindArg) -> Res
         other => bail!(NotSupported, "expression {other} is not supported yet"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use granary_storage::Value;
+    use sqlparser::parser::Parser;
+
+    use crate::bind::{Binder, Params};
+    use crate::catalog::{Catalog, Table};
+    use crate::parse::{GranaryDialect, TableName};
+
+    struct NoTables;
+
+    impl Catalog for NoTables {
+        fn table(&self, name: &TableName) -> crate::Result<Arc<Table>> {
+            crate::error::bail!(UndefinedTable, "no table {}", name.name)
+        }
+    }
+
+    /// The value of a constant expression, bound as a query would bind it.
+    fn eval(sql: &str) -> Value {
+        let expr = Parser::new(&GranaryDialect::default()).try_with_sql(sql).unwrap().parse_expr().unwrap();
+        Binder::new(&NoTables, Params::Values(&[]), 1_767_532_509).bind_constant(&expr).unwrap()
+    }
+
+    /// Postgres behaviour that ClickHouse does not share, so the oracle cannot check it.
+    #[test]
+    fn postgres_only_spellings() {
+        // ISODOW: Monday 1 … Sunday 7; DOW: Sunday 0 (2026-01-04 is a Sunday).
+        assert_eq!(eval("EXTRACT(ISODOW FROM toDate('2026-01-04'))"), Value::UInt(7));
+        assert_eq!(eval("EXTRACT(DOW FROM toDate('2026-01-04'))"), Value::UInt(0));
+        // A cast of a Nullable value keeps NULL instead of failing.
+        assert_eq!(eval("CAST(NULL AS Int64)"), Value::Null);
+        assert_eq!(eval("'a' || NULL"), Value::Null);
+        assert_eq!(eval("TRIM(BOTH FROM '  x ')"), Value::String("x".into()));
+        assert_eq!(eval("NULL IS DISTINCT FROM 1"), Value::UInt(1));
+        assert_eq!(eval("CASE 2 WHEN 1 THEN 'one' END"), Value::Null);
+        assert_eq!(eval("CURRENT_DATE"), Value::Int(20_457));
+    }
+}

@@ -412,7 +412,7 @@ impl Accumulator for SkipNulls {
 }
 
 /// Per-group states of one aggregate call.
-pub trait Accumulator: Send {
+pub trait Accumulator: std::any::Any + Send {
     /// Folds one block: row `i` belongs to group `groups[i]`; `groups` holds ids below `n_groups`.
     /// With no rows (and no arguments) it only makes room for `n_groups` groups.
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()>;
@@ -736,6 +736,29 @@ impl Accumulator for UniqExact {
 
     fn memory_size(&self) -> usize {
         self.bytes + self.sets.len() * std::mem::size_of::<HashSet<Box<[u8]>, ahash::RandomState>>()
+    }
+
+    /// Another thread's sets move in (or their keys do, where this group has a set already),
+    /// without serializing them.
+    fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
+        let other: Box<dyn std::any::Any> = other;
+        let Ok(other) = other.downcast::<UniqExact>() else { bail!(Internal, "merging different accumulators") };
+        self.sets.resize_with(n_groups, Default::default);
+        for (set, &g) in other.sets.into_iter().zip(groups) {
+            let mine = &mut self.sets[g as usize];
+            if mine.is_empty() {
+                self.bytes += set.iter().map(|k| k.len() + 24).sum::<usize>();
+                *mine = set;
+            } else {
+                for key in set {
+                    let len = key.len();
+                    if mine.insert(key) {
+                        self.bytes += len + 24;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {

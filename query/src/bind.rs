@@ -160,9 +160,7 @@ impl<'a> Binder<'a> {
         if distinct {
             block = crate::exec::distinct_rows(&block, columns.len());
         }
-        let n = columns.len();
         Ok(Relation::new(Arc::new(Table { database: String::new(), name: String::new(), data: TableData::Rows { columns, block }, finalize_states: false }), "", false))
-            .map(|r| Relation { qualifiers: vec![String::new(); n], ..r })
     }
 
     /// Binds one SELECT with its query's ORDER BY and LIMIT; `rows` replaces its FROM.
@@ -329,9 +327,8 @@ impl<'a> Binder<'a> {
 
     /// Binds an expression over a row of `columns` (partition keys, defaults).
     pub fn bind_row_expr(&self, e: &ast::Expr, columns: &[ColumnSpec]) -> Result<Expr> {
-        let n = columns.len();
         let table = Table { database: String::new(), name: String::new(), data: TableData::Rows { columns: columns.to_vec(), block: Block::with_rows(Vec::new(), 0) }, finalize_states: false };
-        let rel = Relation { qualifiers: vec![String::new(); n], ..Relation::new(Arc::new(table), "", false) };
+        let rel = Relation::new(Arc::new(table), "", false);
         self.bind_expr(e, &mut Scope::over(Some(&rel)))
     }
 

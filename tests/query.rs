@@ -2,20 +2,10 @@
 //! the number of threads, the per-query memory limit, session settings, and the places where
 //! Granary deliberately answers as Postgres does rather than as ClickHouse.
 
-use granary_engine::{Database, ErrorKind, Output, Session, Value};
+mod common;
 
-fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Value>> {
-    let mut out = session.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let Some(Output::Rows { blocks, .. }) = out.pop() else { panic!("{sql} returned no rows") };
-    blocks.iter().flat_map(|b| (0..b.rows()).map(move |r| b.columns.iter().map(|c| c.value(r)).collect::<Vec<_>>())).collect()
-}
-
-fn fresh() -> (tempfile::TempDir, std::sync::Arc<Database>, Session) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let s = db.session();
-    (dir, db, s)
-}
+use common::{fresh, rows};
+use granary_engine::{ErrorKind, Session, Value};
 
 /// 200,000 events in 8 parts (merges stopped), with a Nullable column that is NULL for whole
 /// groups in some parts.
@@ -45,6 +35,7 @@ fn answers_do_not_depend_on_the_number_of_threads() {
         "SELECT id, user FROM ev WHERE n = 7 ORDER BY id DESC LIMIT 5",
         "SELECT count() FROM (SELECT id FROM ev WHERE kind = 'k3' LIMIT 1000)",
         "SELECT DISTINCT kind FROM ev ORDER BY kind",
+        "SELECT kind, sum(DISTINCT n), avg(DISTINCT n), sumIf(amount, id % 7 = 0), maxIf(amount, n > 0) FROM ev GROUP BY kind ORDER BY kind",
     ];
     for q in queries {
         let one = rows(&mut s, &format!("{q} SETTINGS max_threads = 1"));

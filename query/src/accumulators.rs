@@ -13,7 +13,7 @@ use granary_storage::{array, Column, ColumnRef, DataType, StringData};
 use hashbrown::HashSet;
 
 use crate::aggregate::{append_key, bad_state, read_state, write_states, Accumulator, Moment};
-use crate::error::Result;
+use crate::error::{bail, Result};
 use crate::kernels;
 
 /// The `-If` combinator: the last argument is the condition; only the rows where it is
@@ -56,37 +56,87 @@ impl Accumulator for IfOf {
     fn finish(self: Box<Self>) -> Column {
         self.inner.finish()
     }
+
+    /// The inner accumulators merge directly, so that one skipping NULLs keeps knowing which
+    /// groups saw a value.
+    fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
+        let other: Box<dyn std::any::Any> = other;
+        let Ok(other) = other.downcast::<IfOf>() else { bail!(Internal, "merging different accumulators") };
+        self.inner.merge_from(groups, n_groups, other.inner)
+    }
+
+    fn seen(&self) -> Option<&[u8]> {
+        self.inner.seen()
+    }
+
+    fn memory_size(&self) -> usize {
+        self.inner.memory_size()
+    }
 }
 
-/// `f(DISTINCT x)`: passes on only the first row of each distinct argument tuple of a
-/// group. Queries only: it has no state form (the binder refuses `-State` with DISTINCT).
+/// `f(DISTINCT x)`: the inner accumulator gets only the first row of each distinct argument
+/// tuple of a group. Those rows are kept and fed to it at the end, so that tables of several
+/// threads merge by their distinct tuples (a tuple two threads both saw counts once).
+/// Queries only: it has no state form (the binder refuses `-State` with DISTINCT).
 pub struct DistinctOf {
     inner: Box<dyn Accumulator>,
     seen: Vec<HashSet<Box<[u8]>, ahash::RandomState>>,
+    /// The group of each kept row.
+    groups: Vec<u32>,
+    /// The kept rows' arguments (empty until the first rows arrive).
+    args: Vec<Column>,
+    /// Bytes of the distinct keys held.
+    key_bytes: usize,
 }
 
 impl DistinctOf {
     /// Wraps the accumulator of the function.
     pub fn new(inner: Box<dyn Accumulator>) -> DistinctOf {
-        DistinctOf { inner, seen: Vec::new() }
+        DistinctOf { inner, seen: Vec::new(), groups: Vec::new(), args: Vec::new(), key_bytes: 0 }
+    }
+
+    /// Keeps the rows of `args` whose tuple group `target(i)` has not seen yet.
+    fn keep_new(&mut self, n_groups: usize, args: &[ColumnRef], target: impl Fn(usize) -> u32) {
+        self.seen.resize_with(n_groups, Default::default);
+        let rows_in = args.first().map_or(0, |a| a.len());
+        let mut key = Vec::new();
+        let mut rows = Vec::new();
+        for i in 0..rows_in {
+            key.clear();
+            args.iter().for_each(|a| append_key(a, i, &mut key));
+            let g = target(i);
+            if self.seen[g as usize].insert(key.as_slice().into()) {
+                self.key_bytes += key.len() + 24;
+                rows.push(i as u32);
+                self.groups.push(g);
+            }
+        }
+        if self.args.is_empty() {
+            self.args = args.iter().map(|a| Column::empty(a.ty.clone())).collect();
+        }
+        for (kept, a) in self.args.iter_mut().zip(args) {
+            kept.append(&a.take(&rows));
+        }
+    }
+
+    /// The inner accumulator, fed every kept row.
+    fn fed(mut self) -> Box<dyn Accumulator> {
+        let args: Vec<ColumnRef> = std::mem::take(&mut self.args).into_iter().map(Arc::new).collect();
+        // Arguments were type-checked when bound; an inner update cannot fail on them.
+        let fed = self.inner.update(&self.groups, self.seen.len(), &args).and_then(|_| self.inner.update(&[], self.seen.len(), &[]));
+        debug_assert!(fed.is_ok(), "feeding the distinct rows: {fed:?}");
+        self.inner
     }
 }
 
 impl Accumulator for DistinctOf {
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
-        self.seen.resize_with(n_groups, Default::default);
-        let mut key = Vec::new();
-        let mut rows = Vec::new();
-        for (i, &g) in groups.iter().enumerate() {
-            key.clear();
-            args.iter().for_each(|a| append_key(a, i, &mut key));
-            if self.seen[g as usize].insert(key.as_slice().into()) {
-                rows.push(i as u32);
-            }
+        if args.is_empty() {
+            self.seen.resize_with(n_groups, Default::default);
+            return Ok(());
         }
-        let groups: Vec<u32> = rows.iter().map(|&i| groups[i as usize]).collect();
-        let args: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&rows))).collect();
-        self.inner.update(&groups, n_groups, &args)
+        self.keep_new(n_groups, args, |i| groups[i]);
+        Ok(())
     }
 
     fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
@@ -94,11 +144,27 @@ impl Accumulator for DistinctOf {
     }
 
     fn states(self: Box<Self>) -> StringData {
-        self.inner.states()
+        (*self).fed().states()
     }
 
     fn finish(self: Box<Self>) -> Column {
-        self.inner.finish()
+        (*self).fed().finish()
+    }
+
+    fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
+        let other: Box<dyn std::any::Any> = other;
+        let Ok(other) = other.downcast::<DistinctOf>() else { bail!(Internal, "merging different accumulators") };
+        let args: Vec<ColumnRef> = other.args.into_iter().map(Arc::new).collect();
+        if args.is_empty() {
+            self.seen.resize_with(n_groups, Default::default);
+            return Ok(());
+        }
+        self.keep_new(n_groups, &args, |i| groups[other.groups[i] as usize]);
+        Ok(())
+    }
+
+    fn memory_size(&self) -> usize {
+        self.key_bytes + self.args.iter().map(Column::memory_size).sum::<usize>() + self.inner.memory_size()
     }
 }
 

@@ -1,21 +1,10 @@
 //! The embedded API end to end: typed results, durability across reopen, atomic inserts,
 //! and pruning that reads only the granules a filter needs.
 
+mod common;
+
+use common::{fresh, rows};
 use granary_engine::{Database, DataType, ErrorKind, Output, Session, Value};
-
-fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Value>> {
-    let mut out = session.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let Some(Output::Rows { blocks, .. }) = out.pop() else { panic!("{sql} returned no rows") };
-    blocks.iter().flat_map(|b| (0..b.rows()).map(move |r| b.columns.iter().map(|c| c.value(r)).collect::<Vec<_>>())).collect()
-}
-
-/// A new database in a temporary directory, and a session on it.
-fn fresh() -> (tempfile::TempDir, std::sync::Arc<Database>, Session) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let s = db.session();
-    (dir, db, s)
-}
 
 fn stats(session: &mut Session, sql: &str) -> granary_engine::ScanStats {
     match session.execute(sql).unwrap().pop() {

@@ -379,8 +379,8 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
             }
             let mut end = plan.offset.saturating_add(plan.limit.unwrap_or(usize::MAX)).min(order.len());
             if plan.with_ties {
-                let tied = |a: u32, b: u32| keys.iter().all(|(c, _)| c.is_null(a as usize) == c.is_null(b as usize) && c.cmp_rows(a as usize, c, b as usize).is_eq());
-                while end > 0 && end < order.len() && tied(order[end - 1], order[end]) {
+                let key_columns: Vec<ColumnRef> = keys.iter().map(|(c, _)| c.clone()).collect();
+                while end > 0 && end < order.len() && same_values(&key_columns, order[end - 1], order[end]) {
                     end += 1;
                 }
             }
@@ -477,6 +477,17 @@ pub(crate) fn mask_bytes(mask: &Column) -> std::borrow::Cow<'_, [u8]> {
         Some(nulls) => v.iter().zip(nulls).map(|(x, n)| (*x != 0 && *n == 0) as u8).collect::<Vec<u8>>().into(),
         None => v.into(),
     }
+}
+
+/// True when rows `a` and `b` hold equal values in every column (two NULLs are equal):
+/// ties of a sort, peers of a window.
+pub(crate) fn same_values(columns: &[ColumnRef], a: u32, b: u32) -> bool {
+    let (a, b) = (a as usize, b as usize);
+    columns.iter().all(|c| match (c.is_null(a), c.is_null(b)) {
+        (true, true) => true,
+        (false, false) => c.cmp_rows(a, c, b).is_eq(),
+        _ => false,
+    })
 }
 
 /// Row order for the sort keys; with `limit`, only the first `limit` positions are exact.

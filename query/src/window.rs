@@ -13,7 +13,7 @@ use std::sync::Arc;
 use granary_storage::{Block, Column, ColumnRef, DataType, Value};
 
 use crate::error::{bail, Result};
-use crate::exec::sort_indices;
+use crate::exec::{same_values, sort_indices};
 use crate::join::{take_padded, NONE};
 use crate::plan::{FrameBound, SortKey, WindowCall, WindowFunc};
 
@@ -54,26 +54,18 @@ fn layout(call: &WindowCall, block: &Block) -> Result<Layout> {
     let mut keys: Vec<(ColumnRef, &SortKey)> = partition_cols.iter().map(|c| (c.clone(), &ascending)).collect();
     keys.extend(order_cols.iter().cloned().zip(&call.order));
     let order = sort_indices(&keys, rows, None);
-    let same = |cols: &[ColumnRef], a: u32, b: u32| {
-        let (a, b) = (a as usize, b as usize);
-        cols.iter().all(|c| match (c.is_null(a), c.is_null(b)) {
-            (true, true) => true,
-            (false, false) => c.cmp_rows(a, c, b).is_eq(),
-            _ => false,
-        })
-    };
     let mut partition = Vec::with_capacity(rows);
     let mut peers = Vec::with_capacity(rows);
     let mut start = 0;
     while start < rows {
         let mut end = start + 1;
-        while end < rows && same(&partition_cols, order[start], order[end]) {
+        while end < rows && same_values(&partition_cols, order[start], order[end]) {
             end += 1;
         }
         let mut peer_start = start;
         while peer_start < end {
             let mut peer_end = peer_start + 1;
-            while peer_end < end && same(&order_cols, order[peer_start], order[peer_end]) {
+            while peer_end < end && same_values(&order_cols, order[peer_start], order[peer_end]) {
                 peer_end += 1;
             }
             for _ in peer_start..peer_end {

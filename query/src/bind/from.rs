@@ -320,15 +320,7 @@ impl Binder<'_> {
         if rel.table.store().is_none() && conditions.is_empty() && keep.len() == rel.columns().len() {
             return Ok(rel);
         }
-        let mut scope = Scope::over(Some(&rel));
-        let mut filter: Option<Expr> = None;
-        for c in conditions {
-            let bound = self.bind_condition(c, &mut scope, "WHERE")?;
-            filter = Some(match filter {
-                None => bound,
-                Some(f) => Expr::call(Func::And, vec![f, bound])?,
-            });
-        }
+        let filter = self.conjunction(conditions, &rel, "WHERE")?;
         let outputs = keep
             .iter()
             .map(|&i| self.bind_column(&rel, i))
@@ -341,6 +333,20 @@ impl Binder<'_> {
         let qualifiers = keep.iter().map(|&i| rel.qualifiers[i].clone()).collect();
         let hidden = keep.iter().map(|&i| rel.hidden[i]).collect();
         Ok(Relation::rows(&rel.table.database, &rel.table.name, columns, block, qualifiers, hidden))
+    }
+
+    /// Conditions over a relation AND-ed into one (`None` for none).
+    fn conjunction(&self, conditions: &[&ast::Expr], rel: &Relation, clause: &str) -> Result<Option<Expr>> {
+        let mut scope = Scope::over(Some(rel));
+        let mut all: Option<Expr> = None;
+        for c in conditions {
+            let bound = self.bind_condition(c, &mut scope, clause)?;
+            all = Some(match all {
+                None => bound,
+                Some(f) => Expr::call(Func::And, vec![f, bound])?,
+            });
+        }
+        Ok(all)
     }
 
     /// `a = b` with `a` reading only the left side and `b` only the right (or the other way
@@ -412,15 +418,7 @@ impl Binder<'_> {
             bail!(NotSupported, "an outer join needs an equality between its two sides in ON");
         }
         let joined = Relation::rows("", "", columns.clone(), Block::with_rows(Vec::new(), 0), qualifiers.clone(), hidden.clone());
-        let mut scope = Scope::over(Some(&joined));
-        let mut condition: Option<Expr> = None;
-        for c in residual {
-            let bound = self.bind_condition(c, &mut scope, "JOIN ON")?;
-            condition = Some(match condition {
-                None => bound,
-                Some(f) => Expr::call(Func::And, vec![f, bound])?,
-            });
-        }
+        let condition = self.conjunction(&residual, &joined, "JOIN ON")?;
         let (lb, rb) = (left.block(), right.block());
         let lk = keys.iter().map(|(l, _)| l.eval(lb)).collect::<Result<Vec<_>>>()?;
         let rk = keys.iter().map(|(_, r)| r.eval(rb)).collect::<Result<Vec<_>>>()?;

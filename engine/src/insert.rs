@@ -141,6 +141,7 @@ pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u
         parts.extend(write_parts(target, rows)?);
     }
     db.store.commit(parts, Vec::new())?;
+    db.stats.inserted(rows, block.columns.iter().map(|c| c.memory_size() as u64).sum());
     db.merger.schedule(entry.store.clone());
     for (target, _) in derived {
         db.merger.schedule(target.store.clone());

@@ -10,32 +10,20 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_postgres::NoTls;
 
-/// The rows of `sql` as text, one vector per row.
-fn rows(session: &mut granary_engine::Session, sql: &str) -> Vec<Vec<String>> {
-    let out = session.execute(sql).unwrap().pop().unwrap();
-    let Output::Rows { fields, blocks, .. } = out else { panic!("{sql} returned no rows") };
-    let mut all = Vec::new();
-    for block in blocks {
-        for r in 0..block.rows() {
-            all.push(
-                (0..fields.len())
-                    .map(|c| {
-                        let mut s = String::new();
-                        fields[c].ty.format_value(&block.columns[c].value(r), &mut s);
-                        s
-                    })
-                    .collect(),
-            );
-        }
-    }
-    all
+mod common;
+
+/// The rows of `sql`, every column of which is text.
+fn text_rows(session: &mut granary_engine::Session, sql: &str) -> Vec<Vec<String>> {
+    let text = |v: Value| match v {
+        Value::String(s) => s,
+        other => panic!("{other:?} is not text"),
+    };
+    common::rows(session, sql).into_iter().map(|r| r.into_iter().map(text).collect()).collect()
 }
 
 #[test]
 fn query_log_counts_what_each_statement_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut s = db.session();
+    let (_dir, _db, mut s) = common::fresh();
     s.execute("CREATE TABLE t (k UInt64, v String) ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 100").unwrap();
     s.execute(&format!("INSERT INTO t VALUES {}", (0..1000).map(|i| format!("({i}, 'v{i}')")).collect::<Vec<_>>().join(", "))).unwrap();
     // k < 250 keeps granules 0, 1 and 2 of the one part: 300 rows read.
@@ -46,7 +34,10 @@ fn query_log_counts_what_each_statement_read() {
     assert!(s.execute("SELECT nope FROM t").is_err());
     s.execute("CREATE USER logged IDENTIFIED BY 'not in the log'").unwrap();
 
-    let log = rows(&mut s, "SELECT query, query_kind, user, read_rows, read_granules, result_rows, written_rows, error_kind, length(query_id) FROM system.query_log ORDER BY event_time, query_id");
+    let log = text_rows(
+        &mut s,
+        "SELECT query, query_kind, user, toString(read_rows), toString(read_granules), toString(result_rows), toString(written_rows), error_kind, toString(length(query_id)) FROM system.query_log",
+    );
     let by_query: HashMap<&str, &Vec<String>> = log.iter().map(|r| (r[0].as_str(), r)).collect();
     let entry = |q: &str| by_query.get(q).unwrap_or_else(|| panic!("{q} not logged in {log:?}")).iter().skip(1).map(String::as_str).collect::<Vec<_>>();
     assert_eq!(entry("SELECT count() FROM t WHERE k < 250"), ["Select", "default", "300", "3", "1", "0", "", "36"]);
@@ -57,8 +48,7 @@ fn query_log_counts_what_each_statement_read() {
     let insert = log.iter().find(|r| r[0].starts_with("INSERT")).unwrap();
     assert_eq!((insert[1].as_str(), insert[6].as_str()), ("Insert", "1000"));
     // The failing statement keeps its message.
-    let Output::Rows { blocks, .. } = s.execute("SELECT exception FROM system.query_log WHERE error_kind = 'UndefinedColumn'").unwrap().pop().unwrap() else { panic!() };
-    let Value::String(message) = blocks[0].columns[0].value(0) else { panic!() };
+    let message = &text_rows(&mut s, "SELECT exception FROM system.query_log WHERE error_kind = 'UndefinedColumn'")[0][0];
     assert!(message.contains("nope"), "{message}");
 }
 

@@ -859,6 +859,18 @@ mod tests {
         let stmts = parse_script("select \"x\"::text, $1 from t where a ilike 'q%';;").unwrap();
         assert!(matches!(stmts[0], Statement::Query(_)));
         assert_eq!(parse_script("SELEC 1").unwrap_err().kind, ErrorKind::Syntax);
+        let user = |sql: &str| parse_script(sql).unwrap().pop().unwrap();
+        assert_eq!(user("CREATE USER IF NOT EXISTS a IDENTIFIED WITH sha256_password BY 'p'"), Statement::CreateUser { name: "a".into(), password: Some("p".into()), if_not_exists: true });
+        assert_eq!(user("create user b with password 'q'"), Statement::CreateUser { name: "b".into(), password: Some("q".into()), if_not_exists: false });
+        assert_eq!(user("ALTER USER c NOT IDENTIFIED").redacted().unwrap(), "ALTER USER c");
+        assert_eq!(user("DROP USER IF EXISTS d"), Statement::DropUser { name: "d".into(), if_exists: true });
+        let limits = ParseLimits { max_query_size: 1000, max_expression_depth: 10 };
+        assert!(parse_script_with(&format!("SELECT {}1", "1 + ".repeat(10)), &limits).is_ok());
+        assert_eq!(parse_script_with(&format!("SELECT {}1", "1 + ".repeat(11)), &limits).unwrap_err().kind, ErrorKind::ProgramLimit);
+        // Commas and clauses start a new expression; parentheses add to the enclosing one.
+        assert!(parse_script_with(&format!("SELECT {} FROM t WHERE {}", ["a + b + c"; 20].join(", "), "x = 1 AND y = 2"), &limits).is_ok());
+        assert!(parse_script_with(&format!("SELECT {}1{}", "(1 + ".repeat(6), ")".repeat(6)), &limits).is_err());
+        assert_eq!(parse_script_with(&"x".repeat(1001), &limits).unwrap_err().kind, ErrorKind::ProgramLimit);
         assert!(parse_script("  ; -- nothing\n").unwrap().is_empty());
         let Statement::Insert { rows, columns, .. } = &parse_script("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')").unwrap()[0] else { panic!() };
         assert_eq!((rows.len(), columns.len()), (2, 2));

@@ -78,7 +78,9 @@ async fn scram_passwords_from_create_user_survive_a_restart() {
 
     let alice = server.connect("alice", Some("s3cret pass")).await.unwrap();
     assert_eq!(one_value(&alice, "SELECT 40 + 2").await, "42");
-    assert_eq!(code(server.connect("alice", Some("wrong")).await.unwrap_err()), "28P01");
+    let wrong = server.connect("alice", Some("wrong")).await.unwrap_err();
+    assert_eq!(wrong.as_db_error().unwrap().message(), "Password authentication failed for user \"alice\"");
+    assert_eq!(code(wrong), "28P01");
     assert!(server.connect("alice", None).await.is_err(), "no password to give: the client gives up");
     assert_eq!(code(server.connect("mallory", Some("x")).await.unwrap_err()), "28000");
 

@@ -148,7 +148,12 @@ impl StartupHandler for AuthStartup {
             Ok(_) => Ok(()),
             Err(e) => {
                 self.auth.counters.auth_failed();
-                Err(e)
+                // SCRAM clients leave the name in their messages empty: report the startup's.
+                let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
+                Err(match e {
+                    PgWireError::InvalidPassword(_) => PgWireError::InvalidPassword(user),
+                    other => other,
+                })
             }
         }
     }

@@ -739,6 +739,36 @@ pub fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
+/// The first eight bytes of a string as a big-endian integer, zero-padded.
+#[inline]
+fn string_prefix(b: &[u8]) -> u64 {
+    match b.first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => {
+            let mut key = 0u64;
+            for (i, &byte) in b.iter().enumerate() {
+                key |= (byte as u64) << (56 - 8 * i);
+            }
+            key
+        }
+    }
+}
+
+/// Byte-wise string order, settled by the leading eight bytes as integers where they differ
+/// (or when both strings are that short), and by `memcmp` only past them.
+#[inline]
+pub fn cmp_strings(a: &[u8], b: &[u8]) -> Ordering {
+    let (pa, pb) = (string_prefix(a), string_prefix(b));
+    if pa != pb {
+        return pa.cmp(&pb);
+    }
+    if a.len() <= 8 && b.len() <= 8 {
+        // Equal padded prefixes: the shorter string is a prefix of the longer one.
+        return a.len().cmp(&b.len());
+    }
+    a.cmp(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -787,32 +817,3 @@ mod tests {
     }
 }
 
-/// The first eight bytes of a string as a big-endian integer, zero-padded.
-#[inline]
-fn string_prefix(b: &[u8]) -> u64 {
-    match b.first_chunk::<8>() {
-        Some(head) => u64::from_be_bytes(*head),
-        None => {
-            let mut key = 0u64;
-            for (i, &byte) in b.iter().enumerate() {
-                key |= (byte as u64) << (56 - 8 * i);
-            }
-            key
-        }
-    }
-}
-
-/// Byte-wise string order, settled by the leading eight bytes as integers where they differ
-/// (or when both strings are that short), and by `memcmp` only past them.
-#[inline]
-pub fn cmp_strings(a: &[u8], b: &[u8]) -> Ordering {
-    let (pa, pb) = (string_prefix(a), string_prefix(b));
-    if pa != pb {
-        return pa.cmp(&pb);
-    }
-    if a.len() <= 8 && b.len() <= 8 {
-        // Equal padded prefixes: the shorter string is a prefix of the longer one.
-        return a.len().cmp(&b.len());
-    }
-    a.cmp(b)
-}

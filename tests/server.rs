@@ -278,3 +278,26 @@ async fn copy_streams_rows_in_and_out_and_a_bad_row_loads_nothing() {
     assert_eq!(messages.iter().filter(|m| matches!(m, SimpleQueryMessage::CommandComplete(_))).count(), 3);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_stops_a_running_query_and_the_session_goes_on() {
+    let server = start().await;
+    let client = server.connect().await;
+    client.batch_execute("CREATE TABLE big (k UInt8, x UInt32) ENGINE = MergeTree ORDER BY x").await.unwrap();
+    let values: Vec<String> = (0..100_000u32).map(|x| format!("({}, {x})", x % 2)).collect();
+    client.batch_execute(&format!("INSERT INTO big VALUES {}", values.join(","))).await.unwrap();
+    // 100,000 × 50,000 matching pairs: this join would not end for a long time on its own,
+    // and without the cancel it fails on memory (53200) instead.
+    client.batch_execute("SET max_memory_usage = 4000000000").await.unwrap();
+    let token = client.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        token.cancel_query(NoTls).await.unwrap();
+    });
+    let e = client.query("SELECT count() FROM big a JOIN big b ON a.k = b.k", &[]).await.unwrap_err();
+    assert_eq!(code(e), "57014");
+    canceller.await.unwrap();
+    let n: i64 = client.query_one("SELECT count()::Int64 FROM big", &[]).await.unwrap().get(0);
+    assert_eq!(n, 100_000);
+    server.stop().await;
+}

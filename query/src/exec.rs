@@ -61,7 +61,8 @@ impl ScanCounters {
 }
 
 impl QueryContext {
-    fn check(&self) -> Result<()> {
+    /// Fails once the statement is cancelled.
+    pub(crate) fn check(&self) -> Result<()> {
         if self.cancel.load(AtomicOrdering::Relaxed) {
             bail!(Cancelled, "canceling statement due to user request");
         }
@@ -77,7 +78,7 @@ impl QueryContext {
     }
 
     /// Fails when holding `bytes` would pass `max_memory_usage`.
-    fn check_memory(&self, bytes: usize) -> Result<()> {
+    pub(crate) fn check_memory(&self, bytes: usize) -> Result<()> {
         if self.max_memory_usage > 0 && bytes as u64 > self.max_memory_usage {
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
             bail!(MemoryLimit, "memory limit exceeded: the query would hold {:.1} MiB, max_memory_usage is {:.1} MiB", mib(bytes as u64), mib(self.max_memory_usage));

@@ -10,6 +10,7 @@ use hashbrown::HashMap;
 
 use crate::aggregate::append_key;
 use crate::error::Result;
+use crate::exec::QueryContext;
 
 /// Marks the missing side of a row an outer join pads.
 pub const NONE: u32 = u32::MAX;
@@ -48,6 +49,10 @@ pub type Residual<'a> = &'a mut dyn FnMut(&[u32], &[u32]) -> Result<Vec<u8>>;
 /// Pairs evaluated by a residual condition at a time, to bound the memory of the pair block.
 const RESIDUAL_CHUNK: usize = 1 << 16;
 
+/// Probe rows, and matching pairs, between checks for cancellation and memory.
+const PROBE_CHECK_ROWS: usize = 1 << 12;
+const PROBE_CHECK_PAIRS: usize = 1 << 20;
+
 /// The row pairs of a join of `left_rows` and `right_rows` rows on equal keys (one column per
 /// key component on each side, of equal types), filtered by `residual` (the rest of the ON
 /// condition, evaluated over chunks of candidate pairs), then padded by the join kind.
@@ -56,6 +61,7 @@ pub fn join_pairs(
     keys: (&[ColumnRef], &[ColumnRef]),
     rows: (usize, usize),
     mut residual: Option<Residual>,
+    ctx: &QueryContext,
 ) -> Result<(Vec<u32>, Vec<u32>)> {
     let (left_keys, right_keys) = keys;
     let (left_rows, right_rows) = rows;
@@ -86,6 +92,11 @@ pub fn join_pairs(
     }
     let (mut probe_side, mut build_side) = (Vec::new(), Vec::new());
     for row in 0..probe_rows {
+        if row % PROBE_CHECK_ROWS == 0 {
+            // A join can fan out without end: stop when cancelled or past the memory limit.
+            ctx.check()?;
+            ctx.check_memory(2 * std::mem::size_of::<u32>() * probe_side.len())?;
+        }
         if has_null(probe_keys, row) {
             continue;
         }
@@ -96,6 +107,10 @@ pub fn join_pairs(
             probe_side.push(row as u32);
             build_side.push(at);
             at = next[at as usize];
+            if probe_side.len() % PROBE_CHECK_PAIRS == 0 {
+                ctx.check()?;
+                ctx.check_memory(2 * std::mem::size_of::<u32>() * probe_side.len())?;
+            }
         }
     }
     let (mut left, mut right) = if swap { (build_side, probe_side) } else { (probe_side, build_side) };
@@ -168,9 +183,9 @@ mod tests {
     fn inner_and_outer_pairs_on_duplicate_keys() {
         let (l, r) = (ints(&[1, 2, 2, 5]), ints(&[2, 2, 3, 1]));
         let keys = (std::slice::from_ref(&l), std::slice::from_ref(&r));
-        let inner = join_pairs(JoinKind::Inner, keys, (4, 4), None).unwrap();
+        let inner = join_pairs(JoinKind::Inner, keys, (4, 4), None, &QueryContext::default()).unwrap();
         assert_eq!(sorted(inner), vec![(0, 3), (1, 0), (1, 1), (2, 0), (2, 1)]);
-        let full = join_pairs(JoinKind::Full, keys, (4, 4), None).unwrap();
+        let full = join_pairs(JoinKind::Full, keys, (4, 4), None, &QueryContext::default()).unwrap();
         assert_eq!(sorted(full), vec![(0, 3), (1, 0), (1, 1), (2, 0), (2, 1), (3, NONE), (NONE, 2)]);
     }
 
@@ -179,7 +194,7 @@ mod tests {
         let (l, r) = (ints(&[1, 1]), ints(&[1]));
         let keys = (std::slice::from_ref(&l), std::slice::from_ref(&r));
         let mut only_first = |left: &[u32], _: &[u32]| -> Result<Vec<u8>> { Ok(left.iter().map(|&x| (x == 0) as u8).collect()) };
-        let pairs = join_pairs(JoinKind::Left, keys, (2, 1), Some(&mut only_first)).unwrap();
+        let pairs = join_pairs(JoinKind::Left, keys, (2, 1), Some(&mut only_first), &QueryContext::default()).unwrap();
         assert_eq!(sorted(pairs), vec![(0, 0), (1, NONE)]);
     }
 
@@ -187,7 +202,7 @@ mod tests {
     fn null_keys_never_match() {
         let l: ColumnRef = Arc::new(Column::from_values(DataType::Int64.nullable(), &[Value::Null, Value::Int(1)]).unwrap());
         let r: ColumnRef = Arc::new(Column::from_values(DataType::Int64.nullable(), &[Value::Null, Value::Int(1)]).unwrap());
-        let pairs = join_pairs(JoinKind::Inner, (std::slice::from_ref(&l), std::slice::from_ref(&r)), (2, 2), None).unwrap();
+        let pairs = join_pairs(JoinKind::Inner, (std::slice::from_ref(&l), std::slice::from_ref(&r)), (2, 2), None, &QueryContext::default()).unwrap();
         assert_eq!(sorted(pairs), vec![(1, 1)]);
     }
 }

@@ -15,6 +15,7 @@ use futures::Sink;
 use granary_engine::users::Secrets;
 use granary_engine::{Database, Session};
 use pgwire::api::auth::driver::{AuthDriver, AuthOutcome};
+use pgwire::api::ConnectionManager;
 use pgwire::api::auth::md5pass::Md5PasswordAuth;
 use pgwire::api::auth::mechanism::{AuthMechanism, AuthMechanismFactory};
 use pgwire::api::auth::sasl::scram::{ScramAuth, ScramSecret};
@@ -75,6 +76,9 @@ fn fatal(code: &str, message: String) -> PgWireError {
 /// What every connection's handshake shares: the users and the password mechanism.
 pub struct Authenticator {
     db: Arc<Database>,
+    /// Every authenticated connection's cancel handle, by its process id and secret key:
+    /// what a CancelRequest names.
+    pub(crate) connections: Arc<ConnectionManager>,
     driver: AuthDriver<ServerParams>,
     mechanism: Box<dyn AuthMechanismFactory>,
     counters: Arc<ServerCounters>,
@@ -88,7 +92,9 @@ impl Authenticator {
             PasswordMethod::ScramSha256 => Box::new(ScramAuth::new(source)),
             PasswordMethod::Md5 => Box::new(Md5PasswordAuth::new(source)),
         };
-        Authenticator { db, driver: AuthDriver::new(ServerParams), mechanism, counters }
+        let connections = Arc::new(ConnectionManager::new());
+        let driver = AuthDriver::new(ServerParams).with_connection_manager(connections.clone());
+        Authenticator { db, connections, driver, mechanism, counters }
     }
 
     fn begin(&self) -> Box<dyn AuthMechanism> {
@@ -106,6 +112,11 @@ impl AuthStartup {
     /// The handshake of the connection whose statements run in `session`.
     pub fn new(auth: Arc<Authenticator>, session: Arc<Mutex<Session>>) -> AuthStartup {
         AuthStartup { auth, session }
+    }
+
+    /// The registry CancelRequests are looked up in.
+    pub fn connections(&self) -> Arc<ConnectionManager> {
+        self.auth.connections.clone()
     }
 
     async fn step<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<Option<AuthOutcome>>

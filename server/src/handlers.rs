@@ -9,6 +9,7 @@ use futures::stream;
 use pgwire::api::auth::{ServerParameterProvider, StartupHandler};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use pgwire::api::copy::CopyHandler;
 use pgwire::api::results::{CopyResponse, FieldFormat, QueryResponse, Response, Tag};
 use pgwire::api::stmt::QueryParser;
@@ -276,5 +277,10 @@ impl PgWireServerHandlers for Handlers {
     }
     fn copy_handler(&self) -> Arc<impl CopyHandler> {
         Arc::new(self.conn.copy.clone())
+    }
+    /// A CancelRequest fires the named connection's handle; pgwire then drops the running
+    /// statement's future, whose `CancelOnDrop` stops the engine's work.
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::new(DefaultCancelHandler::new(self.startup.connections()))
     }
 }

@@ -432,7 +432,7 @@ impl Binder<'_> {
             Ok(crate::exec::mask_bytes(&mask).into_owned())
         };
         let residual_check: Option<Residual> = if condition.is_some() { Some(&mut check) } else { None };
-        let (li, ri) = join_pairs(kind, (&lk, &rk), (lb.rows(), rb.rows()), residual_check)?;
+        let (li, ri) = join_pairs(kind, (&lk, &rk), (lb.rows(), rb.rows()), residual_check, &self.ctx)?;
         let mut block = pair_block(&li, &ri);
         // A USING key shows the value of whichever side the row has; `left.key` still reads
         // the left side's own (padded) value.

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod database;
 pub mod insert;
 pub mod partition;
+pub mod pg_catalog;
 pub mod session;
 pub mod settings;
 pub mod system;

@@ -115,7 +115,7 @@ impl Session {
     /// Describes one statement with `$n` parameters without running it.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
         let stmt = single_statement(sql)?;
-        let catalog = SessionCatalog { db: &self.db, current: &self.database };
+        let catalog = SessionCatalog { db: &self.db, current: &self.database, settings: Some(&self.settings) };
         let binder = Binder::new(&catalog, Params::Infer(Default::default()), now());
         Ok(match &stmt {
             Statement::Query(q) => {
@@ -176,7 +176,7 @@ impl Session {
 
     fn run(&mut self, stmt: Statement, params: &[Value]) -> Result<Output> {
         self.ctx.cancel.store(false, std::sync::atomic::Ordering::Relaxed);
-        let catalog = SessionCatalog { db: &self.db, current: &self.database };
+        let catalog = SessionCatalog { db: &self.db, current: &self.database, settings: Some(&self.settings) };
         let binder = Binder::new(&catalog, Params::Values(params), now()).with_context(self.ctx.clone());
         match stmt {
             Statement::Query(q) => {

@@ -29,6 +29,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("standard_conforming_strings", "on"),
     ("integer_datetimes", "on"),
     ("transaction_isolation", "read committed"),
+    ("server_version", granary_query::functions::pg::PG_VERSION),
+    ("max_identifier_length", "63"),
+    ("default_table_access_method", "mergetree"),
 ];
 
 /// One session's settings.
@@ -49,6 +52,13 @@ impl Settings {
             Some((_, v)) => Ok(v.to_string()),
             None => bail!(UndefinedType, "unrecognized configuration parameter \"{name}\""),
         }
+    }
+
+    /// Every setting with its value and whether the session changed it, by name.
+    pub fn all(&self) -> Vec<(String, String, bool)> {
+        let mut all: BTreeMap<String, (String, bool)> = DEFAULTS.iter().map(|(n, v)| (n.to_string(), (v.to_string(), false))).collect();
+        all.extend(self.changed.iter().map(|(n, v)| (n.clone(), (v.clone(), true))));
+        all.into_iter().map(|(n, (v, changed))| (n, v, changed)).collect()
     }
 
     /// Sets a setting; the execution settings must be non-negative integers and `timezone`

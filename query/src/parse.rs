@@ -304,8 +304,22 @@ pub enum Statement {
     Other(Box<ast::Statement>),
 }
 
-/// Parses a script of `;`-separated statements. Empty statements are skipped.
+/// Parses a script of `;`-separated statements. Empty statements are skipped. A script of
+/// queries that the ClickHouse dialect cannot read is read as Postgres: tools' catalog
+/// queries use `E'…'` strings, `OPERATOR(pg_catalog.~)` and `ARRAY(SELECT …)`.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
+    parse_granary(sql).or_else(|error| match Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql) {
+        Ok(statements) if !statements.is_empty() && statements.iter().all(|s| matches!(s, ast::Statement::Query(_))) => {
+            Ok(statements.into_iter().map(|s| match s {
+                ast::Statement::Query(q) => Statement::Query(q),
+                _ => unreachable!("only queries"),
+            }).collect())
+        }
+        _ => Err(error),
+    })
+}
+
+fn parse_granary(sql: &str) -> Result<Vec<Statement>> {
     let dialect = GranaryDialect::default();
     let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
     reorder_limit_by(&mut tokens);

@@ -216,7 +216,7 @@ async fn real_clients_browse_and_query() {
 
     let psql = ["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &port, "-U", "default", "-d", "default", "-f", "psql_commands.sql"].map(String::from).to_vec();
     if let Some(out) = run_client("psql", "psql".into(), psql).await {
-        for shown in ["user_behaviors", "hits_view", "context.device_type | text[]", "timestamp without time zone", "-[ RECORD 1 ]"] {
+        for shown in ["user_behaviors", "hits_view", "context.device_type | text[]", "timestamp without time zone", "COPY 2", "/d,2", "-[ RECORD 1 ]"] {
             assert!(out.contains(shown), "psql output lacks {shown:?}:\n{out}");
         }
     }

@@ -28,6 +28,7 @@ pub use copy::{CopyIn, CopySpec};
 pub use granary_query::parse::CopyOptions;
 pub use database::{Database, Options, DEFAULT_DATABASE};
 pub use granary_query::exec::ScanStats;
+pub use granary_query::functions::pg::type_oid as pg_type_oid;
 pub use granary_query::plan::Field;
 pub use granary_query::{ErrorKind, QueryError as Error};
 pub use granary_storage::{Block, Column, DataType, Value};

@@ -355,7 +355,10 @@ impl Session {
             Statement::Other(s) => match *s {
                 ast::Statement::StartTransaction { .. } => Ok(Output::command("BEGIN")),
                 ast::Statement::Commit { .. } => Ok(Output::command("COMMIT")),
-                ast::Statement::Rollback { savepoint: None, .. } => Ok(Output::command("ROLLBACK")),
+                ast::Statement::Rollback { .. } => Ok(Output::command("ROLLBACK")),
+                // Savepoints (SQLAlchemy's psycopg dialect opens one on connect) likewise.
+                ast::Statement::Savepoint { .. } => Ok(Output::command("SAVEPOINT")),
+                ast::Statement::ReleaseSavepoint { .. } => Ok(Output::command("RELEASE")),
                 s => bail!(NotSupported, "statement not supported yet: {s}"),
             },
         }

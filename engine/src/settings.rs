@@ -46,7 +46,10 @@ pub struct Settings {
 impl Settings {
     /// The value of a setting, as text.
     pub fn get(&self, name: &str) -> Result<String> {
-        let name = name.to_ascii_lowercase();
+        let mut name = name.to_ascii_lowercase();
+        if name == "transaction isolation level" {
+            name = "transaction_isolation".into(); // `SHOW TRANSACTION ISOLATION LEVEL`
+        }
         if let Some(v) = self.changed.get(&name) {
             return Ok(v.clone());
         }

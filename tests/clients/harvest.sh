@@ -24,6 +24,7 @@ export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
 psql -q -d postgres -c 'CREATE DATABASE "default"'
 # The Postgres twin of the tables run.sh creates in Granary (same column types on the wire).
 psql -q -d default -f "$here/tables.pg.sql"
+cd "$here"
 : > "$work/pg.log"
 PGAPPNAME=granary-psql psql -d default -f "$here/psql_commands.sql" >/dev/null
 "$venv/bin/python" "$here/python_clients.py" 127.0.0.1 $port postgres default

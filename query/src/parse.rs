@@ -408,7 +408,8 @@ impl CopyOptions {
 /// queries use `E'…'` strings, `OPERATOR(pg_catalog.~)` and `ARRAY(SELECT …)`.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
     parse_granary(sql).or_else(|error| match Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql) {
-        Ok(statements) if !statements.is_empty() && statements.iter().all(|s| matches!(s, ast::Statement::Query(_))) => {
+        // `SELECT FROM t` (no columns) is Postgres only; Granary refuses it as ClickHouse does.
+        Ok(statements) if !statements.is_empty() && statements.iter().all(|s| matches!(s, ast::Statement::Query(_)) && !s.to_string().to_ascii_uppercase().starts_with("SELECT FROM")) => {
             Ok(statements.into_iter().map(|s| match s {
                 ast::Statement::Query(q) => Statement::Query(q),
                 _ => unreachable!("only queries"),

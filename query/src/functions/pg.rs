@@ -421,7 +421,7 @@ pub fn bind(name: &str, args: &[Expr], ctx: &Context) -> Result<Option<Expr>> {
             text("UTF8".into())
         }
         "json_build_object" | "jsonb_build_object" => {
-            if args.len() % 2 != 0 {
+            if !args.len().is_multiple_of(2) {
                 bail!(InvalidParameter, "{name} takes keys and values in pairs");
             }
             call(PgFn::JsonBuildObject, args.to_vec())?

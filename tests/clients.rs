@@ -6,12 +6,13 @@
 //! (as `tests/clients/run.sh` sets it), which makes it a failure.
 
 mod common;
+#[path = "common/server.rs"]
+mod harness;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use granary_engine::{Database, Session, Value};
-use tokio::sync::oneshot;
 
 /// One statement of the corpus and the parameters it was sent with.
 struct Entry {
@@ -136,29 +137,6 @@ fn psql_describe_lists_the_real_columns_and_types() {
     }
 }
 
-/// A server on a free port, serving a fresh database with the client tables.
-struct Server {
-    port: u16,
-    stop: Option<oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Server {
-    let (dir, db, _session) = session_with_tables();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = oneshot::channel();
-    let handle = tokio::spawn(async move {
-        granary_server::serve(listener, db, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    Server { port, stop: Some(tx), handle, _dir: dir }
-}
-
 /// Whether a missing client fails the test (`GRANARY_CLIENTS_REQUIRED=1`) or is skipped.
 fn required() -> bool {
     std::env::var("GRANARY_CLIENTS_REQUIRED").is_ok_and(|v| v == "1")
@@ -182,13 +160,12 @@ async fn run_client(what: &str, program: PathBuf, args: Vec<String>) -> Option<S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_clients_browse_and_query() {
-    let server = start().await;
-    let port = server.port.to_string();
+    let (dir, db, _session) = session_with_tables();
+    let server = harness::Server::start(dir, db).await;
+    let port = server.addr.port().to_string();
 
     // tokio-postgres: the catalog's type OIDs are the ones result columns arrive with.
-    let conn = format!("host=127.0.0.1 port={port} user=default dbname=default");
-    let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = server.connect().await;
     let sent: Vec<u32> = client.prepare("SELECT * FROM user_behaviors").await.unwrap().columns().iter().map(|c| c.type_().oid()).collect();
     let listed: Vec<u32> = client
         .query("SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = 'user_behaviors'::regclass AND attnum > 0 ORDER BY attnum", &[])
@@ -221,6 +198,5 @@ async fn real_clients_browse_and_query() {
         }
     }
 
-    server.stop.unwrap().send(()).unwrap();
-    server.handle.await.unwrap();
+    server.stop().await;
 }

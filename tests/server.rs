@@ -1,46 +1,17 @@
 //! The server end to end over the Postgres protocol, with tokio-postgres as the client.
 
-use std::net::SocketAddr;
-
 use granary_engine::Database;
-use tokio::sync::oneshot;
-use tokio_postgres::{NoTls, SimpleQueryMessage};
+use tokio_postgres::SimpleQueryMessage;
 
-struct Server {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
+#[path = "common/server.rs"]
+mod harness;
+
+use harness::Server;
 
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel();
-    let handle = tokio::spawn(async move {
-        granary_server::serve(listener, db, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    Server { addr, stop: Some(tx), handle, _dir: dir }
-}
-
-impl Server {
-    async fn connect(&self) -> tokio_postgres::Client {
-        let conn = format!("host=127.0.0.1 port={} user=default dbname=default", self.addr.port());
-        let (client, connection) = tokio_postgres::connect(&conn, NoTls).await.unwrap();
-        tokio::spawn(connection);
-        client
-    }
-
-    async fn stop(mut self) {
-        self.stop.take().unwrap().send(()).unwrap();
-        self.handle.await.unwrap();
-    }
+    Server::start(dir, db).await
 }
 
 fn code(e: tokio_postgres::Error) -> String {

@@ -17,6 +17,7 @@ use granary_storage::commit::{BrokenPart, Store};
 use granary_storage::table::TableStore;
 
 use crate::background::Merger;
+use crate::pg_catalog;
 use crate::catalog::TableDef;
 use crate::query_log::QueryLog;
 use crate::stats::Stats;
@@ -357,10 +358,13 @@ impl Database {
     }
 }
 
-/// The catalog as one session sees it: unqualified names resolve in its current database.
+/// The catalog as one session sees it: unqualified names resolve in its current database,
+/// then (`pg_class`) in `pg_catalog`, as Postgres's search path does.
 pub(crate) struct SessionCatalog<'a> {
     pub db: &'a Database,
     pub current: &'a str,
+    /// The session's settings, for `current_setting` and `pg_settings`.
+    pub settings: Option<&'a crate::settings::Settings>,
 }
 
 impl Catalog for SessionCatalog<'_> {
@@ -369,12 +373,26 @@ impl Catalog for SessionCatalog<'_> {
         if database == crate::system::SYSTEM_DATABASE {
             return crate::system::system_table(self.db, &name.name);
         }
+        if pg_catalog::is_catalog_schema(database) {
+            return pg_catalog::catalog_table(self.db, self.current, self.settings, database, &name.name);
+        }
         if let Some(entry) = self.db.resolve(database, &name.name) {
             return Ok(entry.table);
         }
         match self.db.query_views.read().expect("catalog lock").get(&(database.to_string(), name.name.clone())) {
             Some(view) => view.table(),
+            None if name.database.is_none() && pg_catalog::is_pg_table(&name.name) => {
+                pg_catalog::catalog_table(self.db, self.current, self.settings, pg_catalog::PG_CATALOG, &name.name)
+            }
             None => bail!(UndefinedTable, "table {database}.{} does not exist", name.name),
         }
+    }
+
+    fn current_database(&self) -> &str {
+        self.current
+    }
+
+    fn setting(&self, name: &str) -> Option<String> {
+        self.settings.cloned().unwrap_or_default().get(name).ok()
     }
 }

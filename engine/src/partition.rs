@@ -23,6 +23,10 @@ impl Catalog for NoTables {
     fn table(&self, name: &TableName) -> Result<Arc<Table>> {
         bail!(UndefinedTable, "table {name} cannot be used here")
     }
+
+    fn current_database(&self) -> &str {
+        crate::database::DEFAULT_DATABASE
+    }
 }
 
 /// The bound partition expressions of a table, over a block of all its columns (none when

@@ -169,7 +169,7 @@ impl Session {
     /// Describes one statement with `$n` parameters without running it.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
         let stmt = single_statement(sql, &self.db.limits)?;
-        let catalog = SessionCatalog { db: &self.db, current: &self.database };
+        let catalog = SessionCatalog { db: &self.db, current: &self.database, settings: Some(&self.settings) };
         let binder = Binder::new(&catalog, Params::Infer(Default::default()), now());
         Ok(match &stmt {
             Statement::Query(q) => {
@@ -273,7 +273,7 @@ impl Session {
 
     fn run(&mut self, stmt: Statement, params: &[Value]) -> Result<Output> {
         self.ctx.cancel.store(false, std::sync::atomic::Ordering::Relaxed);
-        let catalog = SessionCatalog { db: &self.db, current: &self.database };
+        let catalog = SessionCatalog { db: &self.db, current: &self.database, settings: Some(&self.settings) };
         let binder = Binder::new(&catalog, Params::Values(params), now()).with_context(self.ctx.clone());
         match stmt {
             Statement::Query(q) => {
@@ -427,7 +427,10 @@ impl Session {
             Statement::Other(s) => match *s {
                 ast::Statement::StartTransaction { .. } => Ok(Output::command("BEGIN")),
                 ast::Statement::Commit { .. } => Ok(Output::command("COMMIT")),
-                ast::Statement::Rollback { savepoint: None, .. } => Ok(Output::command("ROLLBACK")),
+                ast::Statement::Rollback { .. } => Ok(Output::command("ROLLBACK")),
+                // Savepoints (SQLAlchemy's psycopg dialect opens one on connect) likewise.
+                ast::Statement::Savepoint { .. } => Ok(Output::command("SAVEPOINT")),
+                ast::Statement::ReleaseSavepoint { .. } => Ok(Output::command("RELEASE")),
                 s => bail!(NotSupported, "statement not supported yet: {s}"),
             },
         }

@@ -31,6 +31,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("standard_conforming_strings", "on"),
     ("integer_datetimes", "on"),
     ("transaction_isolation", "read committed"),
+    ("server_version", granary_query::functions::pg::PG_VERSION),
+    ("max_identifier_length", "63"),
+    ("default_table_access_method", "mergetree"),
 ];
 
 /// One session's settings.
@@ -43,7 +46,10 @@ pub struct Settings {
 impl Settings {
     /// The value of a setting, as text.
     pub fn get(&self, name: &str) -> Result<String> {
-        let name = name.to_ascii_lowercase();
+        let mut name = name.to_ascii_lowercase();
+        if name == "transaction isolation level" {
+            name = "transaction_isolation".into(); // `SHOW TRANSACTION ISOLATION LEVEL`
+        }
         if let Some(v) = self.changed.get(&name) {
             return Ok(v.clone());
         }
@@ -51,6 +57,13 @@ impl Settings {
             Some((_, v)) => Ok(v.to_string()),
             None => bail!(UndefinedType, "unrecognized configuration parameter \"{name}\""),
         }
+    }
+
+    /// Every setting with its value and whether the session changed it, by name.
+    pub fn all(&self) -> Vec<(String, String, bool)> {
+        let mut all: BTreeMap<String, (String, bool)> = DEFAULTS.iter().map(|(n, v)| (n.to_string(), (v.to_string(), false))).collect();
+        all.extend(self.changed.iter().map(|(n, v)| (n.clone(), (v.clone(), true))));
+        all.into_iter().map(|(n, (v, changed))| (n, v, changed)).collect()
     }
 
     /// Sets a setting; the execution settings must be non-negative integers and `timezone`

@@ -33,26 +33,29 @@ pub fn system_table(db: &Database, name: &str) -> Result<Arc<Table>> {
 }
 
 /// Rows of a system table, filled one value per column at a time.
-struct Rows {
+pub(crate) struct Rows {
     columns: Vec<ColumnSpec>,
     values: Vec<Vec<Value>>,
 }
 
 impl Rows {
-    fn new(columns: &[(&str, DataType)]) -> Rows {
+    /// No rows yet, of these columns.
+    pub(crate) fn new(columns: &[(&str, DataType)]) -> Rows {
         Rows {
             columns: columns.iter().map(|(n, ty)| ColumnSpec { name: n.to_string(), ty: ty.clone(), codec: Default::default(), filter: None }).collect(),
             values: vec![Vec::new(); columns.len()],
         }
     }
 
-    fn push(&mut self, row: Vec<Value>) {
+    /// Appends a row (one value per column).
+    pub(crate) fn push(&mut self, row: Vec<Value>) {
         for (column, value) in self.values.iter_mut().zip(row) {
             column.push(value);
         }
     }
 
-    fn into_data(self) -> Result<TableData> {
+    /// The rows as a computed table's data.
+    pub(crate) fn into_data(self) -> Result<TableData> {
         let mut columns = Vec::with_capacity(self.columns.len());
         for (spec, values) in self.columns.iter().zip(&self.values) {
             columns.push(Arc::new(Column::from_values(spec.ty.clone(), values)?));
@@ -62,7 +65,8 @@ impl Rows {
     }
 }
 
-fn text(s: impl Into<String>) -> Value {
+/// A String value.
+pub(crate) fn text(s: impl Into<String>) -> Value {
     Value::String(s.into())
 }
 

@@ -155,7 +155,11 @@ impl Catalog for InsertedRows<'_> {
         if (database, name.name.as_str()) == (self.from.0.as_str(), self.from.1.as_str()) {
             return Ok(self.table.clone());
         }
-        SessionCatalog { db: self.db, current: self.current }.table(name)
+        SessionCatalog { db: self.db, current: self.current, settings: None }.table(name)
+    }
+
+    fn current_database(&self) -> &str {
+        self.current
     }
 }
 
@@ -286,7 +290,7 @@ pub fn create(db: &Database, current: &str, create: &CreateMaterializedView) -> 
     }
     if create.populate {
         let query = view.parsed_query()?;
-        let plan = Binder::new(&SessionCatalog { db, current }, Params::Values(&[]), crate::session::now()).bind_query(&query)?;
+        let plan = Binder::new(&SessionCatalog { db, current, settings: None }, Params::Values(&[]), crate::session::now()).bind_query(&query)?;
         let target = db.table_entry(&view.target.0, &view.target.1).ok_or_else(|| QueryError::new(ErrorKind::UndefinedTable, "the view's target disappeared"))?;
         if let Some(rows) = run_into(&plan, &target.def)? {
             crate::insert::insert_block(db, &target, rows)?;
@@ -296,6 +300,6 @@ pub fn create(db: &Database, current: &str, create: &CreateMaterializedView) -> 
 }
 
 fn bind_fields(db: &Database, current: &str, query: &ast::Query) -> Result<Vec<granary_query::plan::Field>> {
-    let catalog = SessionCatalog { db, current };
+    let catalog = SessionCatalog { db, current, settings: None };
     Ok(Binder::new(&catalog, Params::Values(&[]), crate::session::now()).bind_query(query)?.fields)
 }

@@ -28,7 +28,9 @@ use crate::parse::TableName;
 use crate::plan::{AggCall, AggregatePlan, Field, LimitBy, SelectPlan, SortKey, Source};
 use crate::kernels;
 
+mod correlated;
 mod from;
+mod pg;
 mod window;
 
 pub(crate) use from::Relation;
@@ -88,6 +90,11 @@ impl<'a> Binder<'a> {
     /// The same binder, running the subqueries it meets (in FROM, IN, scalar) with `ctx`.
     pub fn with_context(self, ctx: crate::exec::QueryContext) -> Binder<'a> {
         Binder { ctx, ..self }
+    }
+
+    /// What functions bound by this binder may read: `now()` and the session's catalog.
+    fn function_context(&self) -> functions::Context<'a> {
+        functions::Context { now: self.now, catalog: self.catalog }
     }
 
     /// The parameter types inferred so far (in `Params::Infer` mode); unknown ones are String.
@@ -150,7 +157,14 @@ impl<'a> Binder<'a> {
         let mut columns = a.columns().to_vec();
         let mut out = Vec::with_capacity(columns.len());
         for (i, spec) in columns.iter_mut().enumerate() {
-            let ty = union_type(&spec.ty, &b.columns()[i].ty)?;
+            // A column of only NULLs (`SELECT NULL`) has no type of its own yet.
+            let only_nulls = |block: &Block| block.rows() == block.columns[i].nulls.as_ref().map_or(usize::MAX, |n| n.iter().filter(|&&x| x != 0).count());
+            let ty = match union_type(&spec.ty, &b.columns()[i].ty) {
+                Ok(ty) => ty,
+                Err(_) if only_nulls(ba) => b.columns()[i].ty.clone().nullable(),
+                Err(_) if only_nulls(bb) => spec.ty.clone().nullable(),
+                Err(e) => return Err(e),
+            };
             let first = kernels::cast(&ba.columns[i], &ty)?;
             let second = kernels::cast(&bb.columns[i], &ty)?;
             out.push(Arc::new(Column::concat(ty.clone(), &[Arc::new(first), Arc::new(second)])));
@@ -372,7 +386,8 @@ impl<'a> Binder<'a> {
                 }
             }
             E::CompoundFieldAccess { root, access_chain } => self.bind_field_access(root, access_chain, scope)?,
-            E::Subquery(query) => self.bind_scalar_subquery(query)?,
+            E::Subquery(_) | E::Exists { .. } => self.bind_subquery_expr(e, scope)?,
+            E::Function(f) if correlated::array_subquery(f).is_some() => self.bind_subquery_expr(e, scope)?,
             E::IsNull(inner) => Expr::call(Func::IsNull, vec![self.bind_expr(inner, scope)?])?,
             E::IsNotNull(inner) => Expr::call(Func::IsNotNull, vec![self.bind_expr(inner, scope)?])?,
             E::Array(array) => {
@@ -403,7 +418,8 @@ impl<'a> Binder<'a> {
                 let time = self.bind_expr(time, scope)?;
                 shift_by_interval(time, interval_step(interval, sign)?)?
             }
-            E::BinaryOp { op: ast::BinaryOperator::StringConcat, .. } => functions::bind_syntax(e, &functions::Context { now: self.now }, &mut |a| self.bind_expr(a, scope))?,
+            E::BinaryOp { left, op, right } if pg::regex_operator(op).is_some() => self.bind_regex(left, op, right, scope)?,
+            E::BinaryOp { op: ast::BinaryOperator::StringConcat, .. } => functions::bind_syntax(e, &self.function_context(), &mut |a| self.bind_expr(a, scope))?,
             E::BinaryOp { left, op, right } => {
                 let func = match op {
                     ast::BinaryOperator::Plus => Func::Add,
@@ -421,7 +437,12 @@ impl<'a> Binder<'a> {
                     ast::BinaryOperator::Or => Func::Or,
                     other => bail!(NotSupported, "operator {other} is not supported yet"),
                 };
-                let (l, r) = self.bind_pair(left, right, scope)?;
+                let (mut l, mut r) = self.bind_pair(left, right, scope)?;
+                if matches!(func, Func::Cmp(CmpOp::Eq | CmpOp::NotEq)) && l.ty().non_null().element().is_some() {
+                    // Arrays are equal when their text is, once both have the left's type.
+                    r = r.cast(l.ty())?.cast(DataType::String)?;
+                    l = l.cast(DataType::String)?;
+                }
                 Expr::call(func, vec![l, r])?
             }
             E::Between { expr, negated, low, high } => {
@@ -494,23 +515,14 @@ impl<'a> Binder<'a> {
                 let list = Arc::new(kernels::cast(&values, &list_ty)?);
                 Expr::call(Func::InList { negated: *negated, list }, vec![x])?
             }
-            E::Exists { subquery, negated } => {
-                let plan = self.bind_query(subquery)?;
-                let found = self.run(&SelectPlan { limit: Some(1), ..plan })?.rows() > 0;
-                Expr::Literal { value: Value::UInt((found != *negated) as u64), ty: DataType::UInt8 }
-            }
-            E::Like { negated, expr, pattern, escape_char, any: false } if escape_char.is_none() => self.bind_like(expr, pattern, *negated, false, scope)?,
-            E::ILike { negated, expr, pattern, escape_char, any: false } if escape_char.is_none() => self.bind_like(expr, pattern, *negated, true, scope)?,
-            E::Cast { expr, data_type, .. } => {
-                let ty = DataType::from_name(&data_type.to_string()).map_err(|e| QueryError::new(ErrorKind::UndefinedType, e.to_string()))?;
-                self.bind_expr(expr, scope)?.cast(ty)?
-            }
-            E::TypedString(ts) => {
-                let ty = DataType::from_name(&ts.data_type.to_string()).map_err(|e| QueryError::new(ErrorKind::UndefinedType, e.to_string()))?;
-                self.bind_value(&ts.value.value, None)?.cast(ty)?
-            }
+            E::Like { negated, expr, pattern, escape_char, any: false } => self.bind_like(expr, pattern, escape_char.as_deref(), *negated, false, scope)?,
+            E::ILike { negated, expr, pattern, escape_char, any: false } => self.bind_like(expr, pattern, escape_char.as_deref(), *negated, true, scope)?,
+            E::Cast { expr, data_type, .. } => self.bind_cast(expr, data_type, scope)?,
+            E::TypedString(ts) => self.bind_cast(&E::Value(ts.value.clone()), &ts.data_type, scope)?,
+            E::Collate { expr, .. } => self.bind_expr(expr, scope)?,
+            E::AnyOp { left, compare_op, right, .. } => self.bind_any(left, compare_op, right, scope)?,
             E::Function(f) => self.bind_function(f, scope)?,
-            other => functions::bind_syntax(other, &functions::Context { now: self.now }, &mut |a| self.bind_expr(a, scope))?,
+            other => functions::bind_syntax(other, &self.function_context(), &mut |a| self.bind_expr(a, scope))?,
         })
     }
 
@@ -592,11 +604,16 @@ impl<'a> Binder<'a> {
         }
     }
 
-    fn bind_like(&self, expr: &ast::Expr, pattern: &ast::Expr, negated: bool, ci: bool, scope: &mut Scope) -> Result<Expr> {
+    fn bind_like(&self, expr: &ast::Expr, pattern: &ast::Expr, escape: Option<&ast::Expr>, negated: bool, ci: bool, scope: &mut Scope) -> Result<Expr> {
         let x = self.bind_expr(expr, scope)?;
         let pattern = match self.bind_expr(pattern, &mut Scope::over(None))?.eval_const()? {
             Value::String(p) => p,
             other => bail!(DatatypeMismatch, "LIKE pattern must be a string, got {other:?}"),
+        };
+        let pattern = match escape.map(|e| self.bind_constant(e)).transpose()? {
+            None => pattern,
+            Some(Value::String(e)) if e.chars().count() == 1 => pg::like_escape(&pattern, e.chars().next().expect("one char")),
+            Some(other) => bail!(NotSupported, "ESCAPE {other:?} is not supported: use one character"),
         };
         Expr::call(Func::Like { negated, pattern: Arc::new(LikePattern::new(&pattern, ci)) }, vec![x])
     }
@@ -615,6 +632,10 @@ impl<'a> Binder<'a> {
             let bound = self.bind_expr(&alias, scope);
             scope.depth -= 1;
             return bound;
+        }
+        // `current_user`, `current_catalog` and friends are functions without parentheses.
+        if let Some(e) = functions::pg::bind(&name.to_ascii_lowercase(), &[], &self.function_context()).ok().flatten().filter(|_| pg::is_keyword_function(name)) {
+            return Ok(e);
         }
         bail!(UndefinedColumn, "column {name} does not exist")
     }
@@ -647,7 +668,7 @@ impl<'a> Binder<'a> {
             };
             return Ok(Expr::Column { index: grouping.keys.len() + index, ty });
         }
-        let ctx = functions::Context { now: self.now };
+        let ctx = self.function_context();
         functions::bind(&lower, &args, &ctx, &mut |a| self.bind_expr(a, scope))
     }
 
@@ -696,7 +717,7 @@ impl<'a> Binder<'a> {
     fn bind_value(&self, v: &ast::Value, hint: Option<DataType>) -> Result<Expr> {
         Ok(match v {
             ast::Value::Number(n, _) => number_literal(n)?,
-            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => Expr::Literal { value: Value::String(s.clone()), ty: DataType::String },
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => Expr::Literal { value: Value::String(s.clone()), ty: DataType::String },
             ast::Value::Boolean(b) => Expr::Literal { value: Value::Bool(*b), ty: DataType::Bool },
             ast::Value::Placeholder(p) => self.bind_param(parse_placeholder(p)?, hint)?,
             ast::Value::Null => Expr::Literal { value: Value::Null, ty: DataType::UInt8.nullable() },

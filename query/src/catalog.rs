@@ -71,4 +71,18 @@ impl Table {
 pub trait Catalog {
     /// The table a (possibly qualified) name refers to, or an `UndefinedTable` error.
     fn table(&self, name: &TableName) -> Result<Arc<Table>>;
+
+    /// The database unqualified names resolve in (Postgres clients see it as the schema).
+    fn current_database(&self) -> &str;
+
+    /// The user the session runs as.
+    fn current_user(&self) -> &str {
+        "default"
+    }
+
+    /// The value of a session setting (`current_setting`), or `None` if there is no such
+    /// setting.
+    fn setting(&self, _name: &str) -> Option<String> {
+        None
+    }
 }

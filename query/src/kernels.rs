@@ -196,6 +196,12 @@ pub fn cast(col: &Column, to: &DataType) -> Result<Column> {
             Domain::Int => from_i64(to, to_i64(col)?),
             Domain::UInt => from_u64(to, to_u64(col)?),
         }),
+        // Array text: ClickHouse's `[1,2]` or Postgres's `{1,2}`.
+        _ if from.is_string() && to.element().is_some() => {
+            let values = (0..col.len()).map(|i| to.parse_text(&String::from_utf8_lossy(col.value(i).as_bytes()))).collect::<std::result::Result<Vec<_>, _>>();
+            let values = values.map_err(|e| crate::error::QueryError::new(crate::error::ErrorKind::InvalidText, format!("cannot convert {from} to {to}: {e}")))?;
+            Ok(Column::from_values(to.clone(), &values)?)
+        }
         _ if from.element().is_some() != to.element().is_some() => bail!(DatatypeMismatch, "cannot convert {from} to {to}"),
         _ => {
             let values: Vec<Value> = (0..col.len()).map(|i| col.value(i)).collect();

@@ -443,7 +443,9 @@ impl Default for ParseLimits {
     }
 }
 
-/// Parses a script of `;`-separated statements. Empty statements are skipped.
+/// Parses a script of `;`-separated statements. Empty statements are skipped. A script of
+/// queries that the ClickHouse dialect cannot read is read as Postgres: tools' catalog
+/// queries use `E'…'` strings, `OPERATOR(pg_catalog.~)` and `ARRAY(SELECT …)`.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
     parse_script_with(sql, &ParseLimits::default())
 }
@@ -453,6 +455,24 @@ pub fn parse_script_with(sql: &str, limits: &ParseLimits) -> Result<Vec<Statemen
     if sql.len() > limits.max_query_size {
         bail!(ProgramLimit, "query is {} bytes long, more than max_query_size ({} bytes)", sql.len(), limits.max_query_size);
     }
+    parse_granary(sql, limits).or_else(|error| match Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql) {
+        // `SELECT FROM t` (no columns) is Postgres only; Granary refuses it as ClickHouse does.
+        Ok(statements)
+            if error.kind == ErrorKind::Syntax
+                && !statements.is_empty()
+                && statements.iter().all(|s| matches!(s, ast::Statement::Query(_)) && !s.to_string().to_ascii_uppercase().starts_with("SELECT FROM")) =>
+        {
+            Ok(statements.into_iter().map(|s| match s {
+                ast::Statement::Query(q) => Statement::Query(q),
+                _ => unreachable!("only queries"),
+            }).collect())
+        }
+        _ => Err(error),
+    })
+}
+
+/// A script in Granary's (ClickHouse's) dialect.
+fn parse_granary(sql: &str, limits: &ParseLimits) -> Result<Vec<Statement>> {
     let dialect = GranaryDialect::default();
     let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
     check_depth(&tokens, limits.max_expression_depth)?;

@@ -18,37 +18,9 @@ pub fn pg_error(code: &str, msg: impl Into<String>) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), msg.into())))
 }
 
-/// The Postgres type a Granary type is sent as.
+/// The Postgres type a Granary type is sent as (the one `pg_catalog` lists for it).
 pub fn pg_type(dt: &DataType) -> Type {
-    match dt {
-        DataType::UInt8 | DataType::Int8 | DataType::Int16 => Type::INT2,
-        DataType::UInt16 | DataType::Int32 => Type::INT4,
-        DataType::UInt32 | DataType::UInt64 | DataType::Int64 => Type::INT8,
-        DataType::Float32 => Type::FLOAT4,
-        DataType::Float64 => Type::FLOAT8,
-        DataType::String => Type::TEXT,
-        DataType::Date => Type::DATE,
-        DataType::DateTime | DataType::DateTime64(_) => Type::TIMESTAMP,
-        DataType::Bool => Type::BOOL,
-        DataType::Decimal { .. } => Type::NUMERIC,
-        DataType::Uuid => Type::UUID,
-        DataType::FixedString(_) | DataType::IPv4 | DataType::Enum(_) => Type::TEXT,
-        DataType::Nullable(t) | DataType::LowCardinality(t) | DataType::SimpleAggregateFunction { arg: t, .. } => pg_type(t),
-        DataType::AggregateFunction { .. } => Type::BYTEA,
-        DataType::Array(t) => match pg_type(t) {
-            Type::INT2 => Type::INT2_ARRAY,
-            Type::INT4 => Type::INT4_ARRAY,
-            Type::INT8 => Type::INT8_ARRAY,
-            Type::FLOAT4 => Type::FLOAT4_ARRAY,
-            Type::FLOAT8 => Type::FLOAT8_ARRAY,
-            Type::BOOL => Type::BOOL_ARRAY,
-            Type::DATE => Type::DATE_ARRAY,
-            Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
-            Type::NUMERIC => Type::NUMERIC_ARRAY,
-            Type::UUID => Type::UUID_ARRAY,
-            _ => Type::TEXT_ARRAY,
-        },
-    }
+    Type::from_oid(granary_engine::pg_type_oid(dt)).unwrap_or(Type::TEXT)
 }
 
 /// Like `Format::format_for`, but a short format-code list cannot panic.
@@ -151,6 +123,28 @@ fn write_binary(ty: &DataType, v: &Value, buf: &mut BytesMut) -> PgWireResult<()
             let b = v.as_bytes();
             buf.put_slice(b.get(8..16).unwrap_or_default());
             buf.put_slice(b.get(..8).unwrap_or_default());
+        }
+        DataType::Array(element) => {
+            // One dimension: ndim, has-nulls, element OID, then length and lower bound 1.
+            let Value::Array(items) = v else { return Err(pg_error("42804", format!("cannot encode {v:?} as an array"))) };
+            buf.put_i32(i32::from(!items.is_empty()));
+            buf.put_i32(i32::from(items.iter().any(|i| matches!(i, Value::Null))));
+            buf.put_u32(pg_type(element).oid());
+            if !items.is_empty() {
+                buf.put_i32(i32::try_from(items.len()).map_err(|_| range())?);
+                buf.put_i32(1);
+            }
+            for item in items {
+                if matches!(item, Value::Null) {
+                    buf.put_i32(-1);
+                    continue;
+                }
+                let len_pos = buf.len();
+                buf.put_i32(0);
+                write_binary(element, item, buf)?;
+                let len = (buf.len() - len_pos - 4) as i32;
+                buf[len_pos..len_pos + 4].copy_from_slice(&len.to_be_bytes());
+            }
         }
         other => return Err(pg_error("0A000", format!("binary results of type {other} are not supported yet; ask for text format"))),
     }

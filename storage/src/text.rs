@@ -125,9 +125,13 @@ pub fn quote_string(s: &str, out: &mut String) {
     out.push('\'');
 }
 
-/// Splits array text `['a', 'b,c']` / `[1,2]` / `[[1],[2,3]]` into element texts, with quoted
-/// elements unquoted; `None` when the brackets or quotes do not balance.
+/// Splits array text `['a', 'b,c']` / `[1,2]` / `[[1],[2,3]]` (or Postgres's one-dimensional
+/// `{1,2}` / `{"a","b,c"}`) into element texts, with quoted elements unquoted; `None` when
+/// the brackets or quotes do not balance.
 pub fn split_array(text: &str) -> Option<Vec<String>> {
+    if let Some(inner) = text.trim().strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+        return split_pg_array(inner);
+    }
     let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
     let mut items = Vec::new();
     let mut chars = inner.chars().peekable();
@@ -181,6 +185,43 @@ pub fn split_array(text: &str) -> Option<Vec<String>> {
         }
     }
     Some(items)
+}
+
+/// The elements of Postgres array text between its braces: `1,2` or `"a","b \"q\""`.
+fn split_pg_array(inner: &str) -> Option<Vec<String>> {
+    let mut items = Vec::new();
+    if inner.trim().is_empty() {
+        return Some(items);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        let mut item = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '\\' => item.push(chars.next()?),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek().filter(|&&c| c != ',') {
+                if matches!(c, '{' | '}' | '"') {
+                    return None;
+                }
+                item.push(c);
+                chars.next();
+            }
+            item = item.trim().to_string();
+        }
+        items.push(item);
+        match chars.next() {
+            Some(',') => continue,
+            None => return Some(items),
+            Some(_) => return None,
+        }
+    }
 }
 
 #[cfg(test)]

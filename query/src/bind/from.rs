@@ -34,7 +34,7 @@ impl Relation {
     }
 
     /// Computed rows under a name.
-    fn rows(database: &str, name: &str, columns: Vec<ColumnSpec>, block: Block, qualifiers: Vec<String>, hidden: Vec<bool>) -> Relation {
+    pub(super) fn rows(database: &str, name: &str, columns: Vec<ColumnSpec>, block: Block, qualifiers: Vec<String>, hidden: Vec<bool>) -> Relation {
         let table = Table { database: database.to_string(), name: name.to_string(), data: TableData::Rows { columns, block }, finalize_states: false };
         Relation { table: Arc::new(table), qualifiers, hidden, final_merge: false }
     }
@@ -45,7 +45,7 @@ impl Relation {
     }
 
     /// The rows of a computed relation.
-    fn block(&self) -> &Block {
+    pub(super) fn block(&self) -> &Block {
         match &self.table.data {
             TableData::Rows { block, .. } => block,
             _ => unreachable!("a relation read into rows"),
@@ -63,7 +63,8 @@ impl Relation {
                 break;
             }
             let (qualifier, rest) = (parts[skip - 1], parts[skip..].join("."));
-            if skip == 2 && parts[0] != self.table.database {
+            // Joined rows keep no database name; their qualifiers (table names) still tell.
+            if skip == 2 && !self.table.database.is_empty() && parts[0] != self.table.database {
                 break;
             }
             found = (0..columns.len()).filter(|&i| self.qualifiers[i] == qualifier && columns[i].name == rest).collect();
@@ -274,6 +275,7 @@ impl Binder<'_> {
                     _ => Ok(Relation::new(table, &qualifier, final_merge)),
                 }
             }
+            ast::TableFactor::Table { name, args: Some(args), alias, .. } => self.table_function(name, args, alias.as_ref()),
             ast::TableFactor::Derived { subquery, alias, .. } => {
                 let mut rel = self.materialize(subquery, alias.as_ref().map_or("", |a| a.name.value.as_str()))?;
                 if let Some(alias) = alias.as_ref().filter(|a| !a.columns.is_empty()) {

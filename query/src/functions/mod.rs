@@ -13,6 +13,7 @@ pub mod conditional;
 pub mod dates;
 pub mod json;
 pub mod math;
+pub mod pg;
 pub mod strings;
 mod syntax;
 
@@ -25,10 +26,12 @@ use crate::expr::{Expr, Func};
 pub use syntax::bind_syntax;
 
 /// What binding a function may need from the statement around it.
-#[derive(Debug, Clone, Copy)]
-pub struct Context {
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
     /// The Unix time `now()` reports, fixed for the statement.
     pub now: i64,
+    /// The session's catalog: current database and user, settings, `pg_catalog` tables.
+    pub catalog: &'a dyn crate::catalog::Catalog,
 }
 
 /// Binds one argument expression in the caller's scope.
@@ -49,6 +52,8 @@ pub enum Scalar {
     Json(json::JsonFn),
     /// Arrays.
     Array(arrays::ArrayFn),
+    /// Postgres catalog functions.
+    Pg(pg::PgFn),
 }
 
 impl Scalar {
@@ -58,6 +63,7 @@ impl Scalar {
             Scalar::Cond(_) => true,
             Scalar::Math(f) => f.sees_nulls(),
             Scalar::Date(f) => f.sees_nulls(),
+            Scalar::Pg(f) => f.sees_nulls(),
             Scalar::Str(_) | Scalar::Json(_) | Scalar::Array(_) => false,
         }
     }
@@ -71,6 +77,7 @@ impl Scalar {
             Scalar::Cond(f) => f.name(),
             Scalar::Json(f) => f.name(),
             Scalar::Array(f) => f.name(),
+            Scalar::Pg(f) => f.name(),
         }
     }
 
@@ -84,6 +91,7 @@ impl Scalar {
             Scalar::Cond(f) => f.result_type(args),
             Scalar::Json(f) => f.result_type(args),
             Scalar::Array(f) => f.result_type(args),
+            Scalar::Pg(f) => f.result_type(args),
         }
     }
 
@@ -98,6 +106,7 @@ impl Scalar {
             Scalar::Cond(f) => f.eval(args, ty),
             Scalar::Json(f) => f.eval(args, ty),
             Scalar::Array(f) => f.eval(args, ty),
+            Scalar::Pg(f) => f.eval(args, ty),
         }
     }
 }
@@ -112,7 +121,7 @@ pub fn bind(name: &str, args: &[ast::Expr], ctx: &Context, bind_arg: &mut BindAr
         arity(name, &bound, 1..=1)?;
         return Expr::call(Func::FinalizeAggregation, bound);
     }
-    for family in [dates::bind, strings::bind, math::bind, conditional::bind, json::bind, arrays::bind] {
+    for family in [dates::bind, strings::bind, math::bind, conditional::bind, json::bind, arrays::bind, pg::bind] {
         if let Some(e) = family(name, &bound, ctx)? {
             return Ok(e);
         }
@@ -134,7 +143,7 @@ macro_rules! into_scalar {
         }
     )*};
 }
-into_scalar!(Date(dates::DateFn), Str(strings::StringFn), Math(math::MathFn), Cond(conditional::CondFn), Json(json::JsonFn), Array(arrays::ArrayFn));
+into_scalar!(Date(dates::DateFn), Str(strings::StringFn), Math(math::MathFn), Cond(conditional::CondFn), Json(json::JsonFn), Array(arrays::ArrayFn), Pg(pg::PgFn));
 
 /// Fails unless a function got `n` arguments.
 fn arity(name: &str, args: &[Expr], n: std::ops::RangeInclusive<usize>) -> Result<()> {

@@ -90,6 +90,10 @@ mod tests {
         fn table(&self, name: &TableName) -> crate::Result<Arc<Table>> {
             crate::error::bail!(UndefinedTable, "no table {}", name.name)
         }
+
+        fn current_database(&self) -> &str {
+            "default"
+        }
     }
 
     /// The value of a constant expression, bound as a query would bind it.

@@ -1,7 +1,7 @@
 //! The server end to end over the Postgres protocol, with tokio-postgres as the client.
 
 use granary_engine::Database;
-use tokio_postgres::SimpleQueryMessage;
+use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 #[path = "common/server.rs"]
 mod harness;

@@ -94,7 +94,8 @@ def duckdb_side(job, events, items, workdir):
     con = duckdb.connect(path)
     con.execute(DUCKDB_SCHEMA)
     started = time.perf_counter()
-    con.execute(f"COPY user_behaviors FROM '{events}' (HEADER)")
+    # The CSV quotes its empty strings; DuckDB would read them as NULL otherwise.
+    con.execute(f"COPY user_behaviors FROM '{events}' (HEADER, ALLOW_QUOTED_NULLS false)")
     con.execute("CHECKPOINT")
     ingest = time.perf_counter() - started
     con.execute(f"COPY items FROM '{items}' (HEADER)")

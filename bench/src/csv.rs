@@ -1,7 +1,7 @@
 //! The dataset as CSV files (`granary bench gen`): `user_behaviors.csv` with the `context`
-//! Nested flattened into four columns and `items.csv`, in the columns and text forms of
-//! `docs/benchmarks.md`, which ClickHouse, DuckDB and Granary's COPY all read. Same row count,
-//! same bytes. Also the one CSV field splitter the INSERT ingest uses to turn lines into rows.
+//! Nested flattened into four columns and `items.csv`, in the columns of `docs/dataset.md`,
+//! in text forms that ClickHouse, DuckDB and Granary's COPY all read (empty strings quoted).
+//! Same row count, same bytes. Also the one CSV field splitter the INSERT ingest uses to turn lines into rows.
 
 use std::borrow::Cow;
 use std::fs::File;

@@ -229,3 +229,52 @@ async fn dashboard_queries_with_bound_parameters_answer_like_the_raw_table() {
     }
     server.stop().await;
 }
+
+/// Sends `data` as COPY data in pieces of `step` bytes and returns the rows loaded.
+async fn copy_in(client: &tokio_postgres::Client, sql: &str, data: &str, step: usize) -> Result<u64, tokio_postgres::Error> {
+    use futures::SinkExt;
+    let sink = client.copy_in::<_, bytes::Bytes>(sql).await?;
+    futures::pin_mut!(sink);
+    for piece in data.as_bytes().chunks(step) {
+        sink.send(bytes::Bytes::copy_from_slice(piece)).await?;
+    }
+    sink.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_streams_rows_in_and_out_and_a_bad_row_loads_nothing() {
+    let server = start().await;
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE ev (id UInt64, who String, v Nullable(Float64), d Date) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY id")
+        .await
+        .unwrap();
+    let csv: String = std::iter::once("id,who,v,d\n".to_string())
+        .chain((1..=5000).map(|i| format!("{i},\"u,{}\",{},2026-0{}-15\n", i % 7, if i % 10 == 0 { String::new() } else { format!("{i}.5") }, 1 + i % 3)))
+        .collect();
+    assert_eq!(copy_in(&client, "COPY ev FROM STDIN WITH (FORMAT csv, HEADER true)", &csv, 1000).await.unwrap(), 5000);
+    let row = client.query_one("SELECT count()::Int64, sum(id)::Int64, count(v)::Int64, uniqExact(who)::Int64 FROM ev", &[]).await.unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1), row.get::<_, i64>(2), row.get::<_, i64>(3)), (5000, 12_502_500, 4500, 7));
+
+    // Row 3 of the data (line 4 with the header) is bad: nothing of this COPY stays.
+    let bad = "id,who,v,d\n1,a,1,2026-01-01\n2,b,2,2026-01-01\n3,c,three,2026-01-01\n4,d,4,2026-01-01\n";
+    let e = copy_in(&client, "COPY ev FROM STDIN WITH (FORMAT csv, HEADER)", bad, 7).await.unwrap_err();
+    assert!(e.as_db_error().is_some_and(|d| d.message().contains("line 4, column v")), "{e}");
+    assert_eq!(code(e), "22P02");
+    let e = copy_in(&client, "COPY ev (id, who) FROM STDIN", "1\ta\n2\n", 3).await.unwrap_err();
+    assert_eq!(code(e), "22P04");
+    let count: i64 = client.query_one("SELECT count()::Int64 FROM ev", &[]).await.unwrap().get(0);
+    assert_eq!(count, 5000);
+
+    // COPY TO STDOUT in CSV with a header, quoting what needs it.
+    use futures::StreamExt;
+    let out = client.copy_out("COPY (SELECT id, who, v, d FROM ev WHERE id IN (1, 10) ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)").await.unwrap();
+    let chunks: Vec<bytes::Bytes> = out.map(|c| c.unwrap()).collect().await;
+    let text: String = chunks.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    assert_eq!(text, "id,who,v,d\n1,\"u,1\",1.5,2026-02-15\n10,\"u,3\",,2026-02-15\n");
+
+    // A transaction block is accepted and reported as one.
+    let messages = client.simple_query("BEGIN; SELECT 1; COMMIT").await.unwrap();
+    assert_eq!(messages.iter().filter(|m| matches!(m, SimpleQueryMessage::CommandComplete(_))).count(), 3);
+    server.stop().await;
+}

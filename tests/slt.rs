@@ -69,6 +69,7 @@ impl sqllogictest::DB for Embedded {
                 Ok(DBOutput::Rows { types, rows })
             }
             Some(Output::Command { rows, .. }) => Ok(DBOutput::StatementComplete(rows.unwrap_or(0))),
+            Some(Output::CopyIn(_) | Output::CopyOut { .. }) => Err(SltError("COPY needs a client to send or take the data".into())),
             None => Ok(DBOutput::StatementComplete(0)),
         }
     }

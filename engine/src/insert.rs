@@ -10,7 +10,7 @@ use granary_query::kernels;
 use granary_query::error::bail;
 use granary_query::sqlparser::ast;
 use granary_query::{ErrorKind, QueryError, Result};
-use granary_storage::table::partition_id;
+use granary_storage::table::{partition_id, NewPart, TableStore};
 use granary_storage::{array, Block, Column, ColumnData, ColumnRef, DataType, Value};
 
 use crate::catalog::TableDef;
@@ -130,28 +130,53 @@ fn number_literal(expr: &ast::Expr) -> Option<String> {
 /// once, so a view never misses or double-counts an insert.
 pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u64> {
     let rows = block.rows() as u64;
-    if rows == 0 {
-        return Ok(0);
-    }
-    check_nested_sizes(&entry.def, &block)?;
-    let mut derived = Vec::new();
-    crate::view::cascade(db, entry, &block, 0, &mut derived)?;
-    let mut parts = write_parts(entry, &block)?;
-    for (target, rows) in &derived {
-        parts.extend(write_parts(target, rows)?);
-    }
-    db.store.commit(parts, Vec::new())?;
-    db.merger.schedule(entry.store.clone());
-    for (target, _) in derived {
-        db.merger.schedule(target.store.clone());
-    }
+    commit_parts(db, write_block(db, entry, &block)?)?;
     Ok(rows)
 }
 
+/// Writes a block of table rows and the rows the materialized views derive from them as
+/// uncommitted parts: nothing is visible until `commit_parts`, and dropping the parts
+/// removes them.
+pub fn write_block(db: &Database, entry: &TableEntry, block: &Block) -> Result<Vec<NewPart>> {
+    if block.rows() == 0 {
+        return Ok(Vec::new());
+    }
+    check_nested_sizes(&entry.def, block)?;
+    let mut derived = Vec::new();
+    crate::view::cascade(db, entry, block, 0, &mut derived)?;
+    let mut parts = write_parts(entry, block)?;
+    for (target, rows) in &derived {
+        parts.extend(write_parts(target, rows)?);
+    }
+    Ok(parts)
+}
+
+/// Makes parts from `write_block` visible in one atomic commit and lets the merger see the
+/// tables that grew.
+pub fn commit_parts(db: &Database, parts: Vec<NewPart>) -> Result<()> {
+    let mut tables: Vec<Arc<TableStore>> = Vec::new();
+    for part in &parts {
+        if !tables.iter().any(|t| Arc::ptr_eq(t, &part.table)) {
+            tables.push(part.table.clone());
+        }
+    }
+    db.store.commit(parts, Vec::new())?;
+    for table in tables {
+        db.merger.schedule(table);
+    }
+    Ok(())
+}
+
 /// Splits a block by partition and writes one uncommitted part per partition.
-fn write_parts(entry: &TableEntry, block: &Block) -> Result<Vec<granary_storage::table::NewPart>> {
+fn write_parts(entry: &TableEntry, block: &Block) -> Result<Vec<NewPart>> {
     let keys = crate::partition::partition_exprs(&entry.def)?.iter().map(|e| e.eval(block)).collect::<Result<Vec<_>>>()?;
     let mut groups: BTreeMap<Vec<u8>, (Vec<Value>, Vec<u32>)> = BTreeMap::new();
+    // Inserts mostly land in one partition: then the block is written as it is.
+    if keys.iter().all(|k| (1..block.rows()).all(|row| k.cmp_rows(0, k, row).is_eq())) {
+        let partition = keys.iter().map(|c| c.value(0)).collect::<Vec<_>>();
+        throttle(entry, vec![partition_id(&partition)])?;
+        return Ok(entry.store.write_part(block, partition)?.into_iter().collect());
+    }
     let mut key = Vec::new();
     for row in 0..block.rows() {
         key.clear();

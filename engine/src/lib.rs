@@ -13,6 +13,7 @@
 
 pub mod background;
 pub mod catalog;
+pub mod copy;
 pub mod database;
 pub mod insert;
 pub mod partition;
@@ -22,6 +23,8 @@ pub mod system;
 pub mod ttl;
 pub mod view;
 
+pub use copy::{CopyIn, CopySpec};
+pub use granary_query::parse::CopyOptions;
 pub use database::{Database, Options, DEFAULT_DATABASE};
 pub use granary_query::exec::ScanStats;
 pub use granary_query::plan::Field;

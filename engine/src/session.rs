@@ -14,6 +14,10 @@ use granary_query::plan::Field;
 use granary_query::{QueryError, Result};
 use granary_storage::{Block, Column, DataType, Value};
 
+use granary_query::parse::CopyOptions;
+use granary_query::sqlparser::ast;
+
+use crate::copy::{CopyIn, CopySpec};
 use crate::partition::resolve_partition;
 use crate::catalog::TableDef;
 use crate::database::{Database, SessionCatalog};
@@ -38,6 +42,18 @@ pub enum Output {
         tag: String,
         /// Rows affected, for INSERT.
         rows: Option<u64>,
+    },
+    /// `COPY … FROM STDIN`: the client is to send the data now; start it with
+    /// `Session::copy_in` (or use `Session::copy_from` with a reader).
+    CopyIn(CopySpec),
+    /// `COPY … TO STDOUT`: the rows to send, and the text layout they are to be sent in.
+    CopyOut {
+        /// Result columns.
+        fields: Vec<Field>,
+        /// The rows, in blocks.
+        blocks: Vec<Block>,
+        /// Text or CSV, and their options.
+        options: CopyOptions,
     },
 }
 
@@ -110,6 +126,28 @@ impl Session {
             }
         }
         (outputs, None)
+    }
+
+    /// Starts loading the data of a `COPY … FROM STDIN` this session returned.
+    pub fn copy_in(&self, spec: &CopySpec) -> Result<CopyIn> {
+        CopyIn::start(&self.db, spec)
+    }
+
+    /// Runs one `COPY … FROM STDIN` statement with its data from `reader`; returns the rows
+    /// loaded. All of them are committed at once, or none.
+    pub fn copy_from(&mut self, sql: &str, mut reader: impl std::io::Read) -> Result<u64> {
+        let Output::CopyIn(spec) = self.execute_prepared(sql, &[])? else {
+            bail!(Syntax, "copy_from needs a COPY … FROM STDIN statement");
+        };
+        let mut copy = self.copy_in(&spec)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = reader.read(&mut buf).map_err(|e| QueryError::new(granary_query::ErrorKind::Io, format!("reading COPY data: {e}")))?;
+            if n == 0 {
+                return copy.finish();
+            }
+            copy.write(&buf[..n])?;
+        }
     }
 
     /// Describes one statement with `$n` parameters without running it.
@@ -300,7 +338,26 @@ impl Session {
                 }
                 Ok(Output::command("SYSTEM"))
             }
-            Statement::Other(s) => bail!(NotSupported, "statement not supported yet: {s}"),
+            Statement::CopyFrom { table, columns, options } => {
+                let entry = self.table_entry(&table)?;
+                let targets = insert::target_columns(&entry.def, &columns)?;
+                let columns = targets.iter().map(|&i| entry.def.layout.columns[i].name.clone()).collect();
+                Ok(Output::CopyIn(CopySpec { database: entry.def.database.clone(), table: entry.def.name.clone(), columns, options, block_rows: self.settings.insert_block_rows() }))
+            }
+            Statement::CopyTo { query, options } => {
+                let ctx = self.query_context(&query, &binder)?;
+                let plan = binder.with_context(ctx.clone()).bind_query(&query)?;
+                let result = exec::execute(&plan, &ctx)?;
+                Ok(Output::CopyOut { fields: result.fields, blocks: result.blocks, options })
+            }
+            // Every statement commits on its own as it runs: a transaction block is accepted
+            // so that drivers which open one work, but ROLLBACK cannot undo what ran in it.
+            Statement::Other(s) => match *s {
+                ast::Statement::StartTransaction { .. } => Ok(Output::command("BEGIN")),
+                ast::Statement::Commit { .. } => Ok(Output::command("COMMIT")),
+                ast::Statement::Rollback { savepoint: None, .. } => Ok(Output::command("ROLLBACK")),
+                s => bail!(NotSupported, "statement not supported yet: {s}"),
+            },
         }
     }
 }

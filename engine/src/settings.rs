@@ -1,8 +1,9 @@
 //! Session settings, by `SET name = value`, `SHOW name`, `RESET name | ALL`, and a query's
 //! `SETTINGS name = value, …` (for that query only).
 //!
-//! Two settings steer execution: `max_threads` (scan and aggregation threads; 0 = one per
-//! core) and `max_memory_usage` (bytes a query may hold; 0 = no limit). The others are the
+//! Three settings steer execution: `max_threads` (scan and aggregation threads; 0 = one per
+//! core), `max_memory_usage` (bytes a query may hold; 0 = no limit) and
+//! `max_insert_block_size` (rows COPY parses before it writes them as parts). The others are the
 //! Postgres session variables clients set and read back (`search_path`, `application_name`,
 //! `extra_float_digits`, `DateStyle`, `statement_timeout`, …); they are kept as text. Times are
 //! UTC only, so `timezone` accepts UTC and its aliases.
@@ -17,6 +18,7 @@ use granary_query::Result;
 const DEFAULTS: &[(&str, &str)] = &[
     ("max_threads", "0"),
     ("max_memory_usage", "0"),
+    ("max_insert_block_size", "1048576"),
     ("search_path", "default"),
     ("application_name", ""),
     ("extra_float_digits", "1"),
@@ -60,6 +62,9 @@ impl Settings {
             "max_threads" | "max_memory_usage" if value.parse::<u64>().is_err() => {
                 bail!(InvalidParameter, "{name} must be a non-negative integer, got {value:?}");
             }
+            "max_insert_block_size" if !value.parse::<u64>().is_ok_and(|n| n > 0) => {
+                bail!(InvalidParameter, "{name} must be a positive integer, got {value:?}");
+            }
             "timezone" | "time zone" => {
                 if !matches!(value.to_ascii_uppercase().as_str(), "UTC" | "GMT" | "ETC/UTC" | "ZULU" | "Z" | "+00:00" | "0") {
                     bail!(NotSupported, "only the UTC time zone is supported, not {value:?}");
@@ -88,6 +93,11 @@ impl Settings {
         let number = |name: &str| self.get(name).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         ctx.max_threads = number("max_threads") as usize;
         ctx.max_memory_usage = number("max_memory_usage");
+    }
+
+    /// Rows a COPY gathers into one block before writing it as parts.
+    pub fn insert_block_rows(&self) -> usize {
+        self.get("max_insert_block_size").ok().and_then(|v| v.parse().ok()).unwrap_or(1 << 20)
     }
 }
 

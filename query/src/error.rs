@@ -25,6 +25,10 @@ pub enum ErrorKind {
     Grouping,
     /// A text value cannot be read as the wanted type.
     InvalidText,
+    /// COPY data is not laid out as its format says (missing or extra columns, an open quote).
+    BadCopyFormat,
+    /// The statement needs a right the client does not have (server files, for instance).
+    InsufficientPrivilege,
     /// Integer division or modulo by zero.
     DivisionByZero,
     /// A value does not fit the wanted type or an argument is out of range.

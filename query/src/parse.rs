@@ -300,8 +300,107 @@ pub enum Statement {
     ShowSetting { name: String },
     /// `RESET name` / `RESET ALL`.
     Reset { name: Option<String> },
+    /// `COPY t [(cols)] FROM STDIN [WITH (…)]`: rows the client streams after the statement.
+    CopyFrom { table: TableName, columns: Vec<String>, options: CopyOptions },
+    /// `COPY (query) TO STDOUT [WITH (…)]` (or `COPY t [(cols)] TO STDOUT`): a result as text.
+    CopyTo { query: Box<ast::Query>, options: CopyOptions },
     /// Anything else sqlparser understands; the engine decides whether it supports it.
     Other(Box<ast::Statement>),
+}
+
+/// The layout of `COPY` data: Postgres's text or CSV format and its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// CSV (quoted fields) rather than the text format (backslash escapes).
+    pub csv: bool,
+    /// The first line names the columns (skipped on input, written on output).
+    pub header: bool,
+    /// The field separator: tab for text, comma for CSV.
+    pub delimiter: u8,
+    /// The spelling of NULL: `\N` for text, an unquoted empty field for CSV.
+    pub null: String,
+    /// CSV's quote character.
+    pub quote: u8,
+    /// CSV's escape character inside quotes (the quote itself unless set).
+    pub escape: u8,
+}
+
+impl CopyOptions {
+    /// The defaults of a format: `csv` or Postgres's text format.
+    pub fn new(csv: bool) -> CopyOptions {
+        CopyOptions {
+            csv,
+            header: false,
+            delimiter: if csv { b',' } else { b'\t' },
+            null: if csv { String::new() } else { "\\N".to_string() },
+            quote: b'"',
+            escape: b'"',
+        }
+    }
+
+    /// Reads both the `WITH (…)` options and the older bare ones (`CSV HEADER`, `DELIMITER ','`).
+    fn from_ast(options: &[ast::CopyOption], legacy: &[ast::CopyLegacyOption]) -> Result<CopyOptions> {
+        let format = options.iter().find_map(|o| match o {
+            ast::CopyOption::Format(name) => Some(name.value.to_ascii_lowercase()),
+            _ => None,
+        });
+        let legacy_csv = legacy.iter().any(|o| matches!(o, ast::CopyLegacyOption::Csv(_)));
+        let csv = match format.as_deref() {
+            Some("csv") => true,
+            Some("text") => false,
+            Some(other) => bail!(NotSupported, "COPY format {other} is not supported; use text or csv"),
+            None => legacy_csv,
+        };
+        if legacy.iter().any(|o| matches!(o, ast::CopyLegacyOption::Binary)) {
+            bail!(NotSupported, "COPY format binary is not supported; use text or csv");
+        }
+        let mut out = CopyOptions::new(csv);
+        let mut escape = None;
+        let byte = |c: char, what: &str| -> Result<u8> {
+            if c.is_ascii() && c != '\r' && c != '\n' {
+                Ok(c as u8)
+            } else {
+                bail!(InvalidParameter, "COPY {what} must be a single one-byte character other than a newline")
+            }
+        };
+        for option in options {
+            match option {
+                ast::CopyOption::Format(_) | ast::CopyOption::Encoding(_) | ast::CopyOption::Freeze(_) => {}
+                ast::CopyOption::Header(h) => out.header = *h,
+                ast::CopyOption::Delimiter(c) => out.delimiter = byte(*c, "delimiter")?,
+                ast::CopyOption::Null(n) => out.null = n.clone(),
+                ast::CopyOption::Quote(c) => out.quote = byte(*c, "quote")?,
+                ast::CopyOption::Escape(c) => escape = Some(byte(*c, "escape")?),
+                other => bail!(NotSupported, "COPY option {other} is not supported"),
+            }
+        }
+        for option in legacy {
+            match option {
+                ast::CopyLegacyOption::Csv(csv) => {
+                    for o in csv {
+                        match o {
+                            ast::CopyLegacyCsvOption::Header => out.header = true,
+                            ast::CopyLegacyCsvOption::Quote(c) => out.quote = byte(*c, "quote")?,
+                            ast::CopyLegacyCsvOption::Escape(c) => escape = Some(byte(*c, "escape")?),
+                            other => bail!(NotSupported, "COPY option {other} is not supported"),
+                        }
+                    }
+                }
+                ast::CopyLegacyOption::Header => out.header = true,
+                ast::CopyLegacyOption::Delimiter(c) => out.delimiter = byte(*c, "delimiter")?,
+                ast::CopyLegacyOption::Null(n) => out.null = n.clone(),
+                other => bail!(NotSupported, "COPY option {other} is not supported"),
+            }
+        }
+        out.escape = escape.unwrap_or(out.quote);
+        if !csv && out.header {
+            bail!(NotSupported, "COPY HEADER needs FORMAT csv");
+        }
+        if out.delimiter == out.quote && csv {
+            bail!(InvalidParameter, "COPY delimiter and quote must be different");
+        }
+        Ok(out)
+    }
 }
 
 /// Parses a script of `;`-separated statements. Empty statements are skipped.
@@ -470,8 +569,48 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
                 _ => None,
             },
         },
+        ast::Statement::Copy { source, to, target, options, legacy_options, payload } => parse_copy(source, to, target, &options, &legacy_options, payload)?,
         other => Statement::Other(Box::new(other)),
     })
+}
+
+/// `COPY … FROM STDIN` or `COPY … TO STDOUT`; files and programs are the server's disk and
+/// shell, which clients never get.
+fn parse_copy(
+    source: ast::CopySource,
+    to: bool,
+    target: ast::CopyTarget,
+    options: &[ast::CopyOption],
+    legacy: &[ast::CopyLegacyOption],
+    payload: Option<ast::CopyPayload>,
+) -> Result<Statement> {
+    let options = CopyOptions::from_ast(options, legacy)?;
+    match (to, target) {
+        (false, ast::CopyTarget::Stdin) => {
+            if payload.is_some() {
+                bail!(NotSupported, "COPY data inline in a script is not supported; send it as COPY data (psql \\copy)");
+            }
+            match source {
+                ast::CopySource::Table { table_name, columns } => Ok(Statement::CopyFrom {
+                    table: TableName::from_object_name(&table_name)?,
+                    columns: columns.iter().map(|c| c.value.clone()).collect(),
+                    options,
+                }),
+                ast::CopySource::Query(_) => bail!(Syntax, "COPY FROM needs a table, not a query"),
+            }
+        }
+        (true, ast::CopyTarget::Stdout) => {
+            let query = match source {
+                ast::CopySource::Query(q) => q,
+                ast::CopySource::Table { table_name, columns } => {
+                    let list = if columns.is_empty() { "*".to_string() } else { columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ") };
+                    Parser::new(&GranaryDialect::default()).try_with_sql(&format!("SELECT {list} FROM {table_name}"))?.parse_query()?
+                }
+            };
+            Ok(Statement::CopyTo { query, options })
+        }
+        (_, target) => bail!(InsufficientPrivilege, "COPY {} {target} is not allowed: use STDIN/STDOUT (psql \\copy reads and writes client files)", if to { "TO" } else { "FROM" }),
+    }
 }
 
 /// `ID 'id'` or a partition value expression.

@@ -12,7 +12,8 @@ use pgwire::api::auth::{
 };
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{FieldFormat, QueryResponse, Response, Tag};
+use pgwire::api::copy::CopyHandler;
+use pgwire::api::results::{CopyResponse, FieldFormat, QueryResponse, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::{
     ClientInfo, PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
@@ -22,6 +23,7 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use granary_engine::{Error as EngineError, Output, Prepared, Session, Value};
+use crate::copy::{copy_out, CopySlot};
 use crate::sqlstate::sqlstate;
 use crate::pgtypes::{decode_param, encode_block, field_infos, format_for, pg_error, pg_type};
 
@@ -77,14 +79,29 @@ where
     result
 }
 
-/// Turn one engine Output into a pgwire Response; rows are encoded here (blocking thread).
-fn to_response(out: Output, formats: &Format) -> PgWireResult<Response> {
+/// Turn one engine Output into a pgwire Response; rows are encoded here (blocking thread). A
+/// `COPY … FROM STDIN` starts loading into `copy` as the client is told to send its data.
+fn to_response(out: Output, formats: &Format, session: &Session, copy: &CopySlot) -> PgWireResult<Response> {
     match out {
-        Output::Command { tag, rows } => Ok(Response::Execution(match (tag.as_str(), rows) {
-            ("INSERT", Some(n)) => Tag::new("INSERT").with_oid(0).with_rows(n as usize),
-            (_, Some(n)) => Tag::new(&tag).with_rows(n as usize),
-            (_, None) => Tag::new(&tag),
-        })),
+        Output::Command { tag, rows } => {
+            let command = match (tag.as_str(), rows) {
+                ("INSERT", Some(n)) => Tag::new("INSERT").with_oid(0).with_rows(n as usize),
+                (_, Some(n)) => Tag::new(&tag).with_rows(n as usize),
+                (_, None) => Tag::new(&tag),
+            };
+            // Clients track the transaction status ReadyForQuery reports.
+            Ok(match tag.as_str() {
+                "BEGIN" => Response::TransactionStart(command),
+                "COMMIT" | "ROLLBACK" => Response::TransactionEnd(command),
+                _ => Response::Execution(command),
+            })
+        }
+        Output::CopyIn(spec) => {
+            let columns = spec.columns.len();
+            copy.start(session.copy_in(&spec).map_err(engine_error)?);
+            Ok(Response::CopyIn(CopyResponse::new(0, columns, stream::empty())))
+        }
+        Output::CopyOut { fields, blocks, options } => Ok(Response::CopyOut(copy_out(&fields, &blocks, &options))),
         Output::Rows { fields, blocks, .. } => {
             let schema = Arc::new(field_infos(&fields, Some(formats)));
             let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
@@ -152,12 +169,13 @@ impl QueryParser for Parser {
 pub struct Conn {
     session: SharedSession,
     parser: Arc<Parser>,
+    copy: CopySlot,
 }
 
 impl Conn {
     pub fn new(session: Session) -> Self {
         let session = SharedSession::new(session);
-        Conn { parser: Arc::new(Parser { session: session.clone() }), session }
+        Conn { parser: Arc::new(Parser { session: session.clone() }), session, copy: CopySlot::default() }
     }
 }
 
@@ -168,10 +186,11 @@ impl SimpleQueryHandler for Conn {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let sql = query.to_owned();
+        let copy = self.copy.clone();
         with_session(&self.session, move |s| {
             // Statements before a failing one keep their results, as in Postgres.
             let (outputs, error) = s.execute_script(&sql);
-            let mut responses = outputs.into_iter().map(|o| to_response(o, &Format::UnifiedText)).collect::<PgWireResult<Vec<_>>>()?;
+            let mut responses = outputs.into_iter().map(|o| to_response(o, &Format::UnifiedText, s, &copy)).collect::<PgWireResult<Vec<_>>>()?;
             if let Some(e) = error {
                 responses.push(Response::Error(Box::new(ErrorInfo::new("ERROR".into(), sqlstate(e.kind).into(), e.message))));
             }
@@ -206,9 +225,10 @@ impl ExtendedQueryHandler for Conn {
                                          raw.as_deref(), format_for(&portal.parameter_format, i) == FieldFormat::Binary))
             .collect::<PgWireResult<Vec<Value>>>()?;
         let formats = portal.result_column_format.clone();
+        let copy = self.copy.clone();
         with_session(&self.session, move |s| {
             let out = s.execute_prepared(&stmt.sql, &params).map_err(engine_error)?;
-            to_response(out, &formats)
+            to_response(out, &formats, s, &copy)
         })
         .await
     }
@@ -287,5 +307,8 @@ impl PgWireServerHandlers for Handlers {
     }
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         self.startup.clone()
+    }
+    fn copy_handler(&self) -> Arc<impl CopyHandler> {
+        Arc::new(self.conn.copy.clone())
     }
 }

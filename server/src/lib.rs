@@ -4,6 +4,7 @@
 //! long queries never stall other connections. No database logic lives here: only protocol,
 //! type encoding and the mapping of errors to SQLSTATEs.
 
+mod copy;
 mod handlers;
 mod pgtypes;
 mod sqlstate;

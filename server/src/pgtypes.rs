@@ -94,7 +94,8 @@ pub fn encode_block(types: &[&DataType], formats: &[FieldFormat], block: &Block,
     Ok(())
 }
 
-fn write_text(ty: &DataType, v: &Value, out: &mut String) {
+/// A value in Postgres's text output format (what DataRows and COPY TO carry).
+pub fn write_text(ty: &DataType, v: &Value, out: &mut String) {
     match (ty.non_null(), v) {
         (DataType::Array(element), Value::Array(items)) => {
             // Postgres array text: `{1,2}`, `{"a","b \"q\""}`, NULL unquoted.

@@ -15,6 +15,8 @@ pub fn sqlstate(kind: ErrorKind) -> &'static str {
         ErrorKind::DuplicateColumn => "42701",
         ErrorKind::Grouping => "42803",
         ErrorKind::InvalidText => "22P02",
+        ErrorKind::BadCopyFormat => "22P04",
+        ErrorKind::InsufficientPrivilege => "42501",
         ErrorKind::DivisionByZero => "22012",
         ErrorKind::InvalidParameter => "22023",
         ErrorKind::NotSupported => "0A000",

@@ -14,7 +14,8 @@
 //! device name costs one byte per row instead of its text. Codes never change once given,
 //! so a granule written before the writer gives up stays readable.
 
-use std::collections::HashMap;
+use ahash::RandomState;
+use hashbrown::HashMap;
 
 use crate::column::{read_varint, write_varint, Column, ColumnData, StringData};
 use crate::error::{Result, StorageError};
@@ -32,7 +33,7 @@ pub fn is_dictionary_capable(ty: &DataType) -> bool {
 
 /// Builds one column's dictionary while its granules are written.
 pub struct DictWriter {
-    ids: HashMap<Vec<u8>, u32>,
+    ids: HashMap<Vec<u8>, u32, RandomState>,
     entries: StringData,
     max_entries: usize,
     /// `LowCardinality`: code regardless of how many distinct values the data has.
@@ -48,7 +49,7 @@ impl DictWriter {
     pub fn new(ty: &DataType) -> DictWriter {
         let always = ty.is_low_cardinality();
         DictWriter {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             entries: StringData::default(),
             max_entries: if always { LOW_CARDINALITY_MAX_ENTRIES } else { AUTO_MAX_ENTRIES },
             always,

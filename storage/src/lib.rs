@@ -16,6 +16,7 @@ pub mod index;
 pub mod merge;
 pub mod part;
 pub mod skip;
+pub mod sort;
 pub mod table;
 pub mod text;
 pub mod time;

@@ -14,6 +14,7 @@ use crate::collapse::{Collapser, StateMerger};
 use crate::column::Column;
 use crate::merge::{MergeSource, MergeStream};
 use crate::part::{write_part, Part, PartWriter, TableLayout};
+use crate::sort::sort_block;
 use crate::value::Value;
 
 /// Prefix of part directories that are not committed yet.
@@ -325,31 +326,6 @@ fn reset_expired(column: &Column, keep: &[u8]) -> Column {
     let with_default = Column::concat(column.ty.clone(), &[Arc::new(column.clone()), Arc::new(Column::defaults(column.ty.clone(), 1))]);
     let pick: Vec<u32> = keep.iter().enumerate().map(|(i, &k)| if k != 0 { i as u32 } else { rows }).collect();
     with_default.take(&pick)
-}
-
-/// Sorts a block by the given key columns (stable, so equal keys keep insertion order).
-pub fn sort_block(block: &Block, key: &[usize]) -> Block {
-    if key.is_empty() || block.rows() < 2 {
-        return block.clone();
-    }
-    let mut perm: Vec<u32> = (0..block.rows() as u32).collect();
-    let cols: Vec<_> = key.iter().map(|&k| block.columns[k].as_ref()).collect();
-    let sorted = perm.windows(2).all(|w| {
-        cols.iter()
-            .map(|c| c.cmp_rows(w[0] as usize, c, w[1] as usize))
-            .find(|o| o.is_ne())
-            .is_none_or(|o| o.is_lt())
-    });
-    if sorted {
-        return block.clone();
-    }
-    perm.sort_by(|&a, &b| {
-        cols.iter()
-            .map(|c| c.cmp_rows(a as usize, c, b as usize))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    block.take(&perm)
 }
 
 /// The directory-name form of a partition value: `all` when unpartitioned, the numbers

@@ -191,7 +191,7 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> 
 
 fn parse_method(text: &str) -> anyhow::Result<Method> {
     match text {
-        "copy" => Ok(Method::Copy { rows: 1_000_000 }),
+        "copy" => Ok(Method::Copy { rows: usize::MAX }),
         n => Ok(Method::Insert { batch: n.parse().with_context(|| format!("method {n:?}: `copy` or rows per INSERT"))? }),
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use bytes::Bytes;
 use futures::SinkExt;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
@@ -27,13 +28,13 @@ CREATE TABLE items (item_id String, category String, brand String, price Float64
 const EVENT_NUMBERS: [usize; 2] = [11, 12];
 /// The CSV columns of `items` that are numbers.
 const ITEM_NUMBERS: [usize; 1] = [3];
-/// Bytes per message of a COPY stream.
-const COPY_MESSAGE: usize = 1 << 20;
+/// Bytes per CopyData message.
+const COPY_MESSAGE: usize = 256 << 10;
 
 /// How rows reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// `COPY … FROM STDIN (FORMAT csv)`, at most this many rows per statement.
+    /// `COPY … FROM STDIN (FORMAT csv)` streamed, at most this many rows per statement.
     Copy {
         /// Rows per COPY statement.
         rows: usize,
@@ -222,64 +223,85 @@ struct Sent {
     bytes: u64,
 }
 
-/// Sends one share of the CSV at `path` into `table` (`numbers`: columns not quoted in an INSERT).
-async fn send_share(client: &Client, table: &str, numbers: &[usize], path: &Path, share: Share, method: Method) -> anyhow::Result<Sent> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut header = Vec::new();
-    let header_len = reader.read_until(b'\n', &mut header)? as u64;
-    reader.seek(SeekFrom::Start(share.start.max(header_len)))?;
-    let mut at = share.start.max(header_len);
-    let per_statement = match method {
-        Method::Copy { rows } | Method::Insert { batch: rows } => rows.max(1),
-    };
-    let mut sent = Sent::default();
-    let mut line = String::new();
-    let mut left = share.rows;
-    while left > 0 && at < share.end {
-        // Read one statement's lines.
-        let mut lines = String::new();
-        let mut count = 0;
-        while count < per_statement.min(left) && at < share.end {
-            line.clear();
-            let n = reader.read_line(&mut line)?;
+/// Reads the lines of one share of a CSV file.
+struct ShareReader {
+    reader: BufReader<File>,
+    at: u64,
+    end: u64,
+    left: usize,
+    line: String,
+}
+
+impl ShareReader {
+    fn open(path: &Path, share: Share) -> anyhow::Result<ShareReader> {
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let mut header = Vec::new();
+        let at = share.start.max(reader.read_until(b'\n', &mut header)? as u64);
+        reader.seek(SeekFrom::Start(at))?;
+        Ok(ShareReader { reader, at, end: share.end, left: share.rows, line: String::new() })
+    }
+
+    /// Appends the next non-empty line, ending in `\n`, to `out`; false past the share's end.
+    fn next_into(&mut self, out: &mut String) -> anyhow::Result<bool> {
+        while self.left > 0 && self.at < self.end {
+            self.line.clear();
+            let n = self.reader.read_line(&mut self.line)?;
             if n == 0 {
                 break;
             }
-            at += n as u64;
-            if line.trim().is_empty() {
-                continue;
+            self.at += n as u64;
+            let line = self.line.trim_end_matches(['\r', '\n']);
+            if !line.is_empty() {
+                out.push_str(line);
+                out.push('\n');
+                self.left -= 1;
+                return Ok(true);
             }
-            lines.push_str(line.trim_end_matches(['\r', '\n']));
-            lines.push('\n');
-            count += 1;
         }
-        if count == 0 {
-            break;
-        }
-        left -= count;
-        sent.bytes += lines.len() as u64;
-        sent.statements += 1;
-        sent.rows += match method {
-            Method::Copy { .. } => copy(client, table, lines).await?,
-            Method::Insert { .. } => {
-                client.batch_execute(&insert_statement(table, numbers, &lines)).await.with_context(|| format!("INSERT into {table}"))?;
-                count as u64
-            }
-        };
+        Ok(false)
     }
-    Ok(sent)
 }
 
-async fn copy(client: &Client, table: &str, lines: String) -> anyhow::Result<u64> {
-    let sink = client.copy_in::<_, bytes::Bytes>(&format!("COPY {table} FROM STDIN WITH (FORMAT csv)")).await.with_context(|| format!("COPY into {table}"))?;
-    futures::pin_mut!(sink);
-    let mut data = bytes::Bytes::from(lines);
-    while !data.is_empty() {
-        // Cut after a line break so that every message holds whole rows.
-        let cut = if data.len() <= COPY_MESSAGE { data.len() } else { data[COPY_MESSAGE..].iter().position(|&b| b == b'\n').map_or(data.len(), |p| COPY_MESSAGE + p + 1) };
-        sink.send(data.split_to(cut)).await?;
+/// Sends one share of the CSV at `path` into `table` (`numbers`: columns not quoted in an INSERT).
+async fn send_share(client: &Client, table: &str, numbers: &[usize], path: &Path, share: Share, method: Method) -> anyhow::Result<Sent> {
+    let mut lines = ShareReader::open(path, share)?;
+    let mut sent = Sent::default();
+    match method {
+        Method::Copy { rows } => loop {
+            let sink = client.copy_in::<_, Bytes>(&format!("COPY {table} FROM STDIN WITH (FORMAT csv)")).await.with_context(|| format!("COPY into {table}"))?;
+            futures::pin_mut!(sink);
+            let (mut buf, mut count) = (String::new(), 0);
+            while count < rows.max(1) && lines.next_into(&mut buf)? {
+                count += 1;
+                if buf.len() >= COPY_MESSAGE {
+                    sent.bytes += buf.len() as u64;
+                    sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
+                }
+            }
+            sent.bytes += buf.len() as u64;
+            if !buf.is_empty() {
+                sink.send(Bytes::from(buf)).await?;
+            }
+            sent.rows += sink.as_mut().finish().await?;
+            sent.statements += 1;
+            if count < rows.max(1) {
+                return Ok(sent);
+            }
+        },
+        Method::Insert { batch } => loop {
+            let (mut buf, mut count) = (String::new(), 0);
+            while count < batch.max(1) && lines.next_into(&mut buf)? {
+                count += 1;
+            }
+            if count == 0 {
+                return Ok(sent);
+            }
+            client.batch_execute(&insert_statement(table, numbers, &buf)).await.with_context(|| format!("INSERT into {table}"))?;
+            sent.rows += count as u64;
+            sent.bytes += buf.len() as u64;
+            sent.statements += 1;
+        },
     }
-    Ok(sink.as_mut().finish().await?)
 }
 
 /// `INSERT INTO table VALUES (…), …` for CSV lines; text quoted, `numbers` columns as they are.

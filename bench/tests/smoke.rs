@@ -1,4 +1,5 @@
-//! The benchmark harness end to end at a small size, as CI runs it: gen, ingest, every query
+//! The benchmark harness end to end at a small size, as CI runs it: gen, ingest (INSERT and
+//! COPY), every query
 //! of the set once, and a two-second mixed load. Asserts on what came back, never on time.
 
 use std::sync::Arc;
@@ -16,11 +17,15 @@ async fn gen_ingest_query_and_load() {
     assert_eq!(generated.rows, 100_000);
 
     let target = Target::local().await.unwrap();
-    let loaded = granary_bench::ingest::load(&target.url, data.path(), Method::Insert { batch: 10_000 }, 2, None).await.unwrap();
-    // The writers split the file by bytes, so one may send a short eleventh statement.
-    assert!(loaded.rows == 100_000 && (10..=11).contains(&loaded.statements), "{loaded:?}");
-    assert!(loaded.parts_settled > 0 && loaded.bytes_on_disk > 0, "{loaded:?}");
     let client = target.connect().await.unwrap();
+    granary_bench::ingest::create_tables(&client).await.unwrap();
+    let events = data.path().join(granary_bench::csv::EVENTS_FILE);
+    let inserted = granary_bench::ingest::ingest(&target.url, &events, Method::Insert { batch: 100 }, 2, Some(1_000)).await.unwrap();
+    assert_eq!((inserted.rows, inserted.statements), (1_000, 10));
+    let loaded = granary_bench::ingest::load(&target.url, data.path(), Method::Copy { rows: 30_000 }, 2, None).await.unwrap();
+    // Two writers, each with about half the file, 30,000 rows per COPY.
+    assert!(loaded.rows == 100_000 && (4..=5).contains(&loaded.statements), "{loaded:?}");
+    assert!(loaded.parts_settled > 0 && loaded.bytes_on_disk > 0, "{loaded:?}");
     let count = |sql: &'static str| {
         let client = &client;
         async move { first_row(client, sql).await.unwrap()[0].clone().unwrap() }

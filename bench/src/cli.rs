@@ -210,7 +210,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         crate::ingest::create_tables(&client).await?;
         println!("{method} from {} writers…", args.writers);
         let r = crate::ingest::ingest(&target.url, &dir.join(EVENTS_FILE), method, args.writers, limit).await?;
-        println!("  {} rows in {:.2} s: {:.0} rows/s, {:.1} MB/s", r.rows, r.seconds, r.rows_per_sec(), r.mb_per_sec());
+        println!("  {} rows in {:.2} s: {:.0} rows/s, {:.1} MB/s", r.rows, r.seconds, r.rows_per_sec, r.mb_per_sec);
         reports.push(r);
     }
     let rows: Vec<Vec<String>> = reports
@@ -222,8 +222,8 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
                 r.rows.to_string(),
                 r.statements.to_string(),
                 format!("{:.2}", r.seconds),
-                format!("{:.0}", r.rows_per_sec()),
-                format!("{:.1}", r.mb_per_sec()),
+                format!("{:.0}", r.rows_per_sec),
+                format!("{:.1}", r.mb_per_sec),
                 r.parts_after_ingest.to_string(),
                 r.parts_settled.to_string(),
                 format!("{:.1}", r.bytes_on_disk as f64 / 1e6),

@@ -134,7 +134,7 @@ impl RowWriter {
         // Three decimals at most, printed the shortest way (`0`, `0.5`, `0.123`).
         let thousandths = (e.completion_rate as f64 * 1000.0).round() as u64;
         push_u64(thousandths / 1000, out);
-        if thousandths % 1000 != 0 {
+        if !thousandths.is_multiple_of(1000) {
             let frac = format!("{:03}", thousandths % 1000);
             out.push(b'.');
             out.extend_from_slice(frac.trim_end_matches('0').as_bytes());

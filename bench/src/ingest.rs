@@ -70,24 +70,16 @@ pub struct IngestReport {
     pub csv_bytes: u64,
     /// Seconds from the first statement to the last acknowledgement.
     pub seconds: f64,
+    /// Rows per second.
+    pub rows_per_sec: f64,
+    /// CSV megabytes (10^6) per second.
+    pub mb_per_sec: f64,
     /// Active parts of the table right after the last statement.
     pub parts_after_ingest: u64,
     /// Active parts once no merge runs any more.
     pub parts_settled: u64,
     /// Bytes on disk of those parts.
     pub bytes_on_disk: u64,
-}
-
-impl IngestReport {
-    /// Rows per second.
-    pub fn rows_per_sec(&self) -> f64 {
-        self.rows as f64 / self.seconds.max(1e-9)
-    }
-
-    /// CSV megabytes (10^6) per second.
-    pub fn mb_per_sec(&self) -> f64 {
-        self.csv_bytes as f64 / 1e6 / self.seconds.max(1e-9)
-    }
 }
 
 /// Drops and creates the benchmark's tables.
@@ -142,6 +134,8 @@ pub async fn ingest(url: &str, path: &Path, method: Method, writers: usize, limi
         statements: sent.statements,
         csv_bytes: sent.bytes,
         seconds,
+        rows_per_sec: sent.rows as f64 / seconds.max(1e-9),
+        mb_per_sec: sent.bytes as f64 / 1e6 / seconds.max(1e-9),
         parts_after_ingest,
         parts_settled,
         bytes_on_disk,

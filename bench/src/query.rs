@@ -90,7 +90,8 @@ async fn granules(client: &Client, sql: &str) -> Option<(u64, u64)> {
             found = Some((s + selected.trim().parse::<u64>().ok()?, t + total.trim().parse::<u64>().ok()?));
         }
     }
-    found
+    // A plan whose scans all run while binding (a join, a subquery in FROM) lists none.
+    found.filter(|&(_, total)| total > 0)
 }
 
 /// The runs as a markdown table.

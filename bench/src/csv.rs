@@ -24,7 +24,7 @@ pub const ITEMS_FILE: &str = "items.csv";
 const CHUNK: usize = 1 << 16;
 
 /// What `generate` wrote.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct GenReport {
     /// Events written.
     pub rows: usize,

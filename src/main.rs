@@ -75,6 +75,42 @@ struct ServeArgs {
     /// Background merge threads (default: half the cores, at least one).
     #[arg(long)]
     merge_threads: Option<usize>,
+    /// Users file: `name = password` lines (plain text, a SCRAM-SHA-256 verifier, or empty
+    /// for none); they come on top of users made with CREATE USER.
+    #[arg(long)]
+    users: Option<PathBuf>,
+    /// How users with a password log in.
+    #[arg(long, value_enum, default_value_t = PasswordMethodArg::ScramSha256)]
+    password_method: PasswordMethodArg,
+    /// PEM certificate chain for TLS (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Address of the Prometheus endpoint, GET /metrics (e.g. 127.0.0.1:9363); off if not given.
+    #[arg(long)]
+    http: Option<String>,
+    /// Connections served at once.
+    #[arg(long, default_value_t = granary_server::Limits::default().max_connections)]
+    max_connections: usize,
+    /// Bytes one protocol message may have.
+    #[arg(long, default_value_t = granary_server::Limits::default().max_message_size)]
+    max_message_size: usize,
+    /// Bytes of SQL text one query may have.
+    #[arg(long, default_value_t = granary_engine::ParseLimits::default().max_query_size)]
+    max_query_size: usize,
+    /// How deeply operators and parentheses may nest in one expression.
+    #[arg(long, default_value_t = granary_engine::ParseLimits::default().max_expression_depth)]
+    max_expression_depth: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PasswordMethodArg {
+    /// SCRAM-SHA-256 (the default, as in Postgres).
+    ScramSha256,
+    /// MD5, for old clients.
+    Md5,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -90,13 +126,38 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Bench(args)) => return granary_bench::cli::run(args),
         None => cli.serve,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = granary_server::runtime()?;
     runtime.block_on(async move {
-        let options = granary_engine::Options { merge_threads: args.merge_threads };
+        let limits = granary_engine::ParseLimits { max_query_size: args.max_query_size, max_expression_depth: args.max_expression_depth };
+        let options = granary_engine::Options { merge_threads: args.merge_threads, users_file: args.users.clone(), limits };
         let db = granary_engine::Database::open_with(&args.data, options).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", args.data.display()))?;
         let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+        granary_server::check_listen_address(listener.local_addr()?, &db).map_err(|e| anyhow::anyhow!(e))?;
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(granary_server::tls_acceptor(cert, key)?),
+            _ => None,
+        };
+        let config = granary_server::ServerConfig {
+            password_method: match args.password_method {
+                PasswordMethodArg::ScramSha256 => granary_server::PasswordMethod::ScramSha256,
+                PasswordMethodArg::Md5 => granary_server::PasswordMethod::Md5,
+            },
+            tls,
+            limits: granary_server::Limits { max_connections: args.max_connections, max_message_size: args.max_message_size },
+            counters: Default::default(),
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(http) = &args.http {
+            let metrics = tokio::net::TcpListener::bind(http).await?;
+            tracing::info!("metrics on http://{http}/metrics");
+            let mut stopped = stopped.clone();
+            tokio::spawn(granary_server::serve_metrics(metrics, db.clone(), config.counters.clone(), async move {
+                let _ = stopped.changed().await;
+            }));
+        }
         tracing::info!("Granary {} listening on {} (data in {})", env!("CARGO_PKG_VERSION"), args.listen, args.data.display());
-        granary_server::serve(listener, db, granary_server::shutdown_signal()).await?;
+        granary_server::serve_with(listener, db, config, granary_server::shutdown_signal()).await?;
+        let _ = stop.send(true);
         tracing::info!("shut down cleanly");
         anyhow::Ok(())
     })

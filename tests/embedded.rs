@@ -223,7 +223,7 @@ fn functions_that_round_a_key_time_down_prune_granules() {
 fn a_thousand_inserts_settle_to_few_parts_with_the_same_answers() {
     // Two merge workers, as on a 4-core machine.
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::open_with(dir.path(), granary_engine::Options { merge_threads: Some(2) }).unwrap();
+    let db = Database::open_with(dir.path(), granary_engine::Options { merge_threads: Some(2), ..Default::default() }).unwrap();
     let mut s = db.session();
     s.execute("CREATE TABLE big (d Date, k UInt32, v Int64) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY k").unwrap();
     let query = "SELECT toYYYYMM(d) AS p, count(), sum(k), sum(v), min(k), max(k) FROM big GROUP BY p ORDER BY p";

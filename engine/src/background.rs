@@ -13,6 +13,8 @@ use granary_storage::collapse::MergeMode;
 use granary_storage::merge::{select_merge, MergePolicy, Selection};
 use granary_storage::table::{Expiry, TableStore};
 
+use crate::stats::Stats;
+
 /// The pool of merge workers of one database.
 #[derive(Debug)]
 pub struct Merger {
@@ -35,16 +37,16 @@ impl Stopped {
 }
 
 impl Merger {
-    /// Starts `threads` workers that merge tables through `store`.
-    pub fn start(store: Arc<Store>, threads: usize) -> Merger {
+    /// Starts `threads` workers that merge tables through `store`, counting merges in `stats`.
+    pub fn start(store: Arc<Store>, threads: usize, stats: Arc<Stats>) -> Merger {
         let (sender, receiver) = unbounded();
         let stopped = Arc::new(Mutex::new(Stopped::default()));
         let workers = (0..threads.max(1))
             .map(|i| {
-                let (store, receiver, stopped) = (store.clone(), receiver.clone(), stopped.clone());
+                let (store, receiver, stopped, stats) = (store.clone(), receiver.clone(), stopped.clone(), stats.clone());
                 std::thread::Builder::new()
                     .name(format!("granary-merge-{i}"))
-                    .spawn(move || work(&store, &receiver, &stopped))
+                    .spawn(move || work(&store, &receiver, &stopped, &stats))
                     .expect("spawn merge worker")
             })
             .collect();
@@ -89,7 +91,7 @@ impl Drop for Merger {
 /// How often a worker with nothing to do re-checks the tables it has seen for expired rows.
 const TTL_CHECK_INTERVAL: Duration = Duration::from_secs(60);
 
-fn work(store: &Store, receiver: &Receiver<Arc<TableStore>>, stopped: &Mutex<Stopped>) {
+fn work(store: &Store, receiver: &Receiver<Arc<TableStore>>, stopped: &Mutex<Stopped>, stats: &Stats) {
     // Tables seen so far; rows expire with time alone, so they are revisited when idle.
     let mut seen: HashMap<String, Weak<TableStore>> = HashMap::new();
     loop {
@@ -115,8 +117,9 @@ fn work(store: &Store, receiver: &Receiver<Arc<TableStore>>, stopped: &Mutex<Sto
             if stopped.lock().unwrap_or_else(|p| p.into_inner()).contains(&table.id) {
                 continue;
             }
-            if let Err(e) = merge_table(store, &table, &MergePolicy::default(), false, None) {
-                tracing::warn!("merge of table {} failed: {e}", table.id);
+            match merge_table(store, &table, &MergePolicy::default(), false, None) {
+                Ok(merges) => stats.merged(merges),
+                Err(e) => tracing::warn!("merge of table {} failed: {e}", table.id),
             }
         }
     }

@@ -11,13 +11,16 @@ use std::sync::{Arc, RwLock};
 
 use granary_query::catalog::{Catalog, Table, TableData};
 use granary_query::error::bail;
-use granary_query::parse::TableName;
+use granary_query::parse::{ParseLimits, TableName};
 use granary_query::{ErrorKind, QueryError, Result};
 use granary_storage::commit::{BrokenPart, Store};
 use granary_storage::table::TableStore;
 
 use crate::background::Merger;
 use crate::catalog::TableDef;
+use crate::query_log::QueryLog;
+use crate::stats::Stats;
+use crate::users::Users;
 use crate::session::Session;
 use crate::view::{QueryViewDef, ViewDef};
 
@@ -64,6 +67,10 @@ pub struct Database {
     query_views: RwLock<HashMap<(String, String), QueryViewDef>>,
     broken: Vec<BrokenPart>,
     pub(crate) merger: Merger,
+    users: Users,
+    query_log: QueryLog,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) limits: ParseLimits,
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> QueryError {
@@ -75,6 +82,11 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> QueryError {
 pub struct Options {
     /// Background merge threads; by default half the cores, at least one.
     pub merge_threads: Option<usize>,
+    /// A users file (`name = password` lines, see `users`) whose users come on top of those
+    /// created with SQL.
+    pub users_file: Option<PathBuf>,
+    /// Limits on each statement's text: `max_query_size` and `max_expression_depth`.
+    pub limits: ParseLimits,
 }
 
 impl Database {
@@ -139,11 +151,28 @@ impl Database {
         }
         tracing::info!("opened database at {} with {} tables", dir.display(), tables.len());
         let threads = options.merge_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2)).max(1);
-        let merger = Merger::start(store.clone(), threads);
+        let users = Users::open(&dir)?;
+        if let Some(file) = &options.users_file {
+            users.load_file(file)?;
+        }
+        let stats = Arc::new(Stats::default());
+        let merger = Merger::start(store.clone(), threads, stats.clone());
         for entry in tables.values() {
             merger.schedule(entry.store.clone());
         }
-        let db = Arc::new(Database { dir, store, tables: RwLock::new(tables), views: RwLock::new(views), query_views: RwLock::new(query_views), broken, merger });
+        let db = Arc::new(Database {
+            dir,
+            store,
+            tables: RwLock::new(tables),
+            views: RwLock::new(views),
+            query_views: RwLock::new(query_views),
+            broken,
+            merger,
+            users,
+            query_log: QueryLog::default(),
+            stats,
+            limits: options.limits,
+        });
         // An inner table whose view was never saved: a CREATE MATERIALIZED VIEW cut short.
         for entry in db.table_entries() {
             if let Some(view) = entry.def.name.strip_prefix(crate::view::INNER_PREFIX) {
@@ -164,6 +193,21 @@ impl Database {
     /// The directory the database lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Who may connect, and their password secrets.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// The statements sessions ran most recently.
+    pub fn query_log(&self) -> &QueryLog {
+        &self.query_log
+    }
+
+    /// The database's counters: statements, errors, latency, inserts, merges.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// Parts found damaged at open and moved to `detached/`.

@@ -130,7 +130,9 @@ fn number_literal(expr: &ast::Expr) -> Option<String> {
 /// once, so a view never misses or double-counts an insert.
 pub fn insert_block(db: &Database, entry: &TableEntry, block: Block) -> Result<u64> {
     let rows = block.rows() as u64;
+    let bytes = block.columns.iter().map(|c| c.memory_size() as u64).sum();
     commit_parts(db, write_block(db, entry, &block)?)?;
+    db.stats.inserted(rows, bytes);
     Ok(rows)
 }
 

@@ -3,8 +3,9 @@
 //! `execute` runs a script and returns each statement's output; `prepare` and
 //! `execute_prepared` serve the extended protocol (`$n` parameters, result description).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use granary_query::bind::{Binder, Params};
 use granary_query::error::bail;
@@ -22,6 +23,7 @@ use crate::partition::resolve_partition;
 use crate::catalog::TableDef;
 use crate::database::{Database, SessionCatalog};
 use crate::insert;
+use crate::query_log::QueryLogEntry;
 use crate::settings::Settings;
 
 /// What one statement produced.
@@ -84,6 +86,7 @@ pub struct Session {
     database: String,
     ctx: QueryContext,
     settings: Settings,
+    user: String,
 }
 
 /// The Unix time statements see as `now()`.
@@ -93,7 +96,17 @@ pub(crate) fn now() -> i64 {
 
 impl Session {
     pub(crate) fn new(db: Arc<Database>) -> Session {
-        Session { db, database: crate::database::DEFAULT_DATABASE.to_string(), ctx: QueryContext::default(), settings: Settings::default() }
+        Session { db, database: crate::database::DEFAULT_DATABASE.to_string(), ctx: QueryContext::default(), settings: Settings::default(), user: crate::users::DEFAULT_USER.to_string() }
+    }
+
+    /// The user the session runs as (`default` until the server authenticates another).
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Runs the session as `user`, once whoever connects has proven to be that user.
+    pub fn set_user(&mut self, user: &str) {
+        self.user = user.to_string();
     }
 
     /// The flag that cancels this session's running statement when set.
@@ -114,13 +127,16 @@ impl Session {
     /// Runs a script, returning the outputs of the statements that succeeded and the error
     /// that stopped it, if any (what a Postgres server sends for a multi-statement query).
     pub fn execute_script(&mut self, sql: &str) -> (Vec<Output>, Option<QueryError>) {
-        let statements = match parse::parse_script(sql) {
+        let statements = match parse::parse_script_with(sql, &self.db.limits) {
             Ok(s) => s,
-            Err(e) => return (Vec::new(), Some(e)),
+            Err(e) => {
+                self.log(None, sql, Instant::now(), &Err(e.clone()));
+                return (Vec::new(), Some(e));
+            }
         };
         let mut outputs = Vec::new();
         for stmt in statements {
-            match self.run(stmt, &[]) {
+            match self.run_logged(stmt, sql, &[]) {
                 Ok(o) => outputs.push(o),
                 Err(e) => return (outputs, Some(e)),
             }
@@ -152,7 +168,7 @@ impl Session {
 
     /// Describes one statement with `$n` parameters without running it.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
-        let stmt = single_statement(sql)?;
+        let stmt = single_statement(sql, &self.db.limits)?;
         let catalog = SessionCatalog { db: &self.db, current: &self.database };
         let binder = Binder::new(&catalog, Params::Infer(Default::default()), now());
         Ok(match &stmt {
@@ -186,8 +202,51 @@ impl Session {
 
     /// Runs one statement with parameter values for `$1..$n`.
     pub fn execute_prepared(&mut self, sql: &str, params: &[Value]) -> Result<Output> {
-        let stmt = single_statement(sql)?;
-        self.run(stmt, params)
+        let stmt = single_statement(sql, &self.db.limits)?;
+        self.run_logged(stmt, sql, params)
+    }
+
+    /// Runs a statement and records it in the query log and the database's counters.
+    fn run_logged(&mut self, stmt: Statement, sql: &str, params: &[Value]) -> Result<Output> {
+        let started = Instant::now();
+        let kind = query_kind(&stmt);
+        let text = stmt.redacted();
+        self.ctx.scanned = Default::default();
+        let result = self.run(stmt, params);
+        self.log(Some(kind), text.as_deref().unwrap_or(sql), started, &result);
+        result
+    }
+
+    /// Records a statement that started at `started` and ended with `result`; `kind` is
+    /// `None` when the text did not parse.
+    fn log(&self, kind: Option<&'static str>, text: &str, started: Instant, result: &Result<Output>) {
+        let elapsed = started.elapsed();
+        let error = result.as_ref().err();
+        let kind_name = kind.unwrap_or("Unknown");
+        self.db.stats.statement(kind_name, elapsed, error.map(|e| format!("{:?}", e.kind)));
+        // Text that did not parse may be a CREATE USER with its password.
+        let hides_password = kind.is_none() && ["IDENTIFIED", "PASSWORD"].iter().any(|w| text.to_ascii_uppercase().contains(w));
+        let (result_rows, written_rows) = match result {
+            Ok(Output::Rows { blocks, .. }) => (blocks.iter().map(Block::rows).sum::<usize>() as u64, 0),
+            Ok(Output::Command { rows, .. }) => (0, rows.unwrap_or(0)),
+            Ok(Output::CopyOut { blocks, .. }) => (blocks.iter().map(Block::rows).sum::<usize>() as u64, 0),
+            // The rows of a COPY FROM arrive after the statement; its entry is the start.
+            Ok(Output::CopyIn(_)) | Err(_) => (0, 0),
+        };
+        self.db.query_log().record(QueryLogEntry {
+            query_id: uuid::Uuid::new_v4().to_string(),
+            event_time: now() as u64,
+            user: self.user.clone(),
+            query: if hides_password { "[HIDDEN: a statement with a password that did not parse]".into() } else { text.to_string() },
+            query_kind: kind_name,
+            duration_ms: elapsed.as_millis() as u64,
+            read_rows: self.ctx.scanned.rows.load(Ordering::Relaxed),
+            read_granules: self.ctx.scanned.granules.load(Ordering::Relaxed),
+            result_rows,
+            written_rows,
+            error_kind: error.map(|e| format!("{:?}", e.kind)).unwrap_or_default(),
+            exception: error.map(|e| e.message.clone()).unwrap_or_default(),
+        });
     }
 
     fn describe(&self, stmt: &Statement) -> Result<Vec<Field>> {
@@ -285,6 +344,18 @@ impl Session {
                 }
                 Ok(Output::command("DROP VIEW"))
             }
+            Statement::CreateUser { name, password, if_not_exists } => {
+                self.db.users().create(&name, password.as_deref(), if_not_exists)?;
+                Ok(Output::command("CREATE ROLE"))
+            }
+            Statement::AlterUser { name, password } => {
+                self.db.users().alter(&name, password.as_deref())?;
+                Ok(Output::command("ALTER ROLE"))
+            }
+            Statement::DropUser { name, if_exists } => {
+                self.db.users().drop_user(&name, if_exists)?;
+                Ok(Output::command("DROP ROLE"))
+            }
             Statement::Insert { table, columns, rows } => {
                 let entry = self.table_entry(&table)?;
                 let n = insert::insert_values(&self.db, &entry, &columns, &rows, &binder)?;
@@ -300,7 +371,8 @@ impl Session {
                 let entry = self.table_entry(&table)?;
                 let partition = partition.map(|p| resolve_partition(&entry.def, &p)).transpose()?;
                 let policy = granary_storage::merge::MergePolicy::default();
-                crate::background::merge_table(&self.db.store, &entry.store, &policy, final_merge, partition.as_deref())?;
+                let merges = crate::background::merge_table(&self.db.store, &entry.store, &policy, final_merge, partition.as_deref())?;
+                self.db.stats.merged(merges);
                 Ok(Output::command("OPTIMIZE TABLE"))
             }
             Statement::DropPartition { table, partition } => {
@@ -394,8 +466,22 @@ fn setting_text(binder: &Binder, value: &granary_query::sqlparser::ast::Expr) ->
     })
 }
 
-fn single_statement(sql: &str) -> Result<Statement> {
-    let mut stmts = parse::parse_script(sql)?;
+/// The query log's name for a statement's kind.
+fn query_kind(stmt: &Statement) -> &'static str {
+    match stmt {
+        Statement::Query(_) | Statement::CopyTo { .. } | Statement::Explain(_) | Statement::ShowTables | Statement::ShowSetting { .. } | Statement::CheckTable { .. } => "Select",
+        Statement::Insert { .. } | Statement::InsertSelect { .. } | Statement::CopyFrom { .. } => "Insert",
+        Statement::CreateTable(_) | Statement::CreateMaterializedView(_) | Statement::CreateView { .. } | Statement::CreateUser { .. } => "Create",
+        Statement::DropTable { .. } | Statement::DropView { .. } | Statement::DropUser { .. } => "Drop",
+        Statement::DropPartition { .. } | Statement::AlterUser { .. } => "Alter",
+        Statement::Optimize { .. } | Statement::SystemMerges { .. } => "System",
+        Statement::Set { .. } | Statement::Reset { .. } => "Set",
+        Statement::Other(_) => "Other",
+    }
+}
+
+fn single_statement(sql: &str, limits: &parse::ParseLimits) -> Result<Statement> {
+    let mut stmts = parse::parse_script_with(sql, limits)?;
     match stmts.len() {
         1 => Ok(stmts.pop().expect("one statement")),
         0 => bail!(Syntax, "empty query"),

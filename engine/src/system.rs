@@ -1,5 +1,6 @@
 //! The `system` database: tables computed from the live state of the database when a query
-//! starts (`system.parts`, `system.merges`, `system.tables`), as ClickHouse users know them.
+//! starts (`system.parts`, `system.merges`, `system.tables`, `system.query_log`), as
+//! ClickHouse users know them.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,6 +26,7 @@ pub fn system_table(db: &Database, name: &str) -> Result<Arc<Table>> {
         "parts" => parts(&entries)?,
         "merges" => merges(&entries),
         "tables" => tables(&entries, db),
+        "query_log" => query_log(db),
         _ => bail!(UndefinedTable, "table system.{name} does not exist"),
     };
     Ok(Arc::new(Table { database: SYSTEM_DATABASE.into(), name: name.into(), data: rows.into_data()?, finalize_states: false }))
@@ -198,6 +200,40 @@ fn tables(entries: &[TableEntry], db: &Database) -> Rows {
             text(""),
             text(""),
             Value::UInt(now),
+        ]);
+    }
+    rows
+}
+
+fn query_log(db: &Database) -> Rows {
+    let mut rows = Rows::new(&[
+        ("query_id", DataType::String),
+        ("event_time", DataType::DateTime),
+        ("user", DataType::String),
+        ("query", DataType::String),
+        ("query_kind", DataType::String),
+        ("query_duration_ms", DataType::UInt64),
+        ("read_rows", DataType::UInt64),
+        ("read_granules", DataType::UInt64),
+        ("result_rows", DataType::UInt64),
+        ("written_rows", DataType::UInt64),
+        ("error_kind", DataType::String),
+        ("exception", DataType::String),
+    ]);
+    for e in db.query_log().entries() {
+        rows.push(vec![
+            text(e.query_id),
+            Value::UInt(e.event_time),
+            text(e.user),
+            text(e.query),
+            text(e.query_kind),
+            Value::UInt(e.duration_ms),
+            Value::UInt(e.read_rows),
+            Value::UInt(e.read_granules),
+            Value::UInt(e.result_rows),
+            Value::UInt(e.written_rows),
+            text(e.error_kind),
+            text(e.exception),
         ]);
     }
     rows

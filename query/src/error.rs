@@ -21,6 +21,10 @@ pub enum ErrorKind {
     DuplicateTable,
     /// A column appears twice in a definition.
     DuplicateColumn,
+    /// CREATE of a user (or another non-table object) that already exists.
+    DuplicateObject,
+    /// A user (or another non-table object) does not exist.
+    UndefinedObject,
     /// A column outside GROUP BY used without an aggregate.
     Grouping,
     /// A text value cannot be read as the wanted type.
@@ -41,6 +45,9 @@ pub enum ErrorKind {
     LimitExceeded,
     /// A query would hold more memory than `max_memory_usage` allows.
     MemoryLimit,
+    /// A statement is too long or nests too deeply to be parsed (`max_query_size`,
+    /// `max_expression_depth`).
+    ProgramLimit,
     /// Stored data is unreadable.
     DataCorrupted,
     /// Disk or other I/O failure.

@@ -7,7 +7,7 @@
 //! threads that take blocks in order; their group tables merge at the end, and filtered blocks
 //! keep the scan's order.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use granary_storage::collapse::MergeMode;
@@ -23,6 +23,10 @@ use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
 
+/// Stack for the threads statements run on: binding and evaluating an expression recurse
+/// once per level, up to `max_expression_depth` levels (see `parse::ParseLimits`).
+pub const STATEMENT_STACK_SIZE: usize = 64 << 20;
+
 /// Granules read into one scan block (8 × 8192 rows by default).
 const GRANULES_PER_BLOCK: usize = 8;
 
@@ -36,6 +40,24 @@ pub struct QueryContext {
     /// Bytes a query may hold in group tables and buffered rows (`max_memory_usage`; 0: no
     /// limit). Past it the query fails with SQLSTATE 53200.
     pub max_memory_usage: u64,
+    /// What every scan of the statement selected, its subqueries' and joined tables' too.
+    pub scanned: Arc<ScanCounters>,
+}
+
+/// Rows and granules selected by the scans of one statement, added up as they start.
+#[derive(Debug, Default)]
+pub struct ScanCounters {
+    /// Rows of the selected granules.
+    pub rows: AtomicU64,
+    /// Granules selected.
+    pub granules: AtomicU64,
+}
+
+impl ScanCounters {
+    fn add(&self, stats: &ScanStats) {
+        self.rows.fetch_add(stats.rows_read as u64, AtomicOrdering::Relaxed);
+        self.granules.fetch_add(stats.granules_selected as u64, AtomicOrdering::Relaxed);
+    }
 }
 
 impl QueryContext {
@@ -190,6 +212,7 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
 /// Runs a plan to completion.
 pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
     let (tasks, stats) = plan_scan(&plan.source);
+    ctx.scanned.add(&stats);
     let filter = |b: Block| -> Result<Block> {
         match &plan.filter {
             Some(f) => {
@@ -286,7 +309,8 @@ fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -
         Ok(state)
     };
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
+        let spawn = |_| std::thread::Builder::new().stack_size(STATEMENT_STACK_SIZE).spawn_scoped(s, run);
+        let handles = (0..threads).map(spawn).collect::<std::io::Result<Vec<_>>>().map_err(|e| QueryError::new(crate::ErrorKind::Internal, format!("cannot start a query thread: {e}")))?;
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(QueryError::new(crate::ErrorKind::Internal, "a query thread panicked")))).collect()
     })
 }

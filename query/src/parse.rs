@@ -304,6 +304,12 @@ pub enum Statement {
     CopyFrom { table: TableName, columns: Vec<String>, options: CopyOptions },
     /// `COPY (query) TO STDOUT [WITH (…)]` (or `COPY t [(cols)] TO STDOUT`): a result as text.
     CopyTo { query: Box<ast::Query>, options: CopyOptions },
+    /// `CREATE USER [IF NOT EXISTS] name [IDENTIFIED BY 'pw' | [WITH] PASSWORD 'pw']`.
+    CreateUser { name: String, password: Option<String>, if_not_exists: bool },
+    /// `ALTER USER name IDENTIFIED BY 'pw'` (or `NOT IDENTIFIED`: no password).
+    AlterUser { name: String, password: Option<String> },
+    /// `DROP USER [IF EXISTS] name`.
+    DropUser { name: String, if_exists: bool },
     /// Anything else sqlparser understands; the engine decides whether it supports it.
     Other(Box<ast::Statement>),
 }
@@ -403,10 +409,53 @@ impl CopyOptions {
     }
 }
 
+impl Statement {
+    /// The statement as the query log shows it when its text holds a password, which is
+    /// never logged; `None` for every other statement (the original text is shown).
+    pub fn redacted(&self) -> Option<String> {
+        let identified = |password: &Option<String>| if password.is_some() { " IDENTIFIED BY '[HIDDEN]'" } else { "" };
+        match self {
+            Statement::CreateUser { name, password, if_not_exists } => {
+                Some(format!("CREATE USER {}{name}{}", if *if_not_exists { "IF NOT EXISTS " } else { "" }, identified(password)))
+            }
+            Statement::AlterUser { name, password } => Some(format!("ALTER USER {name}{}", identified(password))),
+            _ => None,
+        }
+    }
+}
+
+/// Bounds on a statement's text, checked before it is parsed, so that no input can make the
+/// parser or the binder use unbounded memory or stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Bytes of SQL text a script may have.
+    pub max_query_size: usize,
+    /// How deeply operators and parentheses may nest in one expression (a conservative
+    /// count made on the tokens: each operator of a chain like `a + b + c` is one level).
+    /// Deep expressions need stack: the server runs statements on threads of
+    /// `exec::STATEMENT_STACK_SIZE`; an embedding program should too.
+    pub max_expression_depth: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { max_query_size: 16 << 20, max_expression_depth: 1000 }
+    }
+}
+
 /// Parses a script of `;`-separated statements. Empty statements are skipped.
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
+    parse_script_with(sql, &ParseLimits::default())
+}
+
+/// `parse_script` within limits on the text's size and its expressions' depth.
+pub fn parse_script_with(sql: &str, limits: &ParseLimits) -> Result<Vec<Statement>> {
+    if sql.len() > limits.max_query_size {
+        bail!(ProgramLimit, "query is {} bytes long, more than max_query_size ({} bytes)", sql.len(), limits.max_query_size);
+    }
     let dialect = GranaryDialect::default();
     let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
+    check_depth(&tokens, limits.max_expression_depth)?;
     reorder_limit_by(&mut tokens);
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut out = Vec::new();
@@ -421,6 +470,45 @@ pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
             bail!(Syntax, "syntax error: expected end of statement, found {found}");
         }
     }
+}
+
+/// Fails when an expression nests deeper than `max`. The parser builds a chain like
+/// `a + b + c` without recursion but everything after it (binding, evaluation, even dropping
+/// the tree) recurses once per operator, so the depth is bounded on the tokens, before any
+/// tree exists: at each parenthesis level, the operators since the last comma or clause
+/// keyword, summed over the open levels (each level one more), bound the depth from above.
+fn check_depth(tokens: &[sqlparser::tokenizer::TokenWithSpan], max: usize) -> Result<()> {
+    let mut levels: Vec<usize> = vec![0];
+    let mut outer = 0; // operators in the open levels below the innermost
+    for t in tokens {
+        let nested = levels.len() > 1;
+        let current = levels.last_mut().expect("the statement level");
+        match &t.token {
+            Token::LParen | Token::LBracket => {
+                outer += *current + 1;
+                levels.push(0);
+            }
+            Token::RParen | Token::RBracket if nested => {
+                levels.pop();
+                outer -= levels.last().expect("an enclosing level") + 1;
+            }
+            Token::Comma | Token::SemiColon => *current = 0,
+            Token::Word(w) => match w.keyword {
+                Keyword::AND | Keyword::OR | Keyword::NOT | Keyword::IS | Keyword::IN | Keyword::LIKE | Keyword::ILIKE | Keyword::BETWEEN | Keyword::DIV | Keyword::MOD | Keyword::XOR => *current += 1,
+                // Words that end an expression; any other word (a name, a type) is an operand.
+                Keyword::SELECT | Keyword::FROM | Keyword::WHERE | Keyword::BY | Keyword::HAVING | Keyword::LIMIT | Keyword::OFFSET | Keyword::ON
+                | Keyword::USING | Keyword::UNION | Keyword::WHEN | Keyword::THEN | Keyword::ELSE | Keyword::END | Keyword::AS | Keyword::VALUES
+                | Keyword::SETTINGS | Keyword::QUALIFY | Keyword::PREWHERE | Keyword::ASC | Keyword::DESC => *current = 0,
+                _ => {}
+            },
+            Token::Whitespace(_) | Token::Number(..) | Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) | Token::Placeholder(_) | Token::Period | Token::EOF => {}
+            _ => *current += 1,
+        }
+        if outer + levels.last().copied().unwrap_or(0) > max {
+            bail!(ProgramLimit, "expression nests more than max_expression_depth ({max}) levels deep");
+        }
+    }
+    Ok(())
 }
 
 /// ClickHouse's `… LIMIT n BY keys LIMIT m [OFFSET k]`: sqlparser leaves the second LIMIT
@@ -482,6 +570,22 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
         if p.parse_keywords(&[Keyword::MATERIALIZED, Keyword::VIEW]) {
             return Ok(Statement::CreateMaterializedView(Box::new(parse_create_materialized_view(p)?)));
         }
+        if p.parse_keyword(Keyword::USER) {
+            let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+            let name = p.parse_identifier()?.value;
+            return Ok(Statement::CreateUser { name, password: parse_password(p)?, if_not_exists });
+        }
+        while p.index() > start {
+            p.prev_token();
+        }
+    }
+    if p.peek_keyword(Keyword::DROP) {
+        let start = p.index();
+        p.expect_keyword(Keyword::DROP)?;
+        if p.parse_keyword(Keyword::USER) {
+            let if_exists = p.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+            return Ok(Statement::DropUser { name: p.parse_identifier()?.value, if_exists });
+        }
         while p.index() > start {
             p.prev_token();
         }
@@ -514,6 +618,10 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
     if p.peek_keyword(Keyword::ALTER) {
         let start = p.index();
         p.expect_keyword(Keyword::ALTER)?;
+        if p.parse_keyword(Keyword::USER) {
+            let name = p.parse_identifier()?.value;
+            return Ok(Statement::AlterUser { name, password: parse_password(p)? });
+        }
         if p.parse_keyword(Keyword::TABLE) {
             let table = TableName::from_object_name(&p.parse_object_name(false)?)?;
             if p.parse_keywords(&[Keyword::DROP, Keyword::PARTITION]) {
@@ -610,6 +718,36 @@ fn parse_copy(
             Ok(Statement::CopyTo { query, options })
         }
         (_, target) => bail!(InsufficientPrivilege, "COPY {} {target} is not allowed: use STDIN/STDOUT (psql \\copy reads and writes client files)", if to { "TO" } else { "FROM" }),
+    }
+}
+
+/// A user's password clause: ClickHouse's `IDENTIFIED [WITH method] BY 'pw'` and
+/// `NOT IDENTIFIED`, or Postgres's `[WITH] PASSWORD 'pw'` / `PASSWORD NULL`; none at all
+/// means no password.
+fn parse_password(p: &mut Parser) -> Result<Option<String>> {
+    if p.parse_keywords(&[Keyword::NOT, Keyword::IDENTIFIED]) {
+        return Ok(None);
+    }
+    if p.parse_keyword(Keyword::IDENTIFIED) {
+        if p.parse_keyword(Keyword::WITH) {
+            let method = p.parse_identifier()?.value.to_ascii_lowercase();
+            if !matches!(method.as_str(), "plaintext_password" | "sha256_password" | "scram_sha256_password" | "double_sha1_password") {
+                bail!(NotSupported, "IDENTIFIED WITH {method} is not supported; passwords are kept as SCRAM-SHA-256 and MD5 secrets");
+            }
+        }
+        p.expect_keyword(Keyword::BY)?;
+        return Ok(Some(p.parse_literal_string()?));
+    }
+    let _with = p.parse_keyword(Keyword::WITH); // optional noise word
+    if p.parse_keyword(Keyword::PASSWORD) {
+        if p.parse_keyword(Keyword::NULL) {
+            return Ok(None);
+        }
+        return Ok(Some(p.parse_literal_string()?));
+    }
+    match p.peek_token().token {
+        Token::EOF | Token::SemiColon => Ok(None),
+        other => bail!(Syntax, "expected IDENTIFIED BY 'password' or PASSWORD 'password', found {other}"),
     }
 }
 
@@ -860,6 +998,18 @@ mod tests {
         let stmts = parse_script("select \"x\"::text, $1 from t where a ilike 'q%';;").unwrap();
         assert!(matches!(stmts[0], Statement::Query(_)));
         assert_eq!(parse_script("SELEC 1").unwrap_err().kind, ErrorKind::Syntax);
+        let user = |sql: &str| parse_script(sql).unwrap().pop().unwrap();
+        assert_eq!(user("CREATE USER IF NOT EXISTS a IDENTIFIED WITH sha256_password BY 'p'"), Statement::CreateUser { name: "a".into(), password: Some("p".into()), if_not_exists: true });
+        assert_eq!(user("create user b with password 'q'"), Statement::CreateUser { name: "b".into(), password: Some("q".into()), if_not_exists: false });
+        assert_eq!(user("ALTER USER c NOT IDENTIFIED").redacted().unwrap(), "ALTER USER c");
+        assert_eq!(user("DROP USER IF EXISTS d"), Statement::DropUser { name: "d".into(), if_exists: true });
+        let limits = ParseLimits { max_query_size: 1000, max_expression_depth: 10 };
+        assert!(parse_script_with(&format!("SELECT {}1", "1 + ".repeat(10)), &limits).is_ok());
+        assert_eq!(parse_script_with(&format!("SELECT {}1", "1 + ".repeat(11)), &limits).unwrap_err().kind, ErrorKind::ProgramLimit);
+        // Commas and clauses start a new expression; parentheses add to the enclosing one.
+        assert!(parse_script_with(&format!("SELECT {} FROM t WHERE {}", ["a + b + c"; 20].join(", "), "x = 1 AND y = 2"), &limits).is_ok());
+        assert!(parse_script_with(&format!("SELECT {}1{}", "(1 + ".repeat(6), ")".repeat(6)), &limits).is_err());
+        assert_eq!(parse_script_with(&"x".repeat(1001), &limits).unwrap_err().kind, ErrorKind::ProgramLimit);
         assert!(parse_script("  ; -- nothing\n").unwrap().is_empty());
         let Statement::Insert { rows, columns, .. } = &parse_script("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')").unwrap()[0] else { panic!() };
         assert_eq!((rows.len(), columns.len()), (2, 2));

@@ -1,28 +1,22 @@
-//! pgwire handlers: trust startup, simple + extended query, per-connection Session.
+//! pgwire handlers: simple + extended query, per-connection Session (the startup handshake
+//! is `auth`'s).
 use std::collections::HashMap;
-use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use futures::{stream, Sink};
-use pgwire::api::auth::{
-    finish_authentication, protocol_negotiation, save_startup_parameters_to_metadata,
-    ServerParameterProvider, StartupHandler,
-};
+use futures::stream;
+use pgwire::api::auth::{ServerParameterProvider, StartupHandler};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::copy::CopyHandler;
 use pgwire::api::results::{CopyResponse, FieldFormat, QueryResponse, Response, Tag};
 use pgwire::api::stmt::QueryParser;
-use pgwire::api::{
-    ClientInfo, PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
-    METADATA_APPLICATION_NAME, METADATA_USER,
-};
+use pgwire::api::{ClientInfo, PgWireServerHandlers, Type, METADATA_APPLICATION_NAME, METADATA_USER};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use granary_engine::{Error as EngineError, Output, Prepared, Session, Value};
+use crate::auth::{AuthStartup, Authenticator};
 use crate::copy::{copy_out, CopySlot};
 use crate::sqlstate::sqlstate;
 use crate::pgtypes::{decode_param, encode_block, field_infos, format_for, pg_error, pg_type};
@@ -236,7 +230,8 @@ impl ExtendedQueryHandler for Conn {
 
 // ------------------------------------------------------------ startup
 
-struct ServerParams;
+/// The ParameterStatus values sent once a client is authenticated.
+pub(crate) struct ServerParams;
 
 impl ServerParameterProvider for ServerParams {
     fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
@@ -253,48 +248,19 @@ impl ServerParameterProvider for ServerParams {
     }
 }
 
-/// Trust authentication for user `default` only.
-#[derive(Default)]
-pub struct TrustStartup {
-    pids: RandomPidSecretKeyGenerator,
-}
-
-#[async_trait]
-impl StartupHandler for TrustStartup {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        if let PgWireFrontendMessage::Startup(ref startup) = message {
-            protocol_negotiation(client, startup).await?;
-            save_startup_parameters_to_metadata(client, startup);
-            let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
-            if user != "default" {
-                return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
-                    "FATAL".into(), "28000".into(), format!("role \"{user}\" does not exist")))));
-            }
-            let (pid, key) = self.pids.generate(client);
-            client.set_pid_and_secret_key(pid, key);
-            // AuthenticationOk + ParameterStatus* + BackendKeyData + ReadyForQuery
-            finish_authentication(client, &ServerParams).await?;
-        }
-        Ok(())
-    }
-}
-
 // ------------------------------------------------------------ factory
 
 /// One per connection (process_socket takes the factory by value).
 pub struct Handlers {
     conn: Arc<Conn>,
-    startup: Arc<TrustStartup>,
+    startup: Arc<AuthStartup>,
 }
 
 impl Handlers {
-    pub fn new(session: Session, startup: Arc<TrustStartup>) -> Self {
-        Handlers { conn: Arc::new(Conn::new(session)), startup }
+    pub fn new(session: Session, auth: Arc<Authenticator>) -> Self {
+        let conn = Conn::new(session);
+        let startup = Arc::new(AuthStartup::new(auth, conn.session.session.clone()));
+        Handlers { conn: Arc::new(conn), startup }
     }
 }
 

@@ -2,28 +2,59 @@
 //!
 //! Each connection gets its own engine `Session`; statements run on tokio's blocking pool so
 //! long queries never stall other connections. No database logic lives here: only protocol,
-//! type encoding and the mapping of errors to SQLSTATEs.
+//! type encoding, authentication, limits, metrics and the mapping of errors to SQLSTATEs.
 
+mod auth;
+mod connection;
 mod copy;
 mod handlers;
+mod limits;
+mod metrics;
 mod pgtypes;
 mod sqlstate;
+mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use granary_engine::Database;
+use pgwire::tokio::TlsAcceptor;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use crate::handlers::{Handlers, TrustStartup};
+use crate::auth::Authenticator;
+use crate::handlers::Handlers;
+pub use crate::auth::{check_listen_address, PasswordMethod};
 pub use crate::handlers::SERVER_VERSION;
+pub use crate::limits::Limits;
+pub use crate::metrics::{render as render_metrics, serve_metrics, ServerCounters};
 pub use crate::sqlstate::sqlstate;
+pub use crate::tls::tls_acceptor;
+
+/// How the server runs: authentication, TLS, limits, and the counters it keeps.
+#[derive(Clone, Default)]
+pub struct ServerConfig {
+    /// How users with a password prove it.
+    pub password_method: PasswordMethod,
+    /// TLS for clients that ask for it; `None`: plain text only.
+    pub tls: Option<TlsAcceptor>,
+    /// Connection and message limits.
+    pub limits: Limits,
+    /// Connections, refusals, protocol errors and failed logins (shared with `/metrics`).
+    pub counters: Arc<ServerCounters>,
+}
 
 /// Accepts connections on `listener` until `shutdown` resolves, then stops accepting, closes
 /// open connections and returns. Every acknowledged write is already durable by then.
 pub async fn serve(listener: TcpListener, db: Arc<Database>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-    let startup = Arc::new(TrustStartup::default());
+    serve_with(listener, db, ServerConfig::default(), shutdown).await
+}
+
+/// `serve` with a configuration. Refuses to start on an address beyond loopback while some
+/// user has no password.
+pub async fn serve_with(listener: TcpListener, db: Arc<Database>, config: ServerConfig, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    check_listen_address(listener.local_addr()?, &db).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let auth = Arc::new(Authenticator::new(db.clone(), config.password_method, config.counters.clone()));
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -31,10 +62,21 @@ pub async fn serve(listener: TcpListener, db: Arc<Database>, shutdown: impl Futu
             _ = &mut shutdown => break,
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             accepted = listener.accept() => match accepted {
-                Ok((socket, _peer)) => {
-                    let handlers = Handlers::new(db.session(), startup.clone());
+                Ok((mut socket, _peer)) => {
+                    let counters = config.counters.clone();
+                    if counters.open() as usize >= config.limits.max_connections {
+                        counters.refused();
+                        conns.spawn(async move {
+                            connection::refuse(&mut socket, "53300", "sorry, too many clients already".into()).await;
+                        });
+                        continue;
+                    }
+                    let open = counters.opened();
+                    let handlers = Handlers::new(db.session(), auth.clone());
+                    let (tls, max_message_size) = (config.tls.clone(), config.limits.max_message_size);
                     conns.spawn(async move {
-                        match pgwire::tokio::process_socket(socket, None, handlers).await {
+                        let _open = open;
+                        match connection::run(socket, tls, handlers, max_message_size, counters).await {
                             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe
                                 && e.kind() != std::io::ErrorKind::ConnectionReset =>
                                 tracing::warn!("connection error: {e}"),
@@ -53,6 +95,12 @@ pub async fn serve(listener: TcpListener, db: Arc<Database>, shutdown: impl Futu
     drop(listener);
     conns.shutdown().await;
     Ok(())
+}
+
+/// The tokio runtime the server runs on: its threads, the blocking pool's among them, where
+/// statements run, have the stack deep expressions need.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().thread_stack_size(granary_engine::STATEMENT_STACK_SIZE).enable_all().build()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

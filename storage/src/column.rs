@@ -58,6 +58,11 @@ impl StringData {
         self.offsets.push(self.bytes.len() as u64);
     }
 
+    /// Total bytes of the rows at `indices`.
+    fn bytes_at(&self, indices: &[u32]) -> usize {
+        indices.iter().map(|&i| (self.offsets[i as usize + 1] - self.offsets[i as usize]) as usize).sum()
+    }
+
     /// Iterates over the rows.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.offsets.windows(2).map(|w| &self.bytes[w[0] as usize..w[1] as usize])
@@ -320,6 +325,7 @@ impl Column {
             v => indices.iter().map(|&i| v[i as usize]).collect(),
             s => {
                 let mut out = StringData::with_capacity(indices.len());
+                out.bytes.reserve_exact(s.bytes_at(indices));
                 for &i in indices {
                     out.push(s.get(i as usize));
                 }
@@ -391,7 +397,7 @@ impl Column {
                 match (&self.data, &other.data) {
                     $((ColumnData::$variant(x), ColumnData::$variant(y)) => x[a].total_cmp(&y[b]),)*
                     (ColumnData::Bytes(x), ColumnData::Bytes(y)) => match self.ty.element() {
-                        None => x.get(a).cmp(y.get(b)),
+                        None => cmp_strings(x.get(a), y.get(b)),
                         Some(element) => array::cmp_rows(element, x.get(a), y.get(b)),
                     },
                     _ => panic!("cmp_rows on columns of different layouts"),
@@ -431,8 +437,19 @@ impl Column {
         let (lo, hi) = match_data!(&self.data,
             v => fixed(&v[rows]).map(|(a, b)| (a.to_value(), b.to_value()))?,
             s => {
-                let lo = rows.clone().min_by_key(|&i| s.get(i))?;
-                let hi = rows.max_by_key(|&i| s.get(i))?;
+                let first = rows.start;
+                if first >= rows.end {
+                    return None;
+                }
+                let (mut lo, mut hi) = (first, first);
+                for i in rows {
+                    let v = s.get(i);
+                    if cmp_strings(v, s.get(lo)).is_lt() {
+                        lo = i;
+                    } else if cmp_strings(v, s.get(hi)).is_gt() {
+                        hi = i;
+                    }
+                }
                 (self.value(lo), self.value(hi))
             });
         let fix = |v: Value| match (temporal, v) {
@@ -457,6 +474,7 @@ impl Column {
                 }
             },
             s => {
+                out.reserve((s.offsets[end] - s.offsets[start]) as usize + (end - start));
                 for i in start..end {
                     let b = s.get(i);
                     write_varint(b.len() as u64, out);
@@ -721,9 +739,53 @@ pub fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
+/// The first eight bytes of a string as a big-endian integer, zero-padded.
+#[inline]
+fn string_prefix(b: &[u8]) -> u64 {
+    match b.first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => {
+            let mut key = 0u64;
+            for (i, &byte) in b.iter().enumerate() {
+                key |= (byte as u64) << (56 - 8 * i);
+            }
+            key
+        }
+    }
+}
+
+/// Byte-wise string order, settled by the leading eight bytes as integers where they differ
+/// (or when both strings are that short), and by `memcmp` only past them.
+#[inline]
+pub fn cmp_strings(a: &[u8], b: &[u8]) -> Ordering {
+    let (pa, pb) = (string_prefix(a), string_prefix(b));
+    if pa != pb {
+        return pa.cmp(&pb);
+    }
+    if a.len() <= 8 && b.len() <= 8 {
+        // Equal padded prefixes: the shorter string is a prefix of the longer one.
+        return a.len().cmp(&b.len());
+    }
+    a.cmp(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The prefix shortcut orders strings exactly as bytes do, zero bytes and prefixes included.
+    #[test]
+    fn cmp_strings_is_byte_order() {
+        let words: Vec<&[u8]> = vec![
+            b"", b"\0", b"a", b"ab", b"ab\0", b"ab\0c", b"abcdefgh", b"abcdefgh\0", b"abcdefghi", b"abcdefgz", b"abcdefg",
+            b"b", b"\xff", b"\xff\xff\xff\xff\xff\xff\xff\xff\xff", b"u1999999", b"u287520", b"u28752",
+        ];
+        for a in &words {
+            for b in &words {
+                assert_eq!(cmp_strings(a, b), a.cmp(b), "{a:?} vs {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn encode_decode_round_trip() {
@@ -754,3 +816,4 @@ mod tests {
         assert_eq!(c.filter(&[1, 0, 1]).take(&[1, 0]).value(0), Value::Float(-1.0));
     }
 }
+

@@ -17,7 +17,7 @@
 use ahash::RandomState;
 use hashbrown::HashMap;
 
-use crate::column::{read_varint, write_varint, Column, ColumnData, StringData};
+use crate::column::{cmp_strings, read_varint, write_varint, Column, ColumnData, StringData};
 use crate::error::{Result, StorageError};
 use crate::types::DataType;
 
@@ -42,6 +42,8 @@ pub struct DictWriter {
     coding: bool,
     rows_coded: usize,
     codes: Vec<u32>,
+    /// The smallest and largest entries: the part's min/max of every coded granule.
+    bounds: Option<(u32, u32)>,
 }
 
 impl DictWriter {
@@ -56,12 +58,14 @@ impl DictWriter {
             coding: true,
             rows_coded: 0,
             codes: Vec::new(),
+            bounds: None,
         }
     }
 
     /// Appends rows `start..end` of `column` as one granule: codes while the dictionary
-    /// can hold the values, else the plain column encoding.
-    pub fn encode_granule(&mut self, column: &Column, start: usize, end: usize, out: &mut Vec<u8>) {
+    /// can hold the values, else the plain column encoding. True when the granule was coded
+    /// (its values then count in `bounds`).
+    pub fn encode_granule(&mut self, column: &Column, start: usize, end: usize, out: &mut Vec<u8>) -> bool {
         let ColumnData::Bytes(strings) = &column.data else {
             unreachable!("dictionary-capable columns hold bytes")
         };
@@ -71,7 +75,7 @@ impl DictWriter {
         if !self.coding {
             out.push(PLAIN);
             column.encode(start, end, out);
-            return;
+            return false;
         }
         let width = code_width(self.entries.len());
         out.push(width as u8);
@@ -86,6 +90,13 @@ impl DictWriter {
         if !self.always && self.entries.len() * AUTO_MIN_ROWS_PER_ENTRY > self.rows_coded {
             self.coding = false;
         }
+        true
+    }
+
+    /// The smallest and largest value of the coded granules (compared once per distinct
+    /// value, not once per row).
+    pub fn bounds(&self) -> Option<(&[u8], &[u8])> {
+        self.bounds.map(|(lo, hi)| (self.entries.get(lo as usize), self.entries.get(hi as usize)))
     }
 
     /// Fills `self.codes` for the rows; false when the dictionary would grow past its cap.
@@ -99,6 +110,13 @@ impl DictWriter {
                     let c = self.entries.len() as u32;
                     self.entries.push(value);
                     self.ids.insert(value.to_vec(), c);
+                    self.bounds = Some(match self.bounds {
+                        None => (c, c),
+                        Some((lo, hi)) => (
+                            if cmp_strings(value, self.entries.get(lo as usize)).is_lt() { c } else { lo },
+                            if cmp_strings(value, self.entries.get(hi as usize)).is_gt() { c } else { hi },
+                        ),
+                    });
                     c
                 }
                 None => return false,

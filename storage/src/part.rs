@@ -244,18 +244,19 @@ impl PartWriter {
             }
             writer.marks.extend_from_slice(&writer.written.to_le_bytes());
             writer.marks.extend_from_slice(&(writer.raw.len() as u64).to_le_bytes());
-            match &mut writer.dict {
+            let coded = match &mut writer.dict {
                 Some(dict) => dict.encode_granule(column, start, start + rows, &mut writer.raw),
-                None => column.encode(start, start + rows, &mut writer.raw),
-            }
-            if let Some((min, max)) = column.min_max_in(start..start + rows) {
-                writer.stats = Some(match writer.stats.take() {
-                    Some((lo, hi)) => (
-                        if min.compare(&lo).is_lt() { min } else { lo },
-                        if max.compare(&hi).is_gt() { max } else { hi },
-                    ),
-                    None => (min, max),
-                });
+                None => {
+                    column.encode(start, start + rows, &mut writer.raw);
+                    false
+                }
+            };
+            // A coded granule's values are all dictionary entries, whose bounds the dictionary
+            // keeps; NULL rows hold a default that is in the dictionary but no value.
+            if !coded || column.nulls.is_some() {
+                if let Some((min, max)) = column.min_max_in(start..start + rows) {
+                    writer.widen_stats(min, max);
+                }
             }
         }
         for index in &mut self.skip_indexes {
@@ -279,6 +280,10 @@ impl PartWriter {
         let mut stats = Vec::with_capacity(self.columns.len());
         for (mut writer, spec) in std::mem::take(&mut self.columns).into_iter().zip(&self.layout.columns) {
             writer.flush_frame(spec, &self.dir)?;
+            if let Some((min, max)) = writer.dict.as_ref().filter(|_| !spec.ty.value_type().is_nullable()).and_then(DictWriter::bounds) {
+                let (min, max) = (Value::String(String::from_utf8_lossy(min).into_owned()), Value::String(String::from_utf8_lossy(max).into_owned()));
+                writer.widen_stats(min, max);
+            }
             let path = self.dir.join(&writer.name);
             let file = writer.file.into_inner().map_err(|e| StorageError::Io { path: path.clone(), source: e.into_error() })?;
             file.sync_all().map_err(io_at(&path))?;
@@ -327,6 +332,14 @@ impl PartWriter {
 }
 
 impl ColumnWriter {
+    /// Takes `min` and `max` into the part's bounds of this column.
+    fn widen_stats(&mut self, min: Value, max: Value) {
+        self.stats = Some(match self.stats.take() {
+            Some((lo, hi)) => (if min.compare(&lo).is_lt() { min } else { lo }, if max.compare(&hi).is_gt() { max } else { hi }),
+            None => (min, max),
+        });
+    }
+
     fn flush_frame(&mut self, spec: &ColumnSpec, dir: &Path) -> Result<()> {
         if self.raw.is_empty() {
             return Ok(());

@@ -84,7 +84,9 @@ pub struct IngestReport {
 
 /// Drops and creates the benchmark's tables.
 pub async fn create_tables(client: &Client) -> anyhow::Result<()> {
-    client.batch_execute("DROP TABLE IF EXISTS user_behaviors; DROP TABLE IF EXISTS items").await?;
+    for table in ["user_behaviors", "items"] {
+        client.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await?;
+    }
     client.batch_execute(SCHEMA).await.context("creating the benchmark tables")?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `granary` binary: `granary serve` (the default) runs the Postgres-protocol server;
-//! `granary demo` loads the behaviour schema with synthetic events and prints a dashboard.
+//! `granary demo` loads the behaviour schema with synthetic events and prints a dashboard;
+//! `granary bench` runs the benchmarks (`docs/benchmarks.md`).
 
 use std::path::PathBuf;
 
@@ -21,6 +22,8 @@ enum Command {
     Serve(ServeArgs),
     /// Create the behaviour schema, load synthetic events and print the busiest tenant's dashboard.
     Demo(DemoArgs),
+    /// Benchmarks: generate the dataset, ingest, query, mixed load, compare with ClickHouse and DuckDB.
+    Bench(granary_bench::cli::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -112,14 +115,15 @@ enum PasswordMethodArg {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The demo's output is its progress bar and dashboard; the server logs its work.
-    let level = if matches!(cli.command, Some(Command::Demo(_))) { "warn" } else { "info" };
+    // The demo's and the benchmarks' output is their progress and tables; the server logs its work.
+    let level = if matches!(cli.command, Some(Command::Demo(_) | Command::Bench(_))) { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
         .init();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Demo(args)) => return demo(args),
+        Some(Command::Bench(args)) => return granary_bench::cli::run(args),
         None => cli.serve,
     };
     let runtime = granary_server::runtime()?;

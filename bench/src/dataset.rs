@@ -11,6 +11,9 @@ pub const ITEMS: usize = 200_000;
 pub const TENANTS: usize = 20;
 /// Days the events span, ending on the end date.
 pub const DAYS: i64 = 90;
+/// The benchmark's end date, 2026-11-20 (days since the Unix epoch): the dates and the heavy
+/// users and items `bench/queries/queries.sql` names exist at every size.
+pub const BENCH_END_DAY: i64 = 20_777;
 
 /// The scenarios and their shares.
 pub const SCENARIOS: [(&str, f64); 5] = [("feed", 0.45), ("search", 0.20), ("detail", 0.20), ("cart", 0.10), ("push", 0.05)];
@@ -34,6 +37,14 @@ pub const DEVICE_OS: [(&str, &str, f64); 13] = [
 ];
 const CITY_PREFIX: [&str; 20] = ["Bei", "Nan", "Dong", "Xi", "Shang", "Guang", "Hang", "Su", "Wu", "Chang", "Zheng", "Fu", "Lan", "Tian", "Qing", "Jin", "Hai", "Shen", "Ning", "Gui"];
 const CITY_SUFFIX: [&str; 15] = ["jing", "zhou", "hai", "an", "sha", "du", "yang", "ning", "chun", "men", "shan", "chang", "tai", "de", "yuan"];
+/// The item categories of `items.csv`.
+pub const CATEGORIES: [&str; 40] = [
+    "apparel", "shoes", "bags", "jewelry", "watches", "beauty", "skincare", "fragrance", "baby", "toys", "books", "music", "movies", "games",
+    "phones", "laptops", "tablets", "cameras", "audio", "tv", "appliances", "kitchen", "furniture", "bedding", "decor", "tools", "garden",
+    "pets", "sports", "outdoor", "fitness", "auto", "snacks", "beverages", "fresh", "grocery", "health", "office", "stationery", "travel",
+];
+/// Brands of `items.csv` (`brand_000`..).
+pub const BRANDS: u32 = 500;
 const REFS: [&str; 8] = ["home", "search", "push", "share", "profile", "category", "recommend", "ad"];
 const FIRST_OCTETS: [u8; 39] = [36, 39, 42, 58, 59, 60, 61, 101, 106, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 175, 180, 182, 183, 202, 203, 210, 211, 218, 219, 220, 221, 222, 223];
 const HOUR_WEIGHTS: [f64; 24] = [3.0, 2.0, 1.2, 0.8, 0.7, 0.9, 1.8, 3.5, 5.0, 5.5, 5.8, 6.2, 7.0, 6.5, 5.8, 5.5, 5.6, 6.0, 6.8, 7.8, 9.0, 9.5, 8.0, 5.5];
@@ -93,20 +104,20 @@ impl Default for Vocabulary {
 
 /// SplitMix64: a fast, well-mixed deterministic generator.
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix(self.0)
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         ((self.next() as u128 * n as u128) >> 64) as u64
     }
 }
@@ -117,9 +128,14 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// A cumulative distribution to sample indexes from.
+/// A cumulative distribution to sample indexes from, with a guide table: `guide[k]` is the
+/// first index whose cumulative share passes k / guide size, so a sample searches only the
+/// few indexes of its bucket (the same answer as a search of the whole table).
 #[derive(Debug, Clone)]
-struct Cdf(Vec<f64>);
+struct Cdf {
+    cumulative: Vec<f64>,
+    guide: Vec<u32>,
+}
 
 impl Cdf {
     fn from_weights(weights: impl Iterator<Item = f64>) -> Cdf {
@@ -130,7 +146,10 @@ impl Cdf {
         })
         .collect();
         c.iter_mut().for_each(|x| *x /= total);
-        Cdf(c)
+        let buckets = (c.len() * 4).next_power_of_two().clamp(16, 1 << 16);
+        let mut guide: Vec<u32> = (0..buckets).map(|k| c.partition_point(|&x| x <= k as f64 / buckets as f64) as u32).collect();
+        guide.push(c.len() as u32);
+        Cdf { cumulative: c, guide }
     }
 
     fn zipf(n: usize, s: f64) -> Cdf {
@@ -139,7 +158,9 @@ impl Cdf {
 
     fn sample(&self, rng: &mut Rng) -> usize {
         let u = rng.unit();
-        self.0.partition_point(|&c| c <= u).min(self.0.len() - 1)
+        let k = (u * (self.guide.len() - 1) as f64) as usize;
+        let (lo, hi) = (self.guide[k] as usize, self.guide[k + 1] as usize);
+        (lo + self.cumulative[lo..hi].partition_point(|&c| c <= u)).min(self.cumulative.len() - 1)
     }
 }
 
@@ -296,6 +317,30 @@ impl Iterator for Generator {
     }
 }
 
+/// One row of `items.csv`, the item dimension.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Item {
+    /// Item number (`i{}`).
+    pub item: u32,
+    /// Index into `CATEGORIES`.
+    pub category: u8,
+    /// Brand number (`brand_{:03}`).
+    pub brand: u16,
+    /// Log-normal around 80, at least 0.5, in cents.
+    pub price_cents: u64,
+}
+
+/// The `ITEMS` items, deterministic and independent of the event count.
+pub fn items() -> impl Iterator<Item = Item> {
+    let mut rng = Rng(20_261_121);
+    (0..ITEMS as u32).map(move |item| {
+        // Box-Muller: a standard normal from two uniforms.
+        let normal = (-2.0 * (1.0 - rng.unit()).ln()).sqrt() * (std::f64::consts::TAU * rng.unit()).cos();
+        let price = (80f64.ln() + normal).exp().max(0.5);
+        Item { item, category: rng.below(CATEGORIES.len() as u64) as u8, brand: rng.below(BRANDS as u64) as u16, price_cents: (price * 100.0).round() as u64 }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +360,13 @@ mod tests {
         assert!((0.67..0.73).contains(&impressions), "impression share {impressions}");
         let ids: std::collections::HashSet<u64> = a.iter().map(|e| e.event_id).collect();
         assert_eq!(ids.len(), 20_000);
+    }
+
+    #[test]
+    fn the_query_constants_are_the_heavy_hitters() {
+        // bench/queries/queries.sql names the rank-1 and rank-1000 users and the rank-100 item.
+        let g = Generator::new(0, BENCH_END_DAY);
+        let p = &g.population;
+        assert_eq!((p.user_rank[0], p.user_rank[999], p.item_rank[99]), (1_489_982, 1_975_066, 47_219));
     }
 }

@@ -133,12 +133,21 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// The dashboard queries, each with the title its comment gives.
+pub fn dashboard_queries() -> Vec<(&'static str, &'static str)> {
+    DASHBOARD
+        .split(';')
+        .map(str::trim)
+        .filter(|q| q.contains("SELECT"))
+        .map(|sql| (sql.lines().rev().find_map(|l| l.strip_prefix("-- ")).unwrap_or("query"), sql))
+        .collect()
+}
+
 /// Runs each dashboard query for `tenant`/`scenario` (bound as `$1`/`$2`) and writes it as
 /// an aligned table.
 pub fn print_dashboard(db: &Arc<Database>, tenant: &str, scenario: &str, out: &mut impl Write) -> anyhow::Result<()> {
     let mut session = db.session();
-    for sql in DASHBOARD.split(';').map(str::trim).filter(|q| q.contains("SELECT")) {
-        let title = sql.lines().rev().find_map(|l| l.strip_prefix("-- ")).unwrap_or("query");
+    for (title, sql) in dashboard_queries() {
         let mut params = vec![Value::String(tenant.to_string())];
         if sql.contains("$2") {
             params.push(Value::String(scenario.to_string()));

@@ -580,9 +580,24 @@ fn reorder_limit_by(tokens: &mut [sqlparser::tokenizer::TokenWithSpan]) {
     }
 }
 
+/// The position of the next significant token (past whitespace and comments): rewinding to
+/// it lands on that token, never on the one before (a `;` ending the previous statement).
+fn mark(p: &mut Parser) -> usize {
+    p.next_token();
+    p.prev_token();
+    p.index()
+}
+
+/// Steps back to a `mark`.
+fn rewind(p: &mut Parser, mark: usize) {
+    while p.index() > mark {
+        p.prev_token();
+    }
+}
+
 fn parse_statement(p: &mut Parser) -> Result<Statement> {
     if p.peek_keyword(Keyword::CREATE) {
-        let start = p.index();
+        let start = mark(p);
         p.expect_keyword(Keyword::CREATE)?;
         if p.parse_keyword(Keyword::TABLE) {
             return Ok(Statement::CreateTable(Box::new(parse_create_table(p)?)));
@@ -595,20 +610,16 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
             let name = p.parse_identifier()?.value;
             return Ok(Statement::CreateUser { name, password: parse_password(p)?, if_not_exists });
         }
-        while p.index() > start {
-            p.prev_token();
-        }
+        rewind(p, start);
     }
     if p.peek_keyword(Keyword::DROP) {
-        let start = p.index();
+        let start = mark(p);
         p.expect_keyword(Keyword::DROP)?;
         if p.parse_keyword(Keyword::USER) {
             let if_exists = p.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
             return Ok(Statement::DropUser { name: p.parse_identifier()?.value, if_exists });
         }
-        while p.index() > start {
-            p.prev_token();
-        }
+        rewind(p, start);
     }
     if p.parse_keywords(&[Keyword::SHOW, Keyword::TABLES]) {
         return Ok(Statement::ShowTables);
@@ -636,7 +647,7 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
         return Ok(Statement::SystemMerges { table, stop });
     }
     if p.peek_keyword(Keyword::ALTER) {
-        let start = p.index();
+        let start = mark(p);
         p.expect_keyword(Keyword::ALTER)?;
         if p.parse_keyword(Keyword::USER) {
             let name = p.parse_identifier()?.value;
@@ -648,9 +659,7 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
                 return Ok(Statement::DropPartition { table, partition: parse_partition_ref(p)? });
             }
         }
-        while p.index() > start {
-            p.prev_token();
-        }
+        rewind(p, start);
     }
     let stmt = p.parse_statement()?;
     Ok(match stmt {
@@ -992,6 +1001,15 @@ pub fn parse_type_spec(p: &mut Parser) -> Result<TypeSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A statement that starts like one of ours but is sqlparser's (`DROP TABLE`, `CREATE
+    /// VIEW`, `ALTER TABLE … ADD`) parses after a `;` and whitespace too.
+    #[test]
+    fn statements_we_peek_at_parse_after_a_semicolon() {
+        let sql = "DROP TABLE IF EXISTS a; DROP TABLE IF EXISTS b;\n  CREATE VIEW v AS SELECT 1;\n-- note\nDROP VIEW v";
+        let stmts = parse_script(sql).unwrap();
+        assert!(matches!(stmts.as_slice(), [Statement::DropTable { .. }, Statement::DropTable { .. }, Statement::CreateView { .. }, Statement::DropView { .. }]), "{stmts:?}");
+    }
 
     #[test]
     fn clickhouse_ddl_in_any_clause_order() {

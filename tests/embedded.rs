@@ -363,3 +363,21 @@ fn skip_indexes_prune_granules_of_columns_outside_the_sort_key() {
         assert_eq!(s.execute(sql).unwrap_err().kind, kind, "{sql}");
     }
 }
+
+#[test]
+fn describe_lists_columns_and_types() {
+    let (_dir, _db, mut s) = fresh();
+    s.execute("CREATE TABLE d (id UInt64, name LowCardinality(String), at DateTime64(3), v Nullable(Float32)) ENGINE = MergeTree ORDER BY id").unwrap();
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    for sql in ["DESCRIBE d", "DESC TABLE d"] {
+        let got: Vec<(String, String)> = rows(&mut s, sql).iter().map(|r| (text(&r[0]), text(&r[1]))).collect();
+        assert_eq!(
+            got,
+            [("id", "UInt64"), ("name", "LowCardinality(String)"), ("at", "DateTime64(3)"), ("v", "Nullable(Float32)")].map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+    }
+    assert_eq!(s.execute("DESCRIBE nope").unwrap_err().kind, granary_engine::ErrorKind::UndefinedTable);
+}

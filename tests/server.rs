@@ -272,3 +272,24 @@ async fn a_cancel_request_stops_a_running_query_and_the_session_goes_on() {
     assert_eq!(n, 100_000);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_hands_out_rows_in_the_batches_the_client_asks_for() {
+    let server = start().await;
+    let mut client = server.connect().await;
+    client.batch_execute("CREATE TABLE n (x UInt32) ENGINE = MergeTree ORDER BY x; INSERT INTO n VALUES (1), (2), (3), (4), (5)").await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    let statement = tx.prepare("SELECT x::Int64 FROM n WHERE x >= $1 ORDER BY x").await.unwrap();
+    let portal = tx.bind(&statement, &[&2i64]).await.unwrap();
+    let mut batches = Vec::new();
+    loop {
+        let rows = tx.query_portal(&portal, 2).await.unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        batches.push(rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>());
+    }
+    assert_eq!(batches, vec![vec![2, 3], vec![4, 5]]);
+    tx.commit().await.unwrap();
+    server.stop().await;
+}

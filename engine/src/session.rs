@@ -252,6 +252,10 @@ impl Session {
     fn describe(&self, stmt: &Statement) -> Result<Vec<Field>> {
         Ok(match stmt {
             Statement::ShowTables => vec![Field { name: "name".into(), ty: DataType::String }],
+            Statement::Describe { .. } => ["name", "type", "default_type", "default_expression", "comment", "codec_expression", "ttl_expression"]
+                .iter()
+                .map(|n| Field { name: n.to_string(), ty: DataType::String })
+                .collect(),
             Statement::CheckTable { .. } => vec![
                 Field { name: "part_path".into(), ty: DataType::String },
                 Field { name: "is_passed".into(), ty: DataType::UInt8 },
@@ -303,6 +307,18 @@ impl Session {
                 let lines = exec::explain(&plan);
                 let fields = self.describe(&Statement::Explain(q))?;
                 Ok(Output::rows(fields, vec![granary_query::expr::string_column(lines.iter())]))
+            }
+            Statement::Describe { table } => {
+                // ClickHouse's columns; Granary has no column defaults, comments or per-column
+                // codecs and TTLs to show there yet.
+                let entry = self.table_entry(&table)?;
+                let columns = &entry.def.layout.columns;
+                let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+                let types: Vec<String> = columns.iter().map(|c| c.ty.to_string()).collect();
+                let empty = vec![String::new(); columns.len()];
+                let mut out = vec![granary_query::expr::string_column(names.iter()), granary_query::expr::string_column(types.iter())];
+                out.extend((0..5).map(|_| granary_query::expr::string_column(empty.iter())));
+                Ok(Output::rows(self.describe(&Statement::Describe { table })?, out))
             }
             Statement::ShowTables => {
                 let names = self.db.table_names(&self.database);
@@ -472,7 +488,7 @@ fn setting_text(binder: &Binder, value: &granary_query::sqlparser::ast::Expr) ->
 /// The query log's name for a statement's kind.
 fn query_kind(stmt: &Statement) -> &'static str {
     match stmt {
-        Statement::Query(_) | Statement::CopyTo { .. } | Statement::Explain(_) | Statement::ShowTables | Statement::ShowSetting { .. } | Statement::CheckTable { .. } => "Select",
+        Statement::Query(_) | Statement::CopyTo { .. } | Statement::Explain(_) | Statement::ShowTables | Statement::Describe { .. } | Statement::ShowSetting { .. } | Statement::CheckTable { .. } => "Select",
         Statement::Insert { .. } | Statement::InsertSelect { .. } | Statement::CopyFrom { .. } => "Insert",
         Statement::CreateTable(_) | Statement::CreateMaterializedView(_) | Statement::CreateView { .. } | Statement::CreateUser { .. } => "Create",
         Statement::DropTable { .. } | Statement::DropView { .. } | Statement::DropUser { .. } => "Drop",

@@ -285,6 +285,8 @@ pub enum Statement {
     Explain(Box<ast::Query>),
     /// `SHOW TABLES`.
     ShowTables,
+    /// `DESCRIBE [TABLE] t` (also `DESC`): the table's columns and their types.
+    Describe { table: TableName },
     /// `OPTIMIZE TABLE t [PARTITION p] [FINAL]`: merge parts now (with FINAL, down to one per
     /// partition).
     Optimize { table: TableName, partition: Option<PartitionRef>, final_merge: bool },
@@ -706,6 +708,7 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
                 _ => None,
             },
         },
+        ast::Statement::ExplainTable { table_name, .. } => Statement::Describe { table: TableName::from_object_name(&table_name)? },
         ast::Statement::Copy { source, to, target, options, legacy_options, payload } => parse_copy(source, to, target, &options, &legacy_options, payload)?,
         other => Statement::Other(Box::new(other)),
     })

@@ -146,9 +146,37 @@ fn write_binary(ty: &DataType, v: &Value, buf: &mut BytesMut) -> PgWireResult<()
                 buf[len_pos..len_pos + 4].copy_from_slice(&len.to_be_bytes());
             }
         }
+        DataType::Decimal { .. } => match v {
+            Value::Decimal { raw, scale } => write_numeric(*raw, *scale, buf),
+            other => return Err(pg_error("42804", format!("cannot encode {other:?} as numeric"))),
+        },
         other => return Err(pg_error("0A000", format!("binary results of type {other} are not supported yet; ask for text format"))),
     }
     Ok(())
+}
+
+/// A decimal `raw / 10^scale` in Postgres's binary `numeric`: digit count, weight (the power
+/// of 10000 of the first digit), sign, display scale, then base-10000 digits, most significant
+/// first, without leading or trailing zero digits.
+fn write_numeric(raw: i64, scale: u8, buf: &mut BytesMut) {
+    let fraction_digits = (scale as u32).div_ceil(4);
+    // Pad the fraction to whole base-10000 digits.
+    let mut rest = raw.unsigned_abs() as u128 * 10u128.pow(fraction_digits * 4 - scale as u32);
+    let mut digits = Vec::new(); // least significant first
+    while rest > 0 {
+        digits.push((rest % 10_000) as i16);
+        rest /= 10_000;
+    }
+    let weight = digits.len() as i32 - fraction_digits as i32 - 1;
+    let trailing_zeros = digits.iter().take_while(|&&d| d == 0).count();
+    let digits = &digits[trailing_zeros..];
+    buf.put_i16(digits.len() as i16);
+    buf.put_i16(if digits.is_empty() { 0 } else { weight as i16 });
+    buf.put_u16(if raw < 0 { 0x4000 } else { 0 });
+    buf.put_u16(scale as u16);
+    for &d in digits.iter().rev() {
+        buf.put_i16(d);
+    }
 }
 
 fn as_int(v: &Value) -> PgWireResult<i64> {
@@ -255,4 +283,25 @@ fn parse_date(s: &str) -> Option<i64> {
 fn parse_timestamp(s: &str) -> Option<(i64, i64)> {
     let ticks = time::parse_datetime(s, 9)?;
     Some((ticks.div_euclid(1_000_000_000), ticks.rem_euclid(1_000_000_000)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary numeric layout Postgres sends for the same values.
+    #[test]
+    fn decimals_in_binary_numeric() {
+        let encode = |raw: i64, scale: u8| {
+            let mut buf = BytesMut::new();
+            write_numeric(raw, scale, &mut buf);
+            buf.chunks(2).map(|c| i16::from_be_bytes([c[0], c[1]])).collect::<Vec<i16>>()
+        };
+        assert_eq!(encode(125, 1), vec![2, 0, 0, 1, 12, 5000]); // 12.5
+        assert_eq!(encode(-5, 4), vec![1, -1, 0x4000, 4, 5]); // -0.0005
+        assert_eq!(encode(0, 2), vec![0, 0, 0, 2]); // 0.00
+        assert_eq!(encode(100_000_000, 0), vec![1, 2, 0, 0, 1]); // 100000000
+        assert_eq!(encode(123_456_789, 3), vec![3, 1, 0, 3, 12, 3456, 7890]); // 123456.789
+        assert_eq!(encode(1, 6), vec![1, -2, 0, 6, 100]); // 0.000001
+    }
 }

@@ -1,7 +1,7 @@
 //! `granary bench query`: each query of the set once to warm up, then N timed runs over
 //! pgwire (simple protocol, the answer read to the end): median and p95 milliseconds, the
-//! answer's rows, and the granules the plan selects as `EXPLAIN` reports them (the engine
-//! does not report rows read to a client).
+//! answer's rows, the granules the plan selects as `EXPLAIN` reports them, and the rows the
+//! last run read as `system.query_log` recorded them.
 
 use std::time::Instant;
 
@@ -23,6 +23,8 @@ pub struct QueryRun {
     pub rows: Vec<Vec<Option<String>>>,
     /// Granules selected and in all, summed over the scans `EXPLAIN` lists.
     pub granules: Option<(u64, u64)>,
+    /// Rows the scans of the last run read (`system.query_log.read_rows`).
+    pub rows_read: Option<u64>,
     /// The error, if the query failed.
     pub error: Option<String>,
 }
@@ -43,7 +45,7 @@ impl QueryRun {
 pub async fn run(client: &Client, queries: &[Query], runs: usize, mut progress: impl FnMut(&QueryRun)) -> Vec<QueryRun> {
     let mut out = Vec::new();
     for q in queries {
-        let mut r = QueryRun { id: q.id.clone(), title: q.title.clone(), runs_ms: Vec::new(), rows: Vec::new(), granules: None, error: None };
+        let mut r = QueryRun { id: q.id.clone(), title: q.title.clone(), runs_ms: Vec::new(), rows: Vec::new(), granules: None, rows_read: None, error: None };
         match text_rows(client, &q.sql).await {
             Err(e) => r.error = Some(e.to_string()),
             Ok(_) => {
@@ -61,6 +63,7 @@ pub async fn run(client: &Client, queries: &[Query], runs: usize, mut progress: 
                     }
                 }
                 r.granules = granules(client, &q.sql).await;
+                r.rows_read = rows_read(client, &q.sql).await;
             }
         }
         progress(&r);
@@ -94,6 +97,15 @@ async fn granules(client: &Client, sql: &str) -> Option<(u64, u64)> {
     found.filter(|&(_, total)| total > 0)
 }
 
+/// The rows the latest run of `sql` read, from the query log.
+async fn rows_read(client: &Client, sql: &str) -> Option<u64> {
+    let row = client
+        .query_opt("SELECT read_rows::Int64 FROM system.query_log WHERE query = $1 AND exception = '' ORDER BY event_time DESC LIMIT 1", &[&sql])
+        .await
+        .ok()??;
+    u64::try_from(row.get::<_, i64>(0)).ok()
+}
+
 /// The runs as a markdown table.
 pub fn table(runs: &[QueryRun]) -> String {
     let rows: Vec<Vec<String>> = runs
@@ -106,9 +118,10 @@ pub fn table(runs: &[QueryRun]) -> String {
                 ms(r.p95()),
                 r.rows.len().to_string(),
                 r.granules.map_or("-".into(), |(s, t)| format!("{s}/{t}")),
+                r.rows_read.map_or("-".into(), |n| n.to_string()),
                 r.error.as_deref().map_or(String::new(), |e| e.replace('|', "/")),
             ]
         })
         .collect();
-    markdown(&["query", "", "median ms", "p95 ms", "rows", "granules", "error"], &rows)
+    markdown(&["query", "", "median ms", "p95 ms", "rows", "granules", "rows read", "error"], &rows)
 }

@@ -20,7 +20,8 @@ pub enum Codec {
     None,
     /// What a column without `CODEC` gets: LZ4, unless LZ4 saves less than half of a
     /// frame (random ids, hex, IP text, wide timestamps, dictionary codes), in which case
-    /// ZSTD level 1's entropy coding is tried and the smaller frame kept. Frames record which was used.
+    /// ZSTD level 1's entropy coding is tried and the smaller frame kept. Frames record which was
+    /// used; a part's column writer keeps the choice of its first frame for the others.
     #[default]
     Auto,
     /// LZ4 block compression: fast, ClickHouse's default.
@@ -161,8 +162,9 @@ impl Codec {
         })
     }
 
-    /// Filters and compresses `raw` into one frame appended to `out`.
-    pub fn write_frame(self, filter: Option<Filter>, raw: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    /// Filters and compresses `raw` into one frame appended to `out`; returns the codec the
+    /// frame used (for `Auto`, the one it chose).
+    pub fn write_frame(self, filter: Option<Filter>, raw: &[u8], out: &mut Vec<u8>) -> Result<Codec> {
         let filtered;
         let raw = match filter {
             Some(f) => {
@@ -177,7 +179,7 @@ impl Codec {
         out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         out.extend_from_slice(&payload);
-        Ok(())
+        Ok(used)
     }
 }
 

@@ -170,6 +170,9 @@ struct ColumnWriter {
     stats: Option<(Value, Value)>,
     /// For String and FixedString columns: the part's dictionary being built.
     dict: Option<DictWriter>,
+    /// The codec of the next frame: the column's, except that `Auto` settles on what its
+    /// first frame chose, so the rest of the part is compressed once, not tried both ways.
+    codec: Codec,
 }
 
 impl PartWriter {
@@ -192,6 +195,7 @@ impl PartWriter {
                 frame: Vec::new(),
                 stats: None,
                 dict: is_dictionary_capable(&spec.ty).then(|| DictWriter::new(&spec.ty)),
+                codec: spec.codec,
             });
         }
         let index = layout.sort_key.iter().map(|&k| Column::empty(layout.columns[k].ty.clone())).collect();
@@ -345,7 +349,7 @@ impl ColumnWriter {
             return Ok(());
         }
         self.frame.clear();
-        spec.codec.write_frame(spec.filter, &self.raw, &mut self.frame)?;
+        self.codec = self.codec.write_frame(spec.filter, &self.raw, &mut self.frame)?;
         self.file.write_all(&self.frame).map_err(io_at(dir.join(&self.name)))?;
         self.hasher.update(&self.frame);
         self.written += self.frame.len() as u64;

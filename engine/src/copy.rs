@@ -455,11 +455,11 @@ impl FieldBuilder {
                 true
             }
             (Reader::Int, data) => match parse_int(text) {
-                Some(n) => push_int(data, n),
+                Some(n) => push_integer(data, n as i128),
                 None => false,
             },
             (Reader::UInt, data) => match parse_uint(text) {
-                Some(n) => push_uint(data, n),
+                Some(n) => push_integer(data, n as i128),
                 None => false,
             },
             (Reader::Float, ColumnData::F64(v)) => match parse_float(text) {
@@ -497,7 +497,7 @@ impl FieldBuilder {
                 }
             }
             (Reader::Enum(e), data) => match std::str::from_utf8(text).ok().and_then(|name| e.number(name)) {
-                Some(n) => push_int(data, n as i64),
+                Some(n) => push_integer(data, n as i128),
                 None => false,
             },
             _ => false,
@@ -521,11 +521,11 @@ impl FieldBuilder {
     }
 }
 
-/// Pushes a signed integer into whichever integer vector the column has, if it fits.
-fn push_int(data: &mut ColumnData, n: i64) -> bool {
+/// Pushes an integer into whichever integer vector the column has, if it fits there.
+fn push_integer(data: &mut ColumnData, n: i128) -> bool {
     macro_rules! fit {
-        ($v:expr, $t:ty) => {
-            match <$t>::try_from(n) {
+        ($v:expr) => {
+            match n.try_into() {
                 Ok(x) => {
                     $v.push(x);
                     true
@@ -535,32 +535,14 @@ fn push_int(data: &mut ColumnData, n: i64) -> bool {
         };
     }
     match data {
-        ColumnData::I8(v) => fit!(v, i8),
-        ColumnData::I16(v) => fit!(v, i16),
-        ColumnData::I32(v) => fit!(v, i32),
-        ColumnData::I64(v) => fit!(v, i64),
-        _ => false,
-    }
-}
-
-/// Pushes an unsigned integer into whichever unsigned vector the column has, if it fits.
-fn push_uint(data: &mut ColumnData, n: u64) -> bool {
-    macro_rules! fit {
-        ($v:expr, $t:ty) => {
-            match <$t>::try_from(n) {
-                Ok(x) => {
-                    $v.push(x);
-                    true
-                }
-                Err(_) => false,
-            }
-        };
-    }
-    match data {
-        ColumnData::U8(v) => fit!(v, u8),
-        ColumnData::U16(v) => fit!(v, u16),
-        ColumnData::U32(v) => fit!(v, u32),
-        ColumnData::U64(v) => fit!(v, u64),
+        ColumnData::I8(v) => fit!(v),
+        ColumnData::I16(v) => fit!(v),
+        ColumnData::I32(v) => fit!(v),
+        ColumnData::I64(v) => fit!(v),
+        ColumnData::U8(v) => fit!(v),
+        ColumnData::U16(v) => fit!(v),
+        ColumnData::U32(v) => fit!(v),
+        ColumnData::U64(v) => fit!(v),
         _ => false,
     }
 }

@@ -96,3 +96,19 @@ fn union_ordering_and_bare_union_follow_postgres() {
     let distinct = rows(&mut s, "SELECT count() FROM (SELECT x FROM a UNION SELECT x FROM b)");
     assert_eq!(distinct, vec![vec![Value::UInt(4)]]);
 }
+
+#[test]
+fn statement_timeout_stops_a_long_statement_and_the_session_goes_on() {
+    let (_dir, _db, mut s) = fresh();
+    s.execute("CREATE TABLE big (k UInt8, x UInt32) ENGINE = MergeTree ORDER BY x").unwrap();
+    let values: Vec<String> = (0..100_000u32).map(|x| format!("({}, {x})", x % 2)).collect();
+    s.execute(&format!("INSERT INTO big VALUES {}", values.join(","))).unwrap();
+    // 5·10^9 matching pairs: without the timeout this fails on memory instead.
+    s.execute("SET max_memory_usage = 4000000000").unwrap();
+    s.execute("SET statement_timeout = '200ms'").unwrap();
+    let e = s.execute("SELECT count() FROM big a JOIN big b ON a.k = b.k").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
+    assert!(e.message.contains("statement timeout"), "{e}");
+    assert_eq!(rows(&mut s, "SELECT count() FROM big"), vec![vec![Value::UInt(100_000)]]);
+    s.execute("RESET statement_timeout").unwrap();
+}

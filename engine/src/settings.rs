@@ -3,12 +3,14 @@
 //!
 //! Three settings steer execution: `max_threads` (scan and aggregation threads; 0 = one per
 //! core), `max_memory_usage` (bytes a query may hold; 0 = no limit) and
-//! `max_insert_block_size` (rows COPY parses before it writes them as parts). The others are the
+//! `max_insert_block_size` (rows COPY parses before it writes them as parts); `statement_timeout`
+//! stops a statement that runs longer. The others are the
 //! Postgres session variables clients set and read back (`search_path`, `application_name`,
 //! `extra_float_digits`, `DateStyle`, `statement_timeout`, …); they are kept as text. Times are
 //! UTC only, so `timezone` accepts UTC and its aliases.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use granary_query::error::bail;
 use granary_query::exec::QueryContext;
@@ -75,6 +77,9 @@ impl Settings {
             "max_threads" | "max_memory_usage" if value.parse::<u64>().is_err() => {
                 bail!(InvalidParameter, "{name} must be a non-negative integer, got {value:?}");
             }
+            "statement_timeout" if parse_duration(&value).is_none() => {
+                bail!(InvalidParameter, "invalid value for parameter \"statement_timeout\": {value:?} (milliseconds, or a number with ms, s, min, h or d)");
+            }
             "max_insert_block_size" if !value.parse::<u64>().is_ok_and(|n| n > 0) => {
                 bail!(InvalidParameter, "{name} must be a positive integer, got {value:?}");
             }
@@ -108,10 +113,33 @@ impl Settings {
         ctx.max_memory_usage = number("max_memory_usage");
     }
 
+    /// How long a statement may run (`statement_timeout`); `None` when it may run for ever (0).
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.get("statement_timeout").ok().and_then(|v| parse_duration(&v)).filter(|d| !d.is_zero())
+    }
+
     /// Rows a COPY gathers into one block before writing it as parts.
     pub fn insert_block_rows(&self) -> usize {
         self.get("max_insert_block_size").ok().and_then(|v| v.parse().ok()).unwrap_or(1 << 20)
     }
+}
+
+/// A Postgres time setting: a number of milliseconds, or a number with a unit (`250ms`,
+/// `5s`, `1min`, `2h`, `1d`).
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim().trim_matches('\'');
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let ms = match unit.trim() {
+        "" | "ms" => 1.0,
+        "s" => 1e3,
+        "min" => 60e3,
+        "h" => 3600e3,
+        "d" => 86_400e3,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(number * ms / 1e3))
 }
 
 #[cfg(test)]
@@ -135,5 +163,11 @@ mod tests {
         assert_eq!(s.get("application_name").unwrap(), "psql");
         s.reset(None);
         assert_eq!(s.get("application_name").unwrap(), "");
+        assert_eq!(s.statement_timeout(), None);
+        for (text, ms) in [("1500", 1500), ("2s", 2000), ("'250ms'", 250), ("1min", 60_000)] {
+            s.set("statement_timeout", text).unwrap();
+            assert_eq!(s.statement_timeout(), Some(Duration::from_millis(ms)), "{text}");
+        }
+        assert!(s.set("statement_timeout", "soon").is_err());
     }
 }

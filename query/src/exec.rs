@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use granary_storage::collapse::MergeMode;
 use granary_storage::merge::MergeSource;
@@ -42,6 +43,8 @@ pub struct QueryContext {
     pub max_memory_usage: u64,
     /// What every scan of the statement selected, its subqueries' and joined tables' too.
     pub scanned: Arc<ScanCounters>,
+    /// When the running statement must stop (`statement_timeout`); `None`: never.
+    pub deadline: Option<Instant>,
 }
 
 /// Rows and granules selected by the scans of one statement, added up as they start.
@@ -65,6 +68,9 @@ impl QueryContext {
     pub(crate) fn check(&self) -> Result<()> {
         if self.cancel.load(AtomicOrdering::Relaxed) {
             bail!(Cancelled, "canceling statement due to user request");
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            bail!(Cancelled, "canceling statement due to statement timeout");
         }
         Ok(())
     }

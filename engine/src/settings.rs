@@ -1,13 +1,12 @@
 //! Session settings, by `SET name = value`, `SHOW name`, `RESET name | ALL`, and a query's
 //! `SETTINGS name = value, …` (for that query only).
 //!
-//! Three settings steer execution: `max_threads` (scan and aggregation threads; 0 = one per
-//! core), `max_memory_usage` (bytes a query may hold; 0 = no limit) and
-//! `max_insert_block_size` (rows COPY parses before it writes them as parts); `statement_timeout`
-//! stops a statement that runs longer. The others are the
-//! Postgres session variables clients set and read back (`search_path`, `application_name`,
-//! `extra_float_digits`, `DateStyle`, `statement_timeout`, …); they are kept as text. Times are
-//! UTC only, so `timezone` accepts UTC and its aliases.
+//! Four settings steer execution: `max_threads` (scan and aggregation threads; 0 = one per
+//! core), `max_memory_usage` (bytes a query may hold; 0 = no limit), `max_insert_block_size`
+//! (rows COPY parses before it writes them as parts) and `statement_timeout` (how long a
+//! statement may run; 0 = no limit). The others are the Postgres session variables clients set
+//! and read back (`search_path`, `application_name`, `extra_float_digits`, `DateStyle`, …);
+//! they are kept as text. Times are UTC only, so `timezone` accepts UTC and its aliases.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -64,6 +64,10 @@ fn where_conditions_run_first_and_other_columns_are_read_for_surviving_rows_only
     assert_eq!(steps, ["  Prewhere step 1: reads a, filters", "  Prewhere step 2: reads b, filters", "  Then reads, of the surviving rows only: k"]);
     let st = stats(&mut s, "SELECT k FROM e WHERE b = 'b5050' AND a < 10200");
     assert_eq!(st.column_granules_read, 100 + 51 + 1, "a everywhere, b where a < 10200, k where both hold");
+    // An explicit PREWHERE runs first, whatever it costs.
+    let explain = rows(&mut s, "EXPLAIN SELECT k FROM e PREWHERE b = 'b5050' WHERE a < 10200");
+    assert!(explain.contains(&vec![Value::String("  Prewhere step 1: reads b, filters".into())]), "{explain:?}");
+    assert_eq!(rows(&mut s, "SELECT k FROM e PREWHERE b = 'b5050' WHERE a < 10200"), vec![vec![Value::UInt(5050)]]);
 }
 
 #[test]

@@ -41,6 +41,36 @@ fn typed_results_survive_reopen() {
 }
 
 #[test]
+fn where_conditions_run_first_and_other_columns_are_read_for_surviving_rows_only() {
+    let (_dir, _db, mut s) = fresh();
+    s.execute("CREATE TABLE e (k UInt64, tag String, a UInt64, b String, c Float64) ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 100").unwrap();
+    // One part of 100 granules; the tag 'needle' is in two rows, of granules 50 and 77.
+    let values: Vec<String> = (0..10_000).map(|i| format!("({i}, '{}', {}, 'b{i}', {i}.5)", if i == 5050 || i == 7777 { "needle" } else { "hay" }, i * 2)).collect();
+    s.execute(&format!("INSERT INTO e VALUES {}", values.join(", "))).unwrap();
+    let sql = "SELECT * FROM e WHERE tag = 'needle' ORDER BY k";
+    let st = stats(&mut s, sql);
+    assert_eq!((st.granules_selected, st.rows_read), (100, 10_000), "every granule is selected: tag is no key");
+    // tag for all 100 granules, the four other columns for the two granules with a match.
+    assert_eq!(st.column_granules_read, 100 + 2 * 4);
+    let found = rows(&mut s, sql);
+    assert_eq!(found.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), [Value::UInt(5050), Value::UInt(7777)]);
+    assert_eq!(found[1], vec![Value::UInt(7777), Value::String("needle".into()), Value::UInt(15554), Value::String("b7777".into()), Value::Float(7777.5)]);
+    // Without a condition every column of every selected granule is decoded.
+    assert_eq!(stats(&mut s, "SELECT * FROM e WHERE k < 1000").column_granules_read, 10 * 5);
+    // The cheaper condition (on a number) runs first; the string comparison only on its rows.
+    let explain = rows(&mut s, "EXPLAIN SELECT k FROM e WHERE b = 'b5050' AND a < 10200");
+    let lines: Vec<String> = explain.into_iter().map(|r| match &r[0] { Value::String(l) => l.clone(), other => panic!("{other:?}") }).collect();
+    let steps: Vec<&str> = lines.iter().filter(|l| l.contains("Prewhere") || l.contains("surviving")).map(String::as_str).collect();
+    assert_eq!(steps, ["  Prewhere step 1: reads a, filters", "  Prewhere step 2: reads b, filters", "  Then reads, of the surviving rows only: k"]);
+    let st = stats(&mut s, "SELECT k FROM e WHERE b = 'b5050' AND a < 10200");
+    assert_eq!(st.column_granules_read, 100 + 51 + 1, "a everywhere, b where a < 10200, k where both hold");
+    // An explicit PREWHERE runs first, whatever it costs.
+    let explain = rows(&mut s, "EXPLAIN SELECT k FROM e PREWHERE b = 'b5050' WHERE a < 10200");
+    assert!(explain.contains(&vec![Value::String("  Prewhere step 1: reads b, filters".into())]), "{explain:?}");
+    assert_eq!(rows(&mut s, "SELECT k FROM e PREWHERE b = 'b5050' WHERE a < 10200"), vec![vec![Value::UInt(5050)]]);
+}
+
+#[test]
 fn a_failed_insert_writes_nothing() {
     let (dir, db, mut s) = fresh();
     s.execute("CREATE TABLE t (d Date, x UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY x").unwrap();

@@ -224,13 +224,14 @@ impl<'a> Binder<'a> {
             }
         }
 
-        let filter = match &select.selection {
-            Some(e) => Some(self.bind_condition(e, &mut scope, "WHERE")?),
-            None => None,
+        // PREWHERE is a condition like WHERE's that a MergeTree scan runs before the others.
+        let prewhere = select.prewhere.as_ref().map(|e| self.bind_condition(e, &mut scope, "PREWHERE")).transpose()?;
+        let selection = select.selection.as_ref().map(|e| self.bind_condition(e, &mut scope, "WHERE")).transpose()?;
+        let explicit = prewhere.as_ref().map_or(0, |p| p.conjuncts().len());
+        let filter = match (prewhere, selection) {
+            (Some(p), Some(w)) => Some(Expr::call(Func::And, vec![p, w])?),
+            (p, w) => p.or(w),
         };
-        if select.prewhere.is_some() {
-            bail!(NotSupported, "PREWHERE is not supported yet");
-        }
 
         let group_by: Vec<ast::Expr> = match &select.group_by {
             ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
@@ -285,7 +286,7 @@ impl<'a> Binder<'a> {
         let windows = scope.windows.take().map(window::Windows::into_calls).unwrap_or_default();
 
         let with_ties = query.fetch.as_ref().is_some_and(|f| f.with_ties);
-        let mut plan = SelectPlan { filter, having, outputs, sort, limit, offset, with_ties, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
+        let mut plan = SelectPlan { filter, prewhere: explicit, having, outputs, sort, limit, offset, with_ties, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
         if let Some(g) = scope.grouping.take() {
             plan.aggregate = Some(AggregatePlan { keys: g.keys, aggs: g.aggs });
         }

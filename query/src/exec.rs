@@ -5,7 +5,8 @@
 //! projection, sort and limit then each work a whole block at a time. Over MergeTree parts
 //! (unless FINAL folds them) the scan, filter and partial aggregation run on `max_threads`
 //! threads that take blocks in order; their group tables merge at the end, and filtered blocks
-//! keep the scan's order.
+//! keep the scan's order. Each block is read through `prewhere::ScanReader`: the WHERE
+//! conjuncts first, on their own columns, then the other columns of the surviving rows only.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::group::GroupTable;
 use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
+use crate::prewhere::ScanReader;
 
 /// Stack for the threads statements run on: binding and evaluating an expression recurse
 /// once per level, up to `max_expression_depth` levels (see `parse::ParseLimits`).
@@ -111,6 +113,10 @@ pub struct ScanStats {
     pub granules_selected: usize,
     /// Rows in the selected granules.
     pub rows_read: usize,
+    /// Column granules decoded while the query ran (a granule of a column counts once):
+    /// at most the selected granules times the columns read, fewer when the WHERE
+    /// conditions left no row of a granule for the columns read after them.
+    pub column_granules_read: usize,
 }
 
 /// A query's answer: columns, blocks of rows, and what the scan read.
@@ -211,13 +217,37 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
             lines.push(format!("  Key conditions: {}", ranges.len()));
             lines.push(format!("  Parts: {}/{}", s.parts_selected, s.parts_total));
             lines.push(format!("  Granules: {}/{}", s.granules_selected, s.granules_total));
+            if let Some(reader) = scan_reader(plan) {
+                lines.extend(reader.explain());
+            }
         }
     }
     lines
 }
 
+/// How the plan's MergeTree parts are read, unless FINAL folds them in one merge (the
+/// WHERE clause then runs on the folded rows) or the table is computed.
+fn scan_reader(plan: &SelectPlan) -> Option<ScanReader> {
+    let Source::Table { table, columns, final_merge, .. } = &plan.source else { return None };
+    let store = table.store()?;
+    if *final_merge && store.layout().mode != MergeMode::Ordinary {
+        return None;
+    }
+    let names = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
+    let types: Vec<_> = columns.iter().map(|&c| table.columns()[c].ty.clone()).collect();
+    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere))
+}
+
 /// Runs a plan to completion.
 pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
+    let reader = scan_reader(plan);
+    let mut result = run(plan, ctx, reader.as_ref())?;
+    result.stats.column_granules_read = reader.map_or(0, |r| r.decoded());
+    Ok(result)
+}
+
+/// Runs a plan, reading MergeTree parts through `reader`.
+fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Result<QueryResult> {
     let (tasks, stats) = plan_scan(&plan.source);
     ctx.scanned.add(&stats);
     let filter = |b: Block| -> Result<Block> {
@@ -230,17 +260,11 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
         }
     };
     // The scan runs on threads over MergeTree parts, unless FINAL folds them in one merge.
-    let parallel = match &plan.source {
-        Source::Table { table, columns, final_merge, .. } if ctx.threads() > 1 && tasks.len() > 1 => {
-            let folds = *final_merge && table.store().is_some_and(|s| s.layout().mode != MergeMode::Ordinary);
-            (!folds).then(|| columns.iter().map(|&c| table.columns()[c].name.clone()).collect::<Vec<String>>())
-        }
-        _ => None,
-    };
-    let input: Box<dyn Iterator<Item = Result<Block>>> = match (&plan.source, parallel) {
+    let parallel = reader.is_some() && ctx.threads() > 1 && tasks.len() > 1;
+    let input: Box<dyn Iterator<Item = Result<Block>>> = match (&plan.source, reader) {
         (Source::OneRow, _) => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
-        (_, Some(names)) => {
-            let read = |task: &ScanTask| read_task(task, &names).and_then(filter);
+        (_, Some(reader)) if parallel => {
+            let read = |task: &ScanTask| reader.read(&task.part, task.granules.clone());
             if let Some(agg) = &plan.aggregate {
                 let held = AtomicUsize::new(0);
                 let tables = on_threads(&tasks, ctx, || GroupTable::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
@@ -279,16 +303,11 @@ pub fn execute(plan: &SelectPlan, ctx: &QueryContext) -> Result<QueryResult> {
             let block = Block::with_rows(columns.iter().map(|&c| block.columns[c].clone()).collect(), block.rows());
             Box::new(std::iter::once(filter(block)))
         }
-        (Source::Table { table, columns, final_merge: true, .. }, None) if table.store().is_some_and(|s| s.layout().mode != MergeMode::Ordinary) => {
-            Box::new(final_scan(table, columns, tasks, ctx.clone()).map(move |b| b.and_then(filter)))
-        }
-        (Source::Table { table, columns, .. }, None) => {
-            let names: Vec<String> = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
-            Box::new(tasks.into_iter().map(move |task| {
-                ctx.check()?;
-                read_task(&task, &names).and_then(filter)
-            }))
-        }
+        (Source::Table { table, columns, .. }, None) => Box::new(final_scan(table, columns, tasks, ctx.clone()).map(move |b| b.and_then(filter))),
+        (_, Some(reader)) => Box::new(tasks.into_iter().map(move |task| {
+            ctx.check()?;
+            reader.read(&task.part, task.granules)
+        })),
     };
     finish(plan, input, ctx, stats, false)
 }
@@ -489,16 +508,6 @@ fn final_scan(table: &Arc<Table>, columns: &[usize], tasks: Vec<ScanTask>, ctx: 
         let b = b.map_err(QueryError::from)?;
         Ok(Block::with_rows(columns.iter().map(|&c| b.columns[c].clone()).collect(), b.rows()))
     }))
-}
-
-fn read_task(task: &ScanTask, names: &[String]) -> Result<Block> {
-    let rows: usize = task.granules.clone().map(|g| task.part.meta.granule_rows(g)).sum();
-    let mut cols = Vec::with_capacity(names.len());
-    for name in names {
-        let Some(i) = task.part.column_index(name) else { bail!(DataCorrupted, "part {} lacks column {name}", task.part.name) };
-        cols.push(task.part.read_column(i, task.granules.clone())?);
-    }
-    Ok(Block::with_rows(cols, rows))
 }
 
 /// The rows a condition keeps: non-zero and not NULL.

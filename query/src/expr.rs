@@ -165,6 +165,15 @@ impl Expr {
         }
     }
 
+    /// The operands of nested ANDs, left to right, or the expression itself: the conditions
+    /// a row must all pass.
+    pub fn conjuncts(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Call { func: Func::And, args, .. } => args.iter().flat_map(Expr::conjuncts).collect(),
+            _ => vec![self],
+        }
+    }
+
     /// Rewrites column references through `map` (old index → new index).
     pub fn remap_columns(&mut self, map: &impl Fn(usize) -> usize) {
         match self {

@@ -19,6 +19,7 @@ pub mod join;
 pub mod like;
 pub mod parse;
 pub mod plan;
+mod prewhere;
 pub mod states;
 pub mod window;
 

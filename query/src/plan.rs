@@ -82,6 +82,9 @@ pub struct SelectPlan {
     pub source: Source,
     /// WHERE, over the scan block.
     pub filter: Option<Expr>,
+    /// How many leading conjuncts of `filter` an explicit PREWHERE clause gave: a MergeTree
+    /// scan runs them first, in their order.
+    pub prewhere: usize,
     /// GROUP BY and aggregates, if the query aggregates.
     pub aggregate: Option<AggregatePlan>,
     /// HAVING, over the aggregate output.
@@ -114,6 +117,7 @@ impl SelectPlan {
         SelectPlan {
             source: Source::OneRow,
             filter,
+            prewhere: 0,
             aggregate: None,
             having: None,
             outputs,

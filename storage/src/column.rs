@@ -507,6 +507,16 @@ impl Column {
             }))
     }
 
+    /// Like `decode_append`, but appends only the rows whose `keep` byte is non-zero (all
+    /// rows without a mask); still returns the bytes of all `rows` consumed.
+    pub fn decode_append_kept(&mut self, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<usize> {
+        let Some(keep) = keep else { return self.decode_append(bytes, rows) };
+        let mut all = Column::empty(self.ty.clone());
+        let used = all.decode_append(bytes, rows)?;
+        self.append(&all.filter(keep));
+        Ok(used)
+    }
+
     /// Sets `flags[i]` to 1 where row `i` differs from row `i - 1` (row 0 is left alone), so
     /// that OR-ing over several columns marks where a composite key changes.
     pub fn mark_changes(&self, flags: &mut [u8]) {

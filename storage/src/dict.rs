@@ -165,28 +165,33 @@ pub fn decode_dictionary(bytes: &[u8]) -> Result<StringData> {
     Ok(entries)
 }
 
-/// Appends one granule of `rows` rows written by `DictWriter::encode_granule` to `out`;
-/// returns the bytes consumed.
-pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<&StringData>) -> Result<usize> {
+/// Appends one granule of `rows` rows written by `DictWriter::encode_granule` to `out`, only
+/// the rows whose `keep` byte is non-zero when there is a mask; returns the bytes consumed.
+pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<&StringData>, keep: Option<&[u8]>) -> Result<usize> {
     let short = || StorageError::Invalid("column data is shorter than its row count".into());
     let width = *bytes.first().ok_or_else(short)? as usize;
     if width == PLAIN as usize {
-        return Ok(1 + out.decode_append(&bytes[1..], rows)?);
+        return Ok(1 + out.decode_append_kept(&bytes[1..], rows, keep)?);
     }
     if !matches!(width, 1 | 2 | 4) {
         return Err(StorageError::Invalid(format!("bad granule tag {width}")));
     }
     let dict = dict.ok_or_else(|| StorageError::Invalid("coded granule without a dictionary".into()))?;
+    let kept = |row: usize| keep.is_none_or(|k| k[row] != 0);
     let mut pos = 1;
     if let Some(nulls) = &mut out.nulls {
-        nulls.extend_from_slice(bytes.get(pos..pos + rows).ok_or_else(short)?);
+        let map = bytes.get(pos..pos + rows).ok_or_else(short)?;
+        nulls.extend(map.iter().enumerate().filter(|&(row, _)| kept(row)).map(|(_, n)| *n));
         pos += rows;
     }
     let codes = bytes.get(pos..pos + rows * width).ok_or_else(short)?;
     let ColumnData::Bytes(strings) = &mut out.data else {
         return Err(StorageError::Invalid("coded granule in a column that is not a string".into()));
     };
-    for c in codes.chunks_exact(width) {
+    for (row, c) in codes.chunks_exact(width).enumerate() {
+        if !kept(row) {
+            continue;
+        }
         let mut le = [0u8; 4];
         le[..width].copy_from_slice(c);
         let code = u32::from_le_bytes(le) as usize;
@@ -228,8 +233,8 @@ mod tests {
         let dict = decode_dictionary(&w.finish().unwrap()).unwrap();
         assert_eq!(dict.iter().collect::<Vec<_>>(), vec![&b"ios"[..], b"", b"web"]);
         let mut back = Column::empty(ty);
-        let n = decode_granule(&mut back, &bytes[starts[0]..], 3, Some(&dict)).unwrap();
-        decode_granule(&mut back, &bytes[starts[0] + n..], 3, Some(&dict)).unwrap();
+        let n = decode_granule(&mut back, &bytes[starts[0]..], 3, Some(&dict), None).unwrap();
+        decode_granule(&mut back, &bytes[starts[0] + n..], 3, Some(&dict), None).unwrap();
         assert_eq!(back, col);
     }
 
@@ -245,7 +250,7 @@ mod tests {
         let mut back = Column::empty(DataType::String);
         let mut pos = 0;
         for _ in 0..4 {
-            pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict)).unwrap();
+            pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict), None).unwrap();
         }
         assert_eq!(back, col);
     }

@@ -519,16 +519,33 @@ impl Part {
 
     /// Reads column `col` (an index into the part's columns) for the given granules.
     pub fn read_column(&self, col: usize, granules: Range<usize>) -> Result<ColumnRef> {
+        self.read_column_kept(col, granules, None)
+    }
+
+    /// Reads column `col` for the given granules, only the rows whose `keep` byte is non-zero
+    /// when there is a mask (one byte per row of the granules): late materialisation, where
+    /// a granule with no kept row is neither decompressed nor decoded.
+    pub fn read_column_kept(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>) -> Result<ColumnRef> {
         let spec = &self.meta.columns[col];
         let file = self.column_file(col)?;
-        let rows: usize = granules.clone().map(|g| self.meta.granule_rows(g)).sum();
+        let rows = keep.map_or_else(|| granules.clone().map(|g| self.meta.granule_rows(g)).sum(), |k| k.iter().filter(|&&b| b != 0).count());
         let mut out = Column::empty(spec.ty.clone());
         if let crate::column::ColumnData::Bytes(s) = &mut out.data {
             s.offsets.reserve(rows);
         }
         let mut frame = Vec::new();
         let mut current = None;
+        let mut first_row = 0;
         for g in granules {
+            let rows = self.meta.granule_rows(g);
+            let mask = keep.map(|k| &k[first_row..first_row + rows]);
+            first_row += rows;
+            // A mask that keeps every row of the granule is no mask.
+            let mask = match mask {
+                Some(m) if m.iter().all(|&b| b == 0) => continue,
+                Some(m) if m.iter().all(|&b| b != 0) => None,
+                m => m,
+            };
             let (frame_off, in_frame) = file.marks[g];
             if current != Some(frame_off) {
                 let bytes = file.data.get(frame_off as usize..).ok_or_else(|| self.corrupt("mark past end of file"))?;
@@ -536,10 +553,9 @@ impl Part {
                 current = Some(frame_off);
             }
             let src = frame.get(in_frame as usize..).ok_or_else(|| self.corrupt("mark past end of frame"))?;
-            let rows = self.meta.granule_rows(g);
             let decoded = match is_dictionary_capable(&spec.ty) {
-                true => decode_granule(&mut out, src, rows, file.dict.as_ref()),
-                false => out.decode_append(src, rows),
+                true => decode_granule(&mut out, src, rows, file.dict.as_ref(), mask),
+                false => out.decode_append_kept(src, rows, mask),
             };
             decoded.map_err(|e| self.corrupt(&format!("{}: {e}", spec.name)))?;
         }

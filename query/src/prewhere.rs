@@ -1,0 +1,186 @@
+//! Late materialisation of a MergeTree scan, as ClickHouse's PREWHERE does it.
+//!
+//! The WHERE clause is split into its conjuncts, which run one after another as steps: a
+//! step reads only the columns no earlier step read, and only for the rows the earlier steps
+//! kept; the columns no condition needs are read last, for the surviving rows alone. A granule
+//! with no surviving row is never decompressed nor decoded for the later columns. Conditions
+//! of an explicit `PREWHERE` run first, in their order; the others follow, cheapest first.
+//! Since a row passes the WHERE clause exactly when it passes every conjunct, the rows are
+//! the ones filtering the whole block at once would keep, in the same order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use granary_storage::part::Part;
+use granary_storage::{Block, ColumnRef, DataType};
+
+use crate::error::{bail, Result};
+use crate::exec::mask_bytes;
+use crate::expr::{Expr, Func};
+
+/// One condition and the columns it adds to what the steps before it read.
+#[derive(Debug)]
+struct Step {
+    /// Columns read (in read order) once the step's new ones are in.
+    reads: usize,
+    /// The condition, over the columns in read order.
+    condition: Expr,
+}
+
+/// How a scan reads a granule range: the WHERE conjuncts as prewhere steps, then the rest.
+#[derive(Debug)]
+pub(crate) struct ScanReader {
+    /// The table's names of the scan's columns, in read order: each step's new columns in
+    /// step order, then the columns no condition reads.
+    names: Vec<String>,
+    /// The conditions, in the order they run.
+    steps: Vec<Step>,
+    /// For each column of the scan block, its position in read order.
+    order: Vec<usize>,
+    /// Column granules decoded so far (a column of a granule counts once it has a row to keep).
+    decoded: AtomicUsize,
+}
+
+impl ScanReader {
+    /// Plans the steps for a scan of `names` (the scan block's columns) filtered by `filter`
+    /// (over the scan block), whose first `explicit` conjuncts come from a PREWHERE clause.
+    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize) -> ScanReader {
+        let mut conjuncts: Vec<(usize, Expr)> = filter.map(Expr::conjuncts).unwrap_or_default().into_iter().map(|e| (cost_of(e, types), e.clone())).collect();
+        // Stable: the PREWHERE conditions keep their place ahead of the rest.
+        conjuncts.iter_mut().take(explicit).for_each(|(cost, _)| *cost = 0);
+        conjuncts.sort_by_key(|(cost, _)| *cost);
+        let mut order = vec![usize::MAX; names.len()];
+        let mut read = Vec::with_capacity(names.len());
+        let mut take = |c: usize, read: &mut Vec<usize>| {
+            if order[c] == usize::MAX {
+                order[c] = read.len();
+                read.push(c);
+            }
+        };
+        let mut steps = Vec::with_capacity(conjuncts.len());
+        for (_, condition) in conjuncts {
+            condition.visit_columns(&mut |c| take(c, &mut read));
+            steps.push(Step { reads: read.len(), condition });
+        }
+        (0..names.len()).for_each(|c| take(c, &mut read));
+        for step in &mut steps {
+            step.condition.remap_columns(&|c| order[c]);
+        }
+        let names = read.iter().map(|&c| names[c].clone()).collect();
+        ScanReader { names, steps, order, decoded: AtomicUsize::new(0) }
+    }
+
+    /// Column granules decoded by every `read` so far.
+    pub(crate) fn decoded(&self) -> usize {
+        self.decoded.load(Ordering::Relaxed)
+    }
+
+    /// `EXPLAIN` lines for the steps: which columns each reads first, and what follows.
+    pub(crate) fn explain(&self) -> Vec<String> {
+        if self.steps.is_empty() {
+            return Vec::new();
+        }
+        let mut lines = Vec::new();
+        let mut from = 0;
+        for (i, step) in self.steps.iter().enumerate() {
+            let new = match &self.names[from..step.reads] {
+                [] => "no new column".to_string(),
+                names => names.join(", "),
+            };
+            lines.push(format!("  Prewhere step {}: reads {new}, filters", i + 1));
+            from = step.reads;
+        }
+        if from < self.names.len() {
+            lines.push(format!("  Then reads, of the surviving rows only: {}", self.names[from..].join(", ")));
+        }
+        lines
+    }
+
+    /// Reads granules `granules` of `part`: the rows that pass every condition, with the scan
+    /// block's columns.
+    pub(crate) fn read(&self, part: &Part, granules: std::ops::Range<usize>) -> Result<Block> {
+        let mut rows: usize = granules.clone().map(|g| part.meta.granule_rows(g)).sum();
+        // Which rows of the granules survive so far; `None` while all do.
+        let mut keep: Option<Vec<u8>> = None;
+        let mut columns: Vec<ColumnRef> = Vec::with_capacity(self.names.len());
+        let mut steps = self.steps.iter();
+        loop {
+            let step = steps.next();
+            let wanted = step.map_or(self.names.len(), |s| s.reads);
+            if columns.len() < wanted {
+                let live = live_granules(part, granules.clone(), keep.as_deref());
+                for name in &self.names[columns.len()..wanted] {
+                    let Some(i) = part.column_index(name) else { bail!(DataCorrupted, "part {} lacks column {name}", part.name) };
+                    columns.push(part.read_column_kept(i, granules.clone(), keep.as_deref())?);
+                    self.decoded.fetch_add(live, Ordering::Relaxed);
+                }
+            }
+            let Some(step) = step else { break };
+            let mask = step.condition.eval(&Block::with_rows(columns.clone(), rows))?;
+            let mask = mask_bytes(&mask);
+            let kept = mask.iter().filter(|&&m| m != 0).count();
+            if kept < rows {
+                columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
+                keep = Some(narrow(keep, &mask));
+                rows = kept;
+            }
+        }
+        Ok(Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows))
+    }
+}
+
+/// A guess at what a condition costs per row: the bytes of the columns it reads (strings
+/// count 16), plus 8 for every function heavier than a comparison or a logical operator.
+fn cost_of(e: &Expr, types: &[DataType]) -> usize {
+    match e {
+        Expr::Column { index, .. } => match types[*index].physical().width() {
+            0 => 16,
+            w => w,
+        },
+        Expr::Literal { .. } => 1,
+        Expr::Call { func, args, .. } => {
+            let light = matches!(func, Func::Cmp(_) | Func::And | Func::Or | Func::Not | Func::InList { .. } | Func::IsNull | Func::IsNotNull | Func::Cast);
+            args.iter().map(|a| cost_of(a, types)).sum::<usize>() + if light { 0 } else { 8 }
+        }
+    }
+}
+
+/// Granules of the range that hold a row `keep` keeps (all of them without a mask).
+fn live_granules(part: &Part, granules: std::ops::Range<usize>, keep: Option<&[u8]>) -> usize {
+    let Some(keep) = keep else { return granules.len() };
+    let mut start = 0;
+    granules
+        .filter(|&g| {
+            let rows = part.meta.granule_rows(g);
+            start += rows;
+            keep[start - rows..start].iter().any(|&k| k != 0)
+        })
+        .count()
+}
+
+/// The rows kept after a step: of the rows `keep` kept (all without a mask), those `mask`
+/// (one byte per kept row) keeps, as 0/1 over all rows.
+fn narrow(keep: Option<Vec<u8>>, mask: &[u8]) -> Vec<u8> {
+    match keep {
+        None => mask.iter().map(|&m| (m != 0) as u8).collect(),
+        Some(mut keep) => {
+            let mut next = mask.iter();
+            for k in keep.iter_mut().filter(|k| **k != 0) {
+                *k = (*next.next().expect("a mask byte per kept row") != 0) as u8;
+            }
+            keep
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrowing_maps_a_step_mask_back_onto_all_rows() {
+        let first = narrow(None, &[1, 0, 2, 1, 0]);
+        assert_eq!(first, [1, 0, 1, 1, 0]);
+        assert_eq!(narrow(Some(first), &[0, 3, 1]), [0, 0, 1, 1, 0]);
+    }
+}

@@ -23,6 +23,19 @@ fn events(s: &mut Session) {
     }
 }
 
+/// Runs each query on one thread and on two (set for the session) and checks that the
+/// answers agree and are not empty.
+fn same_on_one_and_two_threads(s: &mut Session, queries: &[&str]) {
+    for q in queries {
+        let one = rows(s, &format!("{q} SETTINGS max_threads = 1"));
+        s.execute("SET max_threads = 2").unwrap();
+        let two = rows(s, q);
+        s.execute("RESET max_threads").unwrap();
+        assert_eq!(one, two, "{q}");
+        assert!(!one.is_empty(), "{q}");
+    }
+}
+
 #[test]
 fn answers_do_not_depend_on_the_number_of_threads() {
     let (_dir, _db, mut s) = fresh();
@@ -37,19 +50,76 @@ fn answers_do_not_depend_on_the_number_of_threads() {
         "SELECT DISTINCT kind FROM ev ORDER BY kind",
         "SELECT kind, sum(DISTINCT n), avg(DISTINCT n), sumIf(amount, id % 7 = 0), maxIf(amount, n > 0) FROM ev GROUP BY kind ORDER BY kind",
     ];
-    for q in queries {
-        let one = rows(&mut s, &format!("{q} SETTINGS max_threads = 1"));
-        s.execute("SET max_threads = 2").unwrap();
-        let two = rows(&mut s, q);
-        s.execute("RESET max_threads").unwrap();
-        assert_eq!(one, two, "{q}");
-        assert!(!one.is_empty(), "{q}");
-    }
+    same_on_one_and_two_threads(&mut s, &queries);
     // A group whose amounts are all NULL in one thread's parts and present in another's.
     let nulls = rows(&mut s, "SELECT sum(amount) FROM ev WHERE id % 7 = 0");
     assert_eq!(nulls, vec![vec![Value::Null]]);
     let limited = rows(&mut s, "SELECT id FROM ev LIMIT 3 OFFSET 70000");
     assert_eq!(limited.len(), 3);
+}
+
+/// String keys in 6 parts (merges stopped) that stress how keys are held: NULL next to '',
+/// NUL bytes, keys that differ only in trailing NULs, keys longer than fit inline, and
+/// composite keys of strings and numbers. Returns the distinct `s` and `(s, t, n)` values.
+fn string_keys(s: &mut Session) -> (usize, usize) {
+    s.execute("SYSTEM STOP MERGES; CREATE TABLE k (id UInt64, s Nullable(String), t String, n UInt8) ENGINE = MergeTree ORDER BY id").unwrap();
+    let value = |id: u64| -> (Option<String>, String, u8) {
+        let s = match id % 11 {
+            0 => None,
+            1 => Some(String::new()),
+            2 => Some("a\\0".into()),
+            3 => Some("a".into()),
+            4 => Some("a\\0\\0".into()),
+            5 => Some(format!("{}{}", "x".repeat(30), id % 7)),
+            _ => Some(format!("u{}", id % 997)),
+        };
+        let t = match id % 5 {
+            0 => String::new(),
+            1 => "\\0".into(),
+            _ => "y".repeat((id % 40) as usize),
+        };
+        (s, t, (id % 3) as u8)
+    };
+    let mut distinct_s = std::collections::HashSet::new();
+    let mut distinct_all = std::collections::HashSet::new();
+    for part in 0..6u64 {
+        let values: Vec<String> = (0..5_000u64)
+            .map(|i| {
+                let (v, t, n) = value(part * 5_000 + i);
+                distinct_s.insert(v.clone());
+                distinct_all.insert((v.clone(), t.clone(), n));
+                let v = v.map_or("NULL".to_string(), |v| format!("'{v}'"));
+                format!("({}, {v}, '{t}', {n})", part * 5_000 + i)
+            })
+            .collect();
+        s.execute(&format!("INSERT INTO k VALUES {}", values.join(","))).unwrap();
+    }
+    (distinct_s.len(), distinct_all.len())
+}
+
+#[test]
+fn string_keys_group_alike_on_one_and_two_threads() {
+    let (_dir, _db, mut s) = fresh();
+    let (distinct_s, distinct_all) = string_keys(&mut s);
+    // The SQL escape `\0` is one NUL byte.
+    assert_eq!(rows(&mut s, "SELECT length(s) FROM k WHERE id = 4"), vec![vec![Value::UInt(3)]]);
+    let queries = [
+        "SELECT s, count(), uniqExact(t), uniqExact(t, n), uniqExact(s) FROM k GROUP BY s ORDER BY s",
+        "SELECT s, t, n, count() FROM k GROUP BY s, t, n ORDER BY s, t, n",
+        "SELECT t, uniqExact(s), count(DISTINCT s), uniqExact(s, n) FROM k GROUP BY t ORDER BY t",
+        "SELECT uniqExact(s), uniqExact(s, t), uniqExact(t), count(DISTINCT t) FROM k",
+    ];
+    same_on_one_and_two_threads(&mut s, &queries);
+    let count = |s: &mut Session, q: &str| rows(s, q)[0][0].clone();
+    for threads in [1, 2] {
+        let groups = count(&mut s, &format!("SELECT count() FROM (SELECT s FROM k GROUP BY s) SETTINGS max_threads = {threads}"));
+        assert_eq!(groups, Value::UInt(distinct_s as u64));
+        let groups = count(&mut s, &format!("SELECT count() FROM (SELECT s, t, n FROM k GROUP BY s, t, n) SETTINGS max_threads = {threads}"));
+        assert_eq!(groups, Value::UInt(distinct_all as u64));
+        // uniqExact skips the NULL.
+        let uniq = count(&mut s, &format!("SELECT uniqExact(s) FROM k SETTINGS max_threads = {threads}"));
+        assert_eq!(uniq, Value::UInt(distinct_s as u64 - 1));
+    }
 }
 
 #[test]

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use granary_storage::column::{read_varint, write_varint, Primitive};
 use granary_storage::{match_data, text, Column, ColumnRef, DataType, StringData};
-use hashbrown::HashSet;
 
 use crate::error::{bail, Result};
+use crate::group::KeyIndex;
 use crate::kernels::{self, Domain};
 
 /// The aggregate functions Granary knows.
@@ -315,7 +315,7 @@ impl AggFunc {
             },
             AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new(), unit: text::POW10[decimal_scale(&args[0]) as usize] as f64 }),
             AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0].clone()), seen: Vec::new(), max: *self == AggFunc::Max }),
-            AggFunc::UniqExact | AggFunc::Uniq => Box::new(UniqExact { sets: Vec::new(), bytes: 0 }),
+            AggFunc::UniqExact | AggFunc::Uniq => Box::<UniqExact>::default(),
             AggFunc::Any => Box::new(acc::Choose::new(acc::Rule::First, args)),
             AggFunc::AnyLast => Box::new(acc::Choose::new(acc::Rule::Last, args)),
             AggFunc::ArgMin => Box::new(acc::Choose::new(acc::Rule::Min, args)),
@@ -710,10 +710,20 @@ impl Accumulator for MinMax {
     }
 }
 
+/// `uniqExact`: per group, the set of its distinct values, encoded by `append_key`.
+#[derive(Default)]
 struct UniqExact {
-    sets: Vec<HashSet<Box<[u8]>, ahash::RandomState>>,
-    /// Bytes of the keys held, plus a word of table overhead each.
+    sets: Vec<KeyIndex<()>>,
+    /// Bytes of the values held, plus a word of table overhead each.
     bytes: usize,
+}
+
+impl UniqExact {
+    /// Adds `key` to group `g`'s set.
+    fn insert(&mut self, g: u32, key: &[u8]) {
+        let bytes = &mut self.bytes;
+        self.sets[g as usize].get_or_insert(key, || *bytes += key.len() + 8);
+    }
 }
 
 impl Accumulator for UniqExact {
@@ -725,36 +735,28 @@ impl Accumulator for UniqExact {
             for a in args {
                 append_key(a, i, &mut key);
             }
-            let set = &mut self.sets[g as usize];
-            if !set.contains(key.as_slice()) {
-                self.bytes += key.len() + 24;
-                set.insert(key.clone().into_boxed_slice());
-            }
+            self.insert(g, &key);
         }
         Ok(())
     }
 
     fn memory_size(&self) -> usize {
-        self.bytes + self.sets.len() * std::mem::size_of::<HashSet<Box<[u8]>, ahash::RandomState>>()
+        self.bytes + self.sets.len() * std::mem::size_of::<KeyIndex<()>>()
     }
 
-    /// Another thread's sets move in (or their keys do, where this group has a set already),
+    /// Another thread's sets move in (or their values do, where this group has a set already),
     /// without serializing them.
     fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
         let other: Box<dyn std::any::Any> = other;
         let Ok(other) = other.downcast::<UniqExact>() else { bail!(Internal, "merging different accumulators") };
         self.sets.resize_with(n_groups, Default::default);
         for (set, &g) in other.sets.into_iter().zip(groups) {
-            let mine = &mut self.sets[g as usize];
-            if mine.is_empty() {
-                self.bytes += set.iter().map(|k| k.len() + 24).sum::<usize>();
-                *mine = set;
+            if self.sets[g as usize].is_empty() {
+                self.bytes += set.iter().map(|(key, ())| key.len() + 8).sum::<usize>();
+                self.sets[g as usize] = set;
             } else {
-                for key in set {
-                    let len = key.len();
-                    if mine.insert(key) {
-                        self.bytes += len + 24;
-                    }
+                for (key, ()) in set.iter() {
+                    self.insert(g, key);
                 }
             }
         }
@@ -766,25 +768,22 @@ impl Accumulator for UniqExact {
         for (i, &g) in groups.iter().enumerate() {
             let state = states.get(i);
             let (n, mut pos) = read_varint(state).ok_or_else(bad_state)?;
-            let set = &mut self.sets[g as usize];
             for _ in 0..n {
                 let (len, used) = read_varint(&state[pos..]).ok_or_else(bad_state)?;
                 pos += used;
                 let key = state.get(pos..pos + len as usize).ok_or_else(bad_state)?;
                 pos += len as usize;
-                if !set.contains(key) {
-                    self.bytes += key.len() + 24;
-                    set.insert(key.into());
-                }
+                self.insert(g, key);
             }
         }
         Ok(())
     }
 
+    /// Per group: the count of values, then each value's encoding, length first.
     fn states(self: Box<Self>) -> StringData {
         write_states(self.sets.len(), |g, out| {
             write_varint(self.sets[g].len() as u64, out);
-            for key in &self.sets[g] {
+            for (key, ()) in self.sets[g].iter() {
                 write_varint(key.len() as u64, out);
                 out.extend_from_slice(key);
             }

@@ -8,7 +8,10 @@
 //!
 //! Keys of fixed-width, non-Nullable columns of at most 16 bytes together (integers, dates,
 //! times, enums: `GROUP BY user_id`, `GROUP BY date, hour`) are packed into one `u128` per row,
-//! a column at a time, and looked up as such; other keys are encoded to bytes per row.
+//! a column at a time, and looked up as such; other keys are encoded to bytes per row
+//! (`append_key`) and looked up in a `KeyIndex`, which holds encodings of up to 23 bytes
+//! inline (a short string key, or `tenant_id, scenario_id, date, hour`): no allocation per
+//! group and no pointer to follow per row.
 
 use std::sync::Arc;
 
@@ -24,7 +27,7 @@ enum KeyMap {
     /// Fixed-width keys packed into a `u128`; the widths of the key columns in bytes.
     Packed(HashMap<u128, u32, ahash::RandomState>, Vec<usize>),
     /// Keys encoded by `append_key`.
-    Bytes(HashMap<Box<[u8]>, u32, ahash::RandomState>),
+    Bytes(KeyIndex<u32>),
 }
 
 /// One thread's (or the merged) grouping state.
@@ -35,8 +38,6 @@ pub struct GroupTable<'p> {
     /// Each group's key values, in group id order.
     key_columns: Vec<Column>,
     n_groups: usize,
-    /// Bytes of the encoded keys held.
-    key_bytes: usize,
     /// Scratch: the group id of each row of the current block.
     ids: Vec<u32>,
 }
@@ -53,7 +54,7 @@ impl<'p> GroupTable<'p> {
         let groups = if !widths.is_empty() && !widths.contains(&0) && widths.iter().sum::<usize>() <= 16 {
             KeyMap::Packed(HashMap::default(), widths)
         } else {
-            KeyMap::Bytes(HashMap::default())
+            KeyMap::Bytes(KeyIndex::default())
         };
         Ok(GroupTable {
             plan,
@@ -61,7 +62,6 @@ impl<'p> GroupTable<'p> {
             groups,
             key_columns: plan.keys.iter().map(|k| Column::empty(k.ty())).collect(),
             n_groups: if plan.keys.is_empty() { 1 } else { 0 },
-            key_bytes: 0,
             ids: Vec::new(),
         })
     }
@@ -97,16 +97,7 @@ impl<'p> GroupTable<'p> {
                         for k in &keys {
                             append_key(k, row, &mut key);
                         }
-                        let id = match map.get(key.as_slice()) {
-                            Some(&id) => id,
-                            None => {
-                                let id = new_group(row);
-                                self.key_bytes += key.len();
-                                map.insert(key.clone().into_boxed_slice(), id);
-                                id
-                            }
-                        };
-                        self.ids.push(id);
+                        self.ids.push(map.get_or_insert(&key, || new_group(row)));
                     }
                 }
             }
@@ -124,7 +115,11 @@ impl<'p> GroupTable<'p> {
     /// Bytes held, roughly: keys, key columns, a state per group and call, accumulator data.
     pub fn memory_size(&self) -> usize {
         let per_group = 32 + 16 * self.accs.len();
-        self.key_bytes + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
+        let key_bytes = match &self.groups {
+            KeyMap::Packed(..) => 0,
+            KeyMap::Bytes(map) => map.long_bytes(),
+        };
+        key_bytes + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
     }
 
     /// Folds another table of the same plan into this one.
@@ -147,16 +142,8 @@ impl<'p> GroupTable<'p> {
                 }
             }
             (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => {
-                for (key, their) in theirs {
-                    ids[their as usize] = match mine.get(&key) {
-                        Some(&id) => id,
-                        None => {
-                            let id = new_group(their);
-                            self.key_bytes += key.len();
-                            mine.insert(key, id);
-                            id
-                        }
-                    };
+                for (key, their) in theirs.iter() {
+                    ids[their as usize] = mine.get_or_insert(key, || new_group(their));
                 }
             }
             _ => unreachable!("tables of one plan key the same way"),
@@ -200,4 +187,69 @@ fn pack(keys: &[ColumnRef], widths: &[usize], rows: usize) -> Vec<u128> {
         shift += 8 * w;
     }
     packed
+}
+
+/// Encoded keys (`append_key`) to values: encodings of up to `SHORT - 1` bytes live inline in
+/// the table, longer ones in a box each.
+pub(crate) struct KeyIndex<V> {
+    short: HashMap<[u8; SHORT], V, ahash::RandomState>,
+    long: HashMap<Box<[u8]>, V, ahash::RandomState>,
+    /// Bytes of the boxed keys.
+    long_bytes: usize,
+}
+
+/// The inline key size: the encoding, zero-padded, then its length in the last byte.
+const SHORT: usize = 24;
+
+impl<V> Default for KeyIndex<V> {
+    fn default() -> Self {
+        KeyIndex { short: HashMap::default(), long: HashMap::default(), long_bytes: 0 }
+    }
+}
+
+impl<V: Copy> KeyIndex<V> {
+    /// The value of `key`, made by `new` when the key is not there yet.
+    pub(crate) fn get_or_insert(&mut self, key: &[u8], new: impl FnOnce() -> V) -> V {
+        if key.len() < SHORT {
+            return *self.short.entry(inline(key)).or_insert_with(new);
+        }
+        match self.long.get(key) {
+            Some(&v) => v,
+            None => {
+                let v = new();
+                self.long_bytes += key.len();
+                self.long.insert(key.into(), v);
+                v
+            }
+        }
+    }
+
+    /// Every `(key, value)`, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], V)> {
+        let short = self.short.iter().map(|(k, &v)| (&k[..k[SHORT - 1] as usize], v));
+        short.chain(self.long.iter().map(|(k, &v)| (&k[..], v)))
+    }
+
+    /// How many keys there are.
+    pub(crate) fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// Whether there are no keys.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of the keys too long to sit inline (the table's own slots are the caller's to count).
+    pub(crate) fn long_bytes(&self) -> usize {
+        self.long_bytes
+    }
+}
+
+/// A short encoding as an inline key.
+fn inline(key: &[u8]) -> [u8; SHORT] {
+    let mut b = [0u8; SHORT];
+    b[..key.len()].copy_from_slice(key);
+    b[SHORT - 1] = key.len() as u8;
+    b
 }

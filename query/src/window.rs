@@ -149,20 +149,18 @@ fn range_frame(call: &WindowCall, l: &Layout, key: &RangeKey, p: usize) -> Range
         }
         lo
     };
-    let start = match call.frame.start {
+    // `end`: the bound closes the frame, so the current row's last peer and the last row at
+    // an offset are inside it.
+    let resolve = |frame_bound: &FrameBound, end: bool| match frame_bound {
         FrameBound::UnboundedPreceding => part.start,
         FrameBound::UnboundedFollowing => part.end,
+        FrameBound::CurrentRow if end => peers.end,
         FrameBound::CurrentRow => peers.start,
-        FrameBound::Preceding(n) => bound(v - n as f64 * dir, false),
-        FrameBound::Following(n) => bound(v + n as f64 * dir, false),
+        FrameBound::Preceding(n) => bound(v - *n as f64 * dir, end),
+        FrameBound::Following(n) => bound(v + *n as f64 * dir, end),
     };
-    let end = match call.frame.end {
-        FrameBound::UnboundedFollowing => part.end,
-        FrameBound::UnboundedPreceding => part.start,
-        FrameBound::CurrentRow => peers.end,
-        FrameBound::Preceding(n) => bound(v - n as f64 * dir, true),
-        FrameBound::Following(n) => bound(v + n as f64 * dir, true),
-    };
+    let start = resolve(&call.frame.start, false);
+    let end = resolve(&call.frame.end, true);
     start..end.max(start)
 }
 

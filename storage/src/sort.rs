@@ -110,7 +110,9 @@ impl Packed {
         };
         let (min, max) = keys.iter().fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
         let bits = 64 - (max - min).leading_zeros();
-        Some(Packed { values: keys.into_iter().map(|k| k - min).collect(), bits, exact: true })
+        let mut values = keys;
+        values.iter_mut().for_each(|k| *k -= min);
+        Some(Packed { values, bits, exact: true })
     }
 
     /// Ranks when the block holds few distinct strings, else the leading bytes (big-endian,

@@ -157,16 +157,7 @@ impl DateFn {
             Ok(())
         };
         Ok(match self {
-            DateFn::StartOf { unit, .. } => {
-                temporal(t)?;
-                clock(*unit)?;
-                if unit.is_clock() || *unit == Unit::Day {
-                    DataType::DateTime
-                } else {
-                    DataType::Date
-                }
-            }
-            DateFn::StartOfInterval { unit, .. } => {
+            DateFn::StartOf { unit, .. } | DateFn::StartOfInterval { unit, .. } => {
                 temporal(t)?;
                 clock(*unit)?;
                 if unit.is_clock() || *unit == Unit::Day {

@@ -11,7 +11,7 @@ use granary_storage::column::{read_varint, write_varint, Primitive};
 use granary_storage::{match_data, text, Column, ColumnRef, DataType, StringData};
 
 use crate::error::{bail, Result};
-use crate::group::KeyIndex;
+use crate::group::KeySets;
 use crate::kernels::{self, Domain};
 
 /// The aggregate functions Granary knows.
@@ -315,7 +315,7 @@ impl AggFunc {
             },
             AggFunc::Avg => Box::new(Avg { sums: Vec::new(), counts: Vec::new(), unit: text::POW10[decimal_scale(&args[0]) as usize] as f64 }),
             AggFunc::Min | AggFunc::Max => Box::new(MinMax { values: Column::empty(args[0].clone()), seen: Vec::new(), max: *self == AggFunc::Max }),
-            AggFunc::UniqExact | AggFunc::Uniq => Box::<UniqExact>::default(),
+            AggFunc::UniqExact | AggFunc::Uniq => Box::new(UniqExact { sets: KeySets::new() }),
             AggFunc::Any => Box::new(acc::Choose::new(acc::Rule::First, args)),
             AggFunc::AnyLast => Box::new(acc::Choose::new(acc::Rule::Last, args)),
             AggFunc::ArgMin => Box::new(acc::Choose::new(acc::Rule::Min, args)),
@@ -711,37 +711,19 @@ impl Accumulator for MinMax {
 }
 
 /// `uniqExact`: per group, the set of its distinct values, encoded by `append_key`.
-#[derive(Default)]
 struct UniqExact {
-    sets: Vec<KeyIndex<()>>,
-    /// Bytes of the values held, plus a word of table overhead each.
-    bytes: usize,
-}
-
-impl UniqExact {
-    /// Adds `key` to group `g`'s set.
-    fn insert(&mut self, g: u32, key: &[u8]) {
-        let bytes = &mut self.bytes;
-        self.sets[g as usize].get_or_insert(key, || *bytes += key.len() + 8);
-    }
+    sets: KeySets,
 }
 
 impl Accumulator for UniqExact {
     fn update(&mut self, groups: &[u32], n_groups: usize, args: &[ColumnRef]) -> Result<()> {
-        self.sets.resize_with(n_groups, Default::default);
-        let mut key = Vec::new();
-        for (i, &g) in groups.iter().enumerate() {
-            key.clear();
-            for a in args {
-                append_key(a, i, &mut key);
-            }
-            self.insert(g, &key);
-        }
+        self.sets.resize(n_groups);
+        self.sets.insert_rows(groups, args);
         Ok(())
     }
 
     fn memory_size(&self) -> usize {
-        self.bytes + self.sets.len() * std::mem::size_of::<KeyIndex<()>>()
+        self.sets.memory_size()
     }
 
     /// Another thread's sets move in (or their values do, where this group has a set already),
@@ -749,22 +731,13 @@ impl Accumulator for UniqExact {
     fn merge_from(&mut self, groups: &[u32], n_groups: usize, other: Box<dyn Accumulator>) -> Result<()> {
         let other: Box<dyn std::any::Any> = other;
         let Ok(other) = other.downcast::<UniqExact>() else { bail!(Internal, "merging different accumulators") };
-        self.sets.resize_with(n_groups, Default::default);
-        for (set, &g) in other.sets.into_iter().zip(groups) {
-            if self.sets[g as usize].is_empty() {
-                self.bytes += set.iter().map(|(key, ())| key.len() + 8).sum::<usize>();
-                self.sets[g as usize] = set;
-            } else {
-                for (key, ()) in set.iter() {
-                    self.insert(g, key);
-                }
-            }
-        }
+        self.sets.resize(n_groups);
+        self.sets.merge(groups, other.sets);
         Ok(())
     }
 
     fn merge_states(&mut self, groups: &[u32], n_groups: usize, states: &StringData) -> Result<()> {
-        self.sets.resize_with(n_groups, Default::default);
+        self.sets.resize(n_groups);
         for (i, &g) in groups.iter().enumerate() {
             let state = states.get(i);
             let (n, mut pos) = read_varint(state).ok_or_else(bad_state)?;
@@ -773,7 +746,7 @@ impl Accumulator for UniqExact {
                 pos += used;
                 let key = state.get(pos..pos + len as usize).ok_or_else(bad_state)?;
                 pos += len as usize;
-                self.insert(g, key);
+                self.sets.insert(g, key);
             }
         }
         Ok(())
@@ -781,9 +754,9 @@ impl Accumulator for UniqExact {
 
     /// Per group: the count of values, then each value's encoding, length first.
     fn states(self: Box<Self>) -> StringData {
-        write_states(self.sets.len(), |g, out| {
-            write_varint(self.sets[g].len() as u64, out);
-            for (key, ()) in self.sets[g].iter() {
+        write_states(self.sets.groups(), |g, out| {
+            write_varint(self.sets.len(g) as u64, out);
+            for key in self.sets.keys(g) {
                 write_varint(key.len() as u64, out);
                 out.extend_from_slice(key);
             }
@@ -791,7 +764,7 @@ impl Accumulator for UniqExact {
     }
 
     fn finish(self: Box<Self>) -> Column {
-        Column::new(DataType::UInt64, ColumnData::U64(self.sets.iter().map(|s| s.len() as u64).collect()))
+        Column::new(DataType::UInt64, ColumnData::U64((0..self.sets.groups()).map(|g| self.sets.len(g) as u64).collect()))
     }
 }
 

@@ -6,29 +6,41 @@
 //! accumulators fold into this one's through their states) and `finish` gives the result
 //! block: the keys, then one column per aggregate.
 //!
-//! Keys of fixed-width, non-Nullable columns of at most 16 bytes together (integers, dates,
-//! times, enums: `GROUP BY user_id`, `GROUP BY date, hour`) are packed into one `u128` per row,
-//! a column at a time, and looked up as such; other keys are encoded to bytes per row
-//! (`append_key`) and looked up in a `KeyIndex`, which holds encodings of up to 23 bytes
-//! inline (a short string key, or `tenant_id, scenario_id, date, hour`): no allocation per
-//! group and no pointer to follow per row.
+//! Group ids come from the key shape: one key of at most two bytes (an `Enum8`, a `UInt16`)
+//! indexes a table of group ids directly; fixed-width, non-Nullable keys of at most 16 bytes
+//! together (integers, dates, times, enums: `GROUP BY user_id`, `GROUP BY date, hour`) are
+//! packed into one `u128` per row, a column at a time; other keys are encoded per row
+//! (`append_key`'s encoding, written a column at a time) into a `KeyIndex`, which holds
+//! encodings of up to 23 bytes inline (a short string key, or `tenant_id, scenario_id, date,
+//! hour`). The packed and inline keys live in `FlatMap`s: a block's keys are looked up as a
+//! batch, with prefetching, one cache line per lookup.
 
 use std::sync::Arc;
 
 use granary_storage::{Block, Column, ColumnRef};
 use hashbrown::HashMap;
 
+use granary_storage::column::{ColumnData, Primitive};
+use granary_storage::match_data;
+
 use crate::aggregate::{append_key, Accumulator};
 use crate::error::Result;
+use crate::flat_map::{random_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
 use crate::plan::AggregatePlan;
 
 /// Group keys to group ids.
 enum KeyMap {
+    /// One non-Nullable key of one or two bytes: the group id of each value (`NO_GROUP` for
+    /// none yet), indexed by the value's bits.
+    Direct(Vec<u32>),
     /// Fixed-width keys packed into a `u128`; the widths of the key columns in bytes.
-    Packed(HashMap<u128, u32, ahash::RandomState>, Vec<usize>),
+    Packed(FlatMap<u128, u32>, Vec<usize>),
     /// Keys encoded by `append_key`.
     Bytes(KeyIndex<u32>),
 }
+
+/// A `Direct` slot without a group.
+const NO_GROUP: u32 = u32::MAX;
 
 /// One thread's (or the merged) grouping state.
 pub struct GroupTable<'p> {
@@ -51,8 +63,10 @@ impl<'p> GroupTable<'p> {
             .map(|a| a.mode.accumulator(&a.func, &a.args.iter().map(|e| e.ty()).collect::<Vec<_>>(), &a.ty))
             .collect::<Result<_>>()?;
         let widths: Vec<usize> = plan.keys.iter().map(|k| if k.ty().is_nullable() { 0 } else { k.ty().physical().width() }).collect();
-        let groups = if !widths.is_empty() && !widths.contains(&0) && widths.iter().sum::<usize>() <= 16 {
-            KeyMap::Packed(HashMap::default(), widths)
+        let groups = if let [width @ (1 | 2)] = widths[..] {
+            KeyMap::Direct(vec![NO_GROUP; 1 << (8 * width)])
+        } else if !widths.is_empty() && !widths.contains(&0) && widths.iter().sum::<usize>() <= 16 {
+            KeyMap::Packed(FlatMap::default(), widths)
         } else {
             KeyMap::Bytes(KeyIndex::default())
         };
@@ -84,22 +98,24 @@ impl<'p> GroupTable<'p> {
                 (*n_groups - 1) as u32
             };
             match &mut self.groups {
-                KeyMap::Packed(map, widths) => {
-                    for (row, key) in pack(&keys, widths, block.rows()).into_iter().enumerate() {
-                        let id = *map.entry(key).or_insert_with(|| new_group(row));
-                        self.ids.push(id);
-                    }
-                }
-                KeyMap::Bytes(map) => {
-                    let mut key = Vec::new();
-                    for row in 0..block.rows() {
-                        key.clear();
-                        for k in &keys {
-                            append_key(k, row, &mut key);
+                KeyMap::Direct(table) => {
+                    let mut lookup = |row: usize, value: usize| {
+                        if table[value] == NO_GROUP {
+                            table[value] = new_group(row);
                         }
-                        self.ids.push(map.get_or_insert(&key, || new_group(row)));
+                        table[value]
+                    };
+                    let ids = &mut self.ids;
+                    match &keys[0].data {
+                        ColumnData::U8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
+                        ColumnData::I8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u8 as usize))),
+                        ColumnData::U16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
+                        ColumnData::I16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u16 as usize))),
+                        _ => unreachable!("direct keys are one or two bytes wide"),
                     }
                 }
+                KeyMap::Packed(map, widths) => map.get_or_insert_batch(&pack(&keys, widths, block.rows()), &mut self.ids, new_group),
+                KeyMap::Bytes(map) => map.get_or_insert_rows(&keys, block.rows(), &mut self.ids, new_group),
             }
             for (acc, k) in self.key_columns.iter_mut().zip(&keys) {
                 acc.append(&k.take(&first_rows));
@@ -116,8 +132,9 @@ impl<'p> GroupTable<'p> {
     pub fn memory_size(&self) -> usize {
         let per_group = 32 + 16 * self.accs.len();
         let key_bytes = match &self.groups {
-            KeyMap::Packed(..) => 0,
-            KeyMap::Bytes(map) => map.long_bytes(),
+            KeyMap::Direct(table) => table.len() * 4,
+            KeyMap::Packed(map, _) => map.memory_size(),
+            KeyMap::Bytes(map) => map.memory_size(),
         };
         key_bytes + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
     }
@@ -136,9 +153,20 @@ impl<'p> GroupTable<'p> {
             (*n_groups - 1) as u32
         };
         match (&mut self.groups, other.groups) {
+            (KeyMap::Direct(mine), KeyMap::Direct(theirs)) => {
+                for (value, &their) in theirs.iter().enumerate().filter(|(_, &g)| g != NO_GROUP) {
+                    if mine[value] == NO_GROUP {
+                        mine[value] = new_group(their);
+                    }
+                    ids[their as usize] = mine[value];
+                }
+            }
             (KeyMap::Packed(mine, _), KeyMap::Packed(theirs, _)) => {
-                for (key, their) in theirs {
-                    ids[their as usize] = *mine.entry(key).or_insert_with(|| new_group(their));
+                let (keys, theirs): (Vec<u128>, Vec<u32>) = theirs.iter().map(|(k, v)| (*k, v)).unzip();
+                let mut found = Vec::with_capacity(keys.len());
+                mine.get_or_insert_batch(&keys, &mut found, |i| new_group(theirs[i]));
+                for (their, id) in theirs.into_iter().zip(found) {
+                    ids[their as usize] = id;
                 }
             }
             (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => {
@@ -175,24 +203,23 @@ impl<'p> GroupTable<'p> {
 fn pack(keys: &[ColumnRef], widths: &[usize], rows: usize) -> Vec<u128> {
     let mut packed = vec![0u128; rows];
     let mut shift = 0;
-    let mut bytes = Vec::new();
     for (k, &w) in keys.iter().zip(widths) {
-        bytes.clear();
-        k.encode(0, rows, &mut bytes);
-        for (p, chunk) in packed.iter_mut().zip(bytes.chunks_exact(w)) {
-            let mut b = [0u8; 16];
-            b[..w].copy_from_slice(chunk);
-            *p |= u128::from_le_bytes(b) << shift;
-        }
+        match_data!(&k.data,
+            v => for (p, x) in packed.iter_mut().zip(v) {
+                let mut b = [0u8; 16];
+                b[..w].copy_from_slice(x.le_array().as_ref());
+                *p |= u128::from_le_bytes(b) << shift;
+            },
+            _s => unreachable!("packed keys are fixed-width"));
         shift += 8 * w;
     }
     packed
 }
 
 /// Encoded keys (`append_key`) to values: encodings of up to `SHORT - 1` bytes live inline in
-/// the table, longer ones in a box each.
+/// a `FlatMap`, longer ones in a box each.
 pub(crate) struct KeyIndex<V> {
-    short: HashMap<[u8; SHORT], V, ahash::RandomState>,
+    short: FlatMap<[u8; SHORT], V>,
     long: HashMap<Box<[u8]>, V, ahash::RandomState>,
     /// Bytes of the boxed keys.
     long_bytes: usize,
@@ -200,19 +227,30 @@ pub(crate) struct KeyIndex<V> {
 
 /// The inline key size: the encoding, zero-padded, then its length in the last byte.
 const SHORT: usize = 24;
+/// The length byte of an inline key whose encoding outgrew it.
+const LONG: u8 = u8::MAX;
 
-impl<V> Default for KeyIndex<V> {
+impl<V: Copy + Default> Default for KeyIndex<V> {
     fn default() -> Self {
-        KeyIndex { short: HashMap::default(), long: HashMap::default(), long_bytes: 0 }
+        KeyIndex::with_seed(random_seed())
     }
 }
 
-impl<V: Copy> KeyIndex<V> {
+impl<V: Copy + Default> KeyIndex<V> {
+    /// An empty index whose inline keys hash with `seed`.
+    fn with_seed(seed: u64) -> Self {
+        KeyIndex { short: FlatMap::with_seed(seed), long: HashMap::default(), long_bytes: 0 }
+    }
+
     /// The value of `key`, made by `new` when the key is not there yet.
     pub(crate) fn get_or_insert(&mut self, key: &[u8], new: impl FnOnce() -> V) -> V {
         if key.len() < SHORT {
-            return *self.short.entry(inline(key)).or_insert_with(new);
+            return self.short.get_or_insert(inline(key), new);
         }
+        self.get_or_insert_long(key, new)
+    }
+
+    fn get_or_insert_long(&mut self, key: &[u8], new: impl FnOnce() -> V) -> V {
         match self.long.get(key) {
             Some(&v) => v,
             None => {
@@ -224,25 +262,33 @@ impl<V: Copy> KeyIndex<V> {
         }
     }
 
+    /// For each of `rows` rows, the value of its key (its value in each column, encoded as
+    /// `append_key` does), appended to `out`; `new(row)` makes the value of a key not there
+    /// yet. Short keys are encoded a column at a time and looked up as one batch.
+    pub(crate) fn get_or_insert_rows(&mut self, columns: &[ColumnRef], rows: usize, out: &mut Vec<V>, mut new: impl FnMut(usize) -> V) {
+        let keys = inline_keys(columns, rows);
+        if keys.iter().all(|k| k[SHORT - 1] != LONG) {
+            return self.short.get_or_insert_batch(&keys, out, new);
+        }
+        let mut long = Vec::new();
+        for (row, key) in keys.iter().enumerate() {
+            let value = match key[SHORT - 1] {
+                LONG => self.get_or_insert_long(long_key(columns, row, &mut long), || new(row)),
+                _ => self.short.get_or_insert(*key, || new(row)),
+            };
+            out.push(value);
+        }
+    }
+
     /// Every `(key, value)`, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], V)> {
-        let short = self.short.iter().map(|(k, &v)| (&k[..k[SHORT - 1] as usize], v));
+        let short = self.short.iter().map(|(k, v)| (&k[..k[SHORT - 1] as usize], v));
         short.chain(self.long.iter().map(|(k, &v)| (&k[..], v)))
     }
 
-    /// How many keys there are.
-    pub(crate) fn len(&self) -> usize {
-        self.short.len() + self.long.len()
-    }
-
-    /// Whether there are no keys.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Bytes of the keys too long to sit inline (the table's own slots are the caller's to count).
-    pub(crate) fn long_bytes(&self) -> usize {
-        self.long_bytes
+    /// Bytes held: the inline table and the boxed keys.
+    pub(crate) fn memory_size(&self) -> usize {
+        self.short.memory_size() + self.long_bytes + self.long.len() * 32
     }
 }
 
@@ -252,4 +298,137 @@ fn inline(key: &[u8]) -> [u8; SHORT] {
     b[..key.len()].copy_from_slice(key);
     b[SHORT - 1] = key.len() as u8;
     b
+}
+
+/// Appends `bytes` to an inline key, or marks it `LONG` when they do not fit.
+#[inline]
+fn push_inline(key: &mut [u8; SHORT], bytes: &[u8]) {
+    let len = key[SHORT - 1] as usize;
+    if len + bytes.len() < SHORT {
+        key[len..len + bytes.len()].copy_from_slice(bytes);
+        key[SHORT - 1] = (len + bytes.len()) as u8;
+    } else {
+        key[SHORT - 1] = LONG;
+    }
+}
+
+/// Each row's key (its `append_key` encoding in every column) as an inline key, or marked
+/// `LONG` when it does not fit.
+fn inline_keys(columns: &[ColumnRef], rows: usize) -> Vec<[u8; SHORT]> {
+    let mut keys = vec![[0u8; SHORT]; rows];
+    columns.iter().for_each(|c| append_inline(c, &mut keys));
+    keys
+}
+
+/// Row `row`'s key as `append_key` encodes it, in `buf`.
+fn long_key<'b>(columns: &[ColumnRef], row: usize, buf: &'b mut Vec<u8>) -> &'b [u8] {
+    buf.clear();
+    columns.iter().for_each(|c| append_key(c, row, buf));
+    buf
+}
+
+/// Appends each row's `append_key` encoding of `col` to that row's inline key.
+fn append_inline(col: &Column, keys: &mut [[u8; SHORT]]) {
+    if let Some(nulls) = &col.nulls {
+        keys.iter_mut().zip(nulls).for_each(|(k, n)| push_inline(k, &[*n]));
+    }
+    match_data!(&col.data,
+        v => keys.iter_mut().zip(v).for_each(|(k, x)| push_inline(k, x.le_array().as_ref())),
+        s => for (row, k) in keys.iter_mut().enumerate() {
+            let b = s.get(row);
+            push_inline(k, &(b.len() as u32).to_le_bytes());
+            push_inline(k, b);
+        })
+}
+
+/// Per group, the set of its distinct keys (`append_key` encodings): `uniqExact`'s state.
+/// Every set hashes with one process-wide seed, so a row's key is hashed once, the set of the
+/// row `PREFETCH_AHEAD` rows on is prefetched while the current row is probed, and a set can
+/// move from one table to another whole.
+pub(crate) struct KeySets {
+    sets: Vec<KeyIndex<()>>,
+    /// Keys held in all sets.
+    keys: usize,
+}
+
+/// The hash seed of every `KeySets` set.
+fn key_sets_seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(random_seed)
+}
+
+impl KeySets {
+    /// No groups yet.
+    pub(crate) fn new() -> KeySets {
+        KeySets { sets: Vec::new(), keys: 0 }
+    }
+
+    /// Makes groups `0..n` exist (the new ones empty).
+    pub(crate) fn resize(&mut self, n: usize) {
+        self.sets.resize_with(n, || KeyIndex::with_seed(key_sets_seed()));
+    }
+
+    /// How many groups there are.
+    pub(crate) fn groups(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// How many keys group `g` holds.
+    pub(crate) fn len(&self, g: usize) -> usize {
+        self.sets[g].short.len() + self.sets[g].long.len()
+    }
+
+    /// The keys of group `g`, in no particular order.
+    pub(crate) fn keys(&self, g: usize) -> impl Iterator<Item = &[u8]> {
+        self.sets[g].iter().map(|(k, ())| k)
+    }
+
+    /// Adds an encoded key to group `g`'s set.
+    pub(crate) fn insert(&mut self, g: u32, key: &[u8]) {
+        let keys = &mut self.keys;
+        self.sets[g as usize].get_or_insert(key, || *keys += 1);
+    }
+
+    /// Adds each row's key (its values in `columns`) to the set of its group (`groups[row]`).
+    pub(crate) fn insert_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
+        let keys = inline_keys(columns, groups.len());
+        let seed = key_sets_seed();
+        let hashes: Vec<u64> = keys.iter().map(|k| k.hash(seed)).collect();
+        let mut long = Vec::new();
+        let added = &mut self.keys;
+        for (row, (key, &g)) in keys.iter().zip(groups).enumerate() {
+            if row > 0 && groups[row - 1] == g && keys[row - 1] == *key {
+                continue;
+            }
+            if let (Some(&ahead), Some(&h)) = (groups.get(row + PREFETCH_AHEAD), hashes.get(row + PREFETCH_AHEAD)) {
+                self.sets[ahead as usize].short.prefetch(h);
+            }
+            let set = &mut self.sets[g as usize];
+            match key[SHORT - 1] {
+                LONG => set.get_or_insert_long(long_key(columns, row, &mut long), || *added += 1),
+                _ => set.short.probe(*key, hashes[row], || *added += 1),
+            }
+        }
+    }
+
+    /// Folds another table's sets in, theirs group `g` into this one's `groups[g]`: a set
+    /// moves whole where this table's group is still empty.
+    pub(crate) fn merge(&mut self, groups: &[u32], other: KeySets) {
+        for (set, &g) in other.sets.into_iter().zip(groups) {
+            if self.len(g as usize) == 0 {
+                self.keys += set.short.len() + set.long.len();
+                self.sets[g as usize] = set;
+            } else {
+                for (key, ()) in set.iter() {
+                    self.insert(g, key);
+                }
+            }
+        }
+    }
+
+    /// Bytes held, roughly: two slots per key (the tables are between a quarter and half
+    /// full) and an empty table per group.
+    pub(crate) fn memory_size(&self) -> usize {
+        self.keys * 64 + self.sets.len() * std::mem::size_of::<KeyIndex<()>>()
+    }
 }

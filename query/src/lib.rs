@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod exec;
 pub mod expr;
+mod flat_map;
 pub mod functions;
 pub mod group;
 pub mod kernels;

@@ -132,8 +132,12 @@ pub trait Primitive: Copy + PartialOrd + Default + Send + Sync + 'static {
     const WIDTH: usize;
     /// Reads one value from `WIDTH` little-endian bytes.
     fn read_le(bytes: &[u8]) -> Self;
+    /// The little-endian bytes of a value, as an array.
+    type LeBytes: AsRef<[u8]>;
     /// Appends the little-endian bytes of the value.
     fn write_le(self, out: &mut Vec<u8>);
+    /// The little-endian bytes of the value, without a buffer to append to.
+    fn le_array(self) -> Self::LeBytes;
     /// Total order used by sorting (NaN last for floats).
     fn total_cmp(&self, other: &Self) -> Ordering;
     /// The value as a `Value`.
@@ -144,6 +148,7 @@ macro_rules! impl_primitive {
     ($t:ty, $x:ident => $value:expr, $a:ident, $b:ident => $cmp:expr) => {
         impl Primitive for $t {
             const WIDTH: usize = std::mem::size_of::<$t>();
+            type LeBytes = [u8; std::mem::size_of::<$t>()];
             #[inline]
             fn read_le(bytes: &[u8]) -> Self {
                 <$t>::from_le_bytes(bytes[..Self::WIDTH].try_into().unwrap())
@@ -151,6 +156,10 @@ macro_rules! impl_primitive {
             #[inline]
             fn write_le(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn le_array(self) -> Self::LeBytes {
+                self.to_le_bytes()
             }
             #[inline]
             fn total_cmp(&self, other: &Self) -> Ordering {

@@ -676,6 +676,7 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
         }};
     }
     Ok(match (&col.data, value) {
+        (ColumnData::Bytes(s), Value::String(_) | Value::Bytes(_)) if matches!(op, CmpOp::Eq | CmpOp::NotEq) => strings_equal(s, value.as_bytes(), matches!(op, CmpOp::NotEq)),
         (ColumnData::Bytes(s), Value::String(_) | Value::Bytes(_)) => s.iter().map(|x| op.test(x.cmp(value.as_bytes())) as u8).collect(),
         (ColumnData::Bytes(_), _) | (_, Value::String(_) | Value::Bytes(_)) => bail!(DatatypeMismatch, "cannot compare {} with {value:?}", col.ty),
         (ColumnData::I64(v), Value::Decimal { raw, .. }) => lanes!(v, *raw),
@@ -699,6 +700,24 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
             lanes!(kernels::to_i128(col)?, s)
         }
     })
+}
+
+/// 1 for each string equal to `needle` (unequal when `negated`): lengths first, and the bytes
+/// only where the lengths match, eight at a time, without a `memcmp` call per row.
+fn strings_equal(s: &StringData, needle: &[u8], negated: bool) -> Vec<u8> {
+    let (len, bytes) = (needle.len() as u64, &s.bytes[..]);
+    let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let equal = |start: usize| {
+        let mut at = 0;
+        while at + 8 <= needle.len() {
+            if word(bytes, start + at) != word(needle, at) {
+                return false;
+            }
+            at += 8;
+        }
+        bytes[start + at..start + needle.len()].iter().zip(&needle[at..]).all(|(a, b)| a == b)
+    };
+    s.offsets.windows(2).map(|w| ((w[1] - w[0] == len && equal(w[0] as usize)) != negated) as u8).collect()
 }
 
 fn in_list(col: &Column, list: &Column, negated: bool) -> Result<Vec<u8>> {

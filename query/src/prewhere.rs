@@ -25,6 +25,9 @@ struct Step {
     reads: usize,
     /// The condition, over the columns in read order.
     condition: Expr,
+    /// When the condition reads one column only, a non-Nullable string the step reads first:
+    /// the condition over that column alone (index 0), to run on the part's dictionary.
+    on_dictionary: Option<Expr>,
 }
 
 /// How a scan reads a granule range: the WHERE conjuncts as prewhere steps, then the rest.
@@ -59,8 +62,23 @@ impl ScanReader {
         };
         let mut steps = Vec::with_capacity(conjuncts.len());
         for (_, condition) in conjuncts {
-            condition.visit_columns(&mut |c| take(c, &mut read));
-            steps.push(Step { reads: read.len(), condition });
+            let before = read.len();
+            let mut used = Vec::new();
+            condition.visit_columns(&mut |c| {
+                used.push(c);
+                take(c, &mut read)
+            });
+            used.sort_unstable();
+            used.dedup();
+            let on_dictionary = match used[..] {
+                [c] if read.len() == before + 1 && types[c].value_type().is_string() && !types[c].is_nullable() => {
+                    let mut alone = condition.clone();
+                    alone.remap_columns(&|_| 0);
+                    Some(alone)
+                }
+                _ => None,
+            };
+            steps.push(Step { reads: read.len(), condition, on_dictionary });
         }
         (0..names.len()).for_each(|c| take(c, &mut read));
         for step in &mut steps {
@@ -107,10 +125,28 @@ impl ScanReader {
         loop {
             let step = steps.next();
             let wanted = step.map_or(self.names.len(), |s| s.reads);
+            if let Some(alone) = step.and_then(|s| s.on_dictionary.as_ref()) {
+                let i = column_index(part, &self.names[columns.len()])?;
+                // Worth it while the dictionary is smaller than the rows it decides for.
+                if let Some((codes, dict)) = part.read_codes(i, granules.clone(), keep.as_deref(), rows)? {
+                    self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
+                    let passes = alone.eval(&Block::with_rows(vec![dict.clone()], dict.len()))?;
+                    let passes = mask_bytes(&passes);
+                    let mask: Vec<u8> = codes.iter().map(|&c| passes[c as usize]).collect();
+                    let kept: Vec<u32> = codes.iter().zip(&mask).filter(|(_, &m)| m != 0).map(|(&c, _)| c).collect();
+                    if kept.len() < rows {
+                        columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
+                        keep = Some(narrow(keep, &mask));
+                        rows = kept.len();
+                    }
+                    columns.push(Arc::new(dict.take(&kept)));
+                    continue;
+                }
+            }
             if columns.len() < wanted {
                 let live = live_granules(part, granules.clone(), keep.as_deref());
                 for name in &self.names[columns.len()..wanted] {
-                    let Some(i) = part.column_index(name) else { bail!(DataCorrupted, "part {} lacks column {name}", part.name) };
+                    let i = column_index(part, name)?;
                     columns.push(part.read_column_kept(i, granules.clone(), keep.as_deref())?);
                     self.decoded.fetch_add(live, Ordering::Relaxed);
                 }
@@ -127,6 +163,12 @@ impl ScanReader {
         }
         Ok(Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows))
     }
+}
+
+/// The index of column `name` in `part`.
+fn column_index(part: &Part, name: &str) -> Result<usize> {
+    let Some(i) = part.column_index(name) else { bail!(DataCorrupted, "part {} lacks column {name}", part.name) };
+    Ok(i)
 }
 
 /// A guess at what a condition costs per row: the bytes of the columns it reads (strings

@@ -168,7 +168,7 @@ pub fn decode_dictionary(bytes: &[u8]) -> Result<StringData> {
 /// Appends one granule of `rows` rows written by `DictWriter::encode_granule` to `out`, only
 /// the rows whose `keep` byte is non-zero when there is a mask; returns the bytes consumed.
 pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<&StringData>, keep: Option<&[u8]>) -> Result<usize> {
-    let short = || StorageError::Invalid("column data is shorter than its row count".into());
+    let short = short_granule;
     let width = *bytes.first().ok_or_else(short)? as usize;
     if width == PLAIN as usize {
         return Ok(1 + out.decode_append_kept(&bytes[1..], rows, keep)?);
@@ -201,6 +201,37 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
         strings.push(dict.get(code));
     }
     Ok(pos + rows * width)
+}
+
+/// Appends the codes of one granule of `rows` rows of a non-Nullable column (only the rows
+/// whose `keep` byte is non-zero when there is a mask) to `out`; false, and nothing appended,
+/// when the granule is plain.
+pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usize, keep: Option<&[u8]>) -> Result<bool> {
+    let width = *bytes.first().ok_or_else(short_granule)? as usize;
+    match width {
+        0 => return Ok(false),
+        1 | 2 | 4 => {}
+        _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
+    }
+    let codes = bytes.get(1..1 + rows * width).ok_or_else(short_granule)?;
+    let start = out.len();
+    let code = |c: &[u8]| {
+        let mut le = [0u8; 4];
+        le[..width].copy_from_slice(c);
+        u32::from_le_bytes(le)
+    };
+    match keep {
+        None => out.extend(codes.chunks_exact(width).map(code)),
+        Some(keep) => out.extend(codes.chunks_exact(width).zip(keep).filter(|(_, &k)| k != 0).map(|(c, _)| code(c))),
+    }
+    if out[start..].iter().any(|&c| c as usize >= entries) {
+        return Err(StorageError::Invalid(format!("a code past a dictionary of {entries}")));
+    }
+    Ok(true)
+}
+
+fn short_granule() -> StorageError {
+    StorageError::Invalid("column data is shorter than its row count".into())
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::block::Block;
 use crate::codec::{read_frame, Codec, Filter};
 use crate::collapse::MergeMode;
-use crate::column::{Column, ColumnRef, StringData};
-use crate::dict::{decode_dictionary, decode_granule, is_dictionary_capable, DictWriter};
+use crate::column::{Column, ColumnData, ColumnRef, StringData};
+use crate::dict::{decode_codes, decode_dictionary, decode_granule, is_dictionary_capable, DictWriter};
 use crate::error::{io_at, Result, StorageError};
 use crate::index::{granule_may_match, ColumnRange};
 use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
@@ -406,8 +406,19 @@ struct ColumnFile {
     data: Mmap,
     /// (frame offset, offset inside the decompressed frame) per granule.
     marks: Vec<(u64, u64)>,
-    /// The part's dictionary for a String column whose granules use one.
-    dict: Option<StringData>,
+    /// The part's dictionary for a String column whose granules use one, as a column of the
+    /// column's type.
+    dict: Option<ColumnRef>,
+}
+
+impl ColumnFile {
+    /// The dictionary's entries.
+    fn entries(&self) -> Option<&StringData> {
+        match self.dict.as_deref().map(|d| &d.data) {
+            Some(ColumnData::Bytes(entries)) => Some(entries),
+            _ => None,
+        }
+    }
 }
 
 impl Part {
@@ -527,12 +538,46 @@ impl Part {
     /// a granule with no kept row is neither decompressed nor decoded.
     pub fn read_column_kept(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>) -> Result<ColumnRef> {
         let spec = &self.meta.columns[col];
-        let file = self.column_file(col)?;
         let rows = keep.map_or_else(|| granules.clone().map(|g| self.meta.granule_rows(g)).sum(), |k| k.iter().filter(|&&b| b != 0).count());
         let mut out = Column::empty(spec.ty.clone());
         if let crate::column::ColumnData::Bytes(s) = &mut out.data {
             s.offsets.reserve(rows);
         }
+        let coded = is_dictionary_capable(&spec.ty);
+        self.visit_granules(col, granules, keep, |file, src, rows, mask| {
+            match coded {
+                true => decode_granule(&mut out, src, rows, file.entries(), mask),
+                false => out.decode_append_kept(src, rows, mask),
+            }
+            .map(|_| true)
+        })?;
+        Ok(Arc::new(out))
+    }
+
+    /// The kept rows (as `read_column_kept` takes them) of the non-Nullable String column
+    /// `col` as codes into the part's dictionary, and the dictionary as a column, when every
+    /// granule with a kept row is coded and the dictionary has at most `max_entries` entries:
+    /// a condition on the column then runs once per entry instead of once per row. `None`
+    /// otherwise.
+    pub fn read_codes(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, max_entries: usize) -> Result<Option<(Vec<u32>, ColumnRef)>> {
+        let spec = &self.meta.columns[col];
+        if !is_dictionary_capable(&spec.ty) || spec.ty.is_nullable() {
+            return Ok(None);
+        }
+        let file = self.column_file(col)?;
+        let Some(dict) = file.dict.as_ref().filter(|d| d.len() <= max_entries) else { return Ok(None) };
+        let mut codes = Vec::new();
+        let all_coded = self.visit_granules(col, granules, keep, |_, src, rows, mask| decode_codes(&mut codes, src, rows, dict.len(), mask))?;
+        Ok(all_coded.then(|| (codes, dict.clone())))
+    }
+
+    /// Calls `visit(file, bytes, rows, mask)` for each granule of the range with a kept row
+    /// (all of them without `keep`): the granule's bytes in its decompressed frame, its row
+    /// count and its slice of `keep` (`None` when it keeps every row). Stops early, returning
+    /// false, when `visit` does.
+    fn visit_granules(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, mut visit: impl FnMut(&ColumnFile, &[u8], usize, Option<&[u8]>) -> Result<bool>) -> Result<bool> {
+        let name = &self.meta.columns[col].name;
+        let file = self.column_file(col)?;
         let mut frame = Vec::new();
         let mut current = None;
         let mut first_row = 0;
@@ -549,17 +594,15 @@ impl Part {
             let (frame_off, in_frame) = file.marks[g];
             if current != Some(frame_off) {
                 let bytes = file.data.get(frame_off as usize..).ok_or_else(|| self.corrupt("mark past end of file"))?;
-                read_frame(bytes, &mut frame).map_err(|e| self.corrupt(&format!("{}: {e}", spec.name)))?;
+                read_frame(bytes, &mut frame).map_err(|e| self.corrupt(&format!("{name}: {e}")))?;
                 current = Some(frame_off);
             }
             let src = frame.get(in_frame as usize..).ok_or_else(|| self.corrupt("mark past end of frame"))?;
-            let decoded = match is_dictionary_capable(&spec.ty) {
-                true => decode_granule(&mut out, src, rows, file.dict.as_ref(), mask),
-                false => out.decode_append_kept(src, rows, mask),
-            };
-            decoded.map_err(|e| self.corrupt(&format!("{}: {e}", spec.name)))?;
+            if !visit(file, src, rows, mask).map_err(|e| self.corrupt(&format!("{name}: {e}")))? {
+                return Ok(false);
+            }
         }
-        Ok(Arc::new(out))
+        Ok(true)
     }
 
     fn column_file(&self, col: usize) -> Result<&ColumnFile> {
@@ -584,7 +627,8 @@ impl Part {
         let dict = match fs::read(&dict_path) {
             Ok(bytes) => {
                 let mut raw = Vec::new();
-                read_frame(&bytes, &mut raw).and_then(|_| decode_dictionary(&raw)).map(Some).map_err(|e| self.corrupt(&format!("{base}.dict: {e}")))?
+                let entries = read_frame(&bytes, &mut raw).and_then(|_| decode_dictionary(&raw)).map_err(|e| self.corrupt(&format!("{base}.dict: {e}")))?;
+                Some(Arc::new(Column::new(self.meta.columns[col].ty.non_null().clone(), ColumnData::Bytes(entries))))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(StorageError::Io { path: dict_path, source: e }),

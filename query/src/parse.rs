@@ -17,6 +17,7 @@ use sqlparser::tokenizer::Token;
 use crate::error::{bail, ErrorKind, QueryError, Result};
 
 mod strictness;
+mod with_alias;
 
 pub use strictness::{join_strictness, StrictnessWord};
 
@@ -675,6 +676,9 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
             }
         }
         rewind(p, start);
+    }
+    if let Some(query) = with_alias::parse_query(p)? {
+        return Ok(Statement::Query(limit_after_limit_by(p, query)?));
     }
     let stmt = p.parse_statement()?;
     Ok(match stmt {

@@ -30,6 +30,7 @@ use crate::kernels;
 
 mod correlated;
 mod from;
+mod grouping;
 mod pg;
 mod window;
 
@@ -79,6 +80,8 @@ impl<'s> Scope<'s> {
 struct Grouping {
     keys: Vec<Expr>,
     aggs: Vec<AggCall>,
+    /// Grouping sets as positions in `keys`; empty for a plain GROUP BY.
+    sets: Vec<Vec<usize>>,
 }
 
 impl<'a> Binder<'a> {
@@ -233,10 +236,7 @@ impl<'a> Binder<'a> {
             (p, w) => p.or(w),
         };
 
-        let group_by: Vec<ast::Expr> = match &select.group_by {
-            ast::GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
-            _ => bail!(NotSupported, "this GROUP BY form is not supported yet"),
-        };
+        let group_by = grouping::expand(&select.group_by)?;
         let order_by: Vec<(ast::Expr, bool, Option<bool>)> = match &query.order_by {
             None => Vec::new(),
             Some(ob) => match &ob.kind {
@@ -244,7 +244,8 @@ impl<'a> Binder<'a> {
                 ast::OrderByKind::All(_) => bail!(NotSupported, "ORDER BY ALL is not supported yet"),
             },
         };
-        let aggregating = !group_by.is_empty()
+        let aggregating = !group_by.keys.is_empty()
+            || group_by.sets.is_some()
             || select.having.is_some()
             || items.iter().any(|(e, _)| contains_aggregate(e))
             || order_by.iter().any(|(e, _, _)| contains_aggregate(e));
@@ -252,14 +253,14 @@ impl<'a> Binder<'a> {
         let mut having = None;
         if aggregating {
             let mut keys = Vec::new();
-            for g in &group_by {
+            for g in &group_by.keys {
                 let e = resolve_reference(g, &items, &scope)?;
                 if contains_aggregate(&e) {
                     bail!(Grouping, "aggregate functions are not allowed in GROUP BY");
                 }
                 keys.push(self.bind_expr(&e, &mut scope)?);
             }
-            scope.grouping = Some(Grouping { keys, aggs: Vec::new() });
+            scope.grouping = Some(Grouping { keys, aggs: Vec::new(), sets: group_by.sets.clone().unwrap_or_default() });
             if let Some(h) = &select.having {
                 having = Some(self.bind_condition(h, &mut scope, "HAVING")?);
             }
@@ -288,7 +289,7 @@ impl<'a> Binder<'a> {
         let with_ties = query.fetch.as_ref().is_some_and(|f| f.with_ties);
         let mut plan = SelectPlan { filter, prewhere: explicit, having, outputs, sort, limit, offset, with_ties, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
         if let Some(g) = scope.grouping.take() {
-            plan.aggregate = Some(AggregatePlan { keys: g.keys, aggs: g.aggs });
+            plan.aggregate = Some(AggregatePlan::new(g.keys, g.aggs, &g.sets));
         }
         if let Some(rel) = relation {
             // Rollups that keep states are always read folded: each key shows its exact value.
@@ -667,7 +668,10 @@ impl<'a> Binder<'a> {
                     grouping.aggs.len() - 1
                 }
             };
-            return Ok(Expr::Column { index: grouping.keys.len() + index, ty });
+            return Ok(Expr::Column { index: grouping.keys.len() + usize::from(!grouping.sets.is_empty()) + index, ty });
+        }
+        if lower == "grouping" {
+            return self.bind_grouping(&args, scope);
         }
         let ctx = self.function_context();
         functions::bind(&lower, &args, &ctx, &mut |a| self.bind_expr(a, scope))
@@ -775,7 +779,7 @@ fn scan_source(table: Arc<Table>, final_merge: bool, plan: &mut SelectPlan) -> S
     plan.filter.iter().for_each(|e| e.visit_columns(&mut mark));
     // The expressions over scan blocks (window values follow the scanned columns).
     let row_exprs: Vec<&mut Expr> = match &mut plan.aggregate {
-        Some(agg) => agg.keys.iter_mut().chain(agg.aggs.iter_mut().flat_map(|a| a.args.iter_mut())).collect(),
+        Some(agg) => agg.row_exprs_mut(),
         None => plan
             .outputs
             .iter_mut()

@@ -20,7 +20,7 @@ use granary_storage::{Block, Column, ColumnRef};
 use hashbrown::HashMap;
 
 use crate::aggregate::append_key;
-use crate::group::GroupTable;
+use crate::aggregation::Aggregation;
 use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
@@ -200,7 +200,7 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
         lines.push("Filter (HAVING)".into());
     }
     if let Some(agg) = &plan.aggregate {
-        lines.push(format!("Aggregate ({} keys, {} aggregates)", agg.keys.len(), agg.aggs.len()));
+        lines.push(format!("Aggregate ({} keys, {} aggregates{})", agg.keys.len(), agg.aggs.len(), if agg.sets.is_empty() { String::new() } else { format!(", {} grouping sets", agg.sets.len()) }));
     }
     if plan.filter.is_some() {
         lines.push("Filter (WHERE)".into());
@@ -267,7 +267,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
             let read = |task: &ScanTask| reader.read(&task.part, task.granules.clone());
             if let Some(agg) = &plan.aggregate {
                 let held = AtomicUsize::new(0);
-                let tables = on_threads(&tasks, ctx, || GroupTable::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
+                let tables = on_threads(&tasks, ctx, || Aggregation::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
                     table.update(&read(task)?)?;
                     let now = table.memory_size();
                     let grown = now.saturating_sub(*mine);
@@ -349,7 +349,7 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
             let mut out = match aggregated {
                 true => Block::concat(&input.collect::<Result<Vec<_>>>()?).expect("the aggregate's block"),
                 false => {
-                    let mut table = GroupTable::new(agg)?;
+                    let mut table = Aggregation::new(agg)?;
                     for block in input {
                         ctx.check()?;
                         table.update(&block?)?;

@@ -140,6 +140,7 @@ impl Expr {
                 };
                 Ok(Arc::new(Column::with_nulls(ty.clone(), col.data, Some(nulls))))
             }
+            Expr::Call { func, args, ty } if crate::functions::conditional::needs_lazy(func, args) => Ok(Arc::new(crate::functions::conditional::eval_branches(args, ty, block)?)),
             Expr::Call { func, args, ty } => {
                 let mut col = eval_call(func, args, ty, block)?;
                 // Kernels producing masks tag them UInt8; a Bool-typed call keeps its type.

@@ -6,6 +6,7 @@
 
 pub mod accumulators;
 pub mod aggregate;
+pub mod aggregation;
 pub mod bind;
 pub mod catalog;
 pub mod error;

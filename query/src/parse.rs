@@ -16,6 +16,11 @@ use sqlparser::tokenizer::Token;
 
 use crate::error::{bail, ErrorKind, QueryError, Result};
 
+mod strictness;
+mod with_alias;
+
+pub use strictness::{join_strictness, StrictnessWord};
+
 /// The SQL dialect Granary speaks: ClickHouse's, with Postgres spellings clients send.
 #[derive(Debug, Default)]
 pub struct GranaryDialect {
@@ -479,6 +484,7 @@ fn parse_granary(sql: &str, limits: &ParseLimits) -> Result<Vec<Statement>> {
     let mut tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| QueryError::new(ErrorKind::Syntax, e.to_string()))?;
     check_depth(&tokens, limits.max_expression_depth)?;
     reorder_limit_by(&mut tokens);
+    let join_words = strictness::take_words(&mut tokens);
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let mut out = Vec::new();
     loop {
@@ -486,7 +492,15 @@ fn parse_granary(sql: &str, limits: &ParseLimits) -> Result<Vec<Statement>> {
         if parser.peek_token().token == Token::EOF {
             return Ok(out);
         }
-        out.push(parse_statement(&mut parser)?);
+        let mut statement = parse_statement(&mut parser)?;
+        match &mut statement {
+            Statement::Query(query) | Statement::Explain(query) | Statement::CreateView { query, .. } | Statement::InsertSelect { query, .. } | Statement::CopyTo { query, .. } => {
+                strictness::mark_joins(query.as_mut(), &join_words)?
+            }
+            Statement::CreateMaterializedView(view) => strictness::mark_joins(view.query.as_mut(), &join_words)?,
+            _ => {}
+        }
+        out.push(statement);
         if !parser.consume_token(&Token::SemiColon) && parser.peek_token().token != Token::EOF {
             let found = parser.peek_token();
             bail!(Syntax, "syntax error: expected end of statement, found {found}");
@@ -662,6 +676,9 @@ fn parse_statement(p: &mut Parser) -> Result<Statement> {
             }
         }
         rewind(p, start);
+    }
+    if let Some(query) = with_alias::parse_query(p)? {
+        return Ok(Statement::Query(limit_after_limit_by(p, query)?));
     }
     let stmt = p.parse_statement()?;
     Ok(match stmt {

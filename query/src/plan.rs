@@ -55,13 +55,54 @@ pub struct AggCall {
     pub ty: DataType,
 }
 
-/// Grouping: output blocks hold the keys, then one column per aggregate call.
+/// Grouping: output blocks hold the keys, then (with grouping sets) the number of the set a
+/// row belongs to, then one column per aggregate call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregatePlan {
     /// Group keys, over the scan block.
     pub keys: Vec<Expr>,
     /// Aggregates.
     pub aggs: Vec<AggCall>,
+    /// `GROUPING SETS`, `ROLLUP`, `CUBE`: one grouping per set over the same rows, their
+    /// results one after another; empty for a plain GROUP BY.
+    pub sets: Vec<GroupingSet>,
+}
+
+/// One set of `GROUPING SETS`: the keys it groups by, and the plan that groups by them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupingSet {
+    /// Positions in the whole plan's keys; the other keys show their type's default.
+    pub keys: Vec<usize>,
+    /// The set's own grouping: those keys and every aggregate.
+    pub plan: AggregatePlan,
+}
+
+impl AggregatePlan {
+    /// A plan grouping by `keys`, once per set of key positions in `sets` if there are any.
+    pub fn new(keys: Vec<Expr>, aggs: Vec<AggCall>, sets: &[Vec<usize>]) -> AggregatePlan {
+        let sets = sets
+            .iter()
+            .map(|set| GroupingSet { keys: set.clone(), plan: AggregatePlan { keys: set.iter().map(|&k| keys[k].clone()).collect(), aggs: aggs.clone(), sets: Vec::new() } })
+            .collect();
+        AggregatePlan { keys, aggs, sets }
+    }
+
+    /// The output column of the first aggregate: after the keys and the set number.
+    pub fn first_aggregate(&self) -> usize {
+        self.keys.len() + usize::from(!self.sets.is_empty())
+    }
+
+    /// The expressions over input rows: keys and aggregate arguments, the sets' copies too.
+    pub fn row_exprs_mut(&mut self) -> Vec<&mut Expr> {
+        let mut exprs: Vec<&mut Expr> = self.keys.iter_mut().chain(self.aggs.iter_mut().flat_map(|a| a.args.iter_mut())).collect();
+        exprs.extend(self.sets.iter_mut().flat_map(|s| s.plan.row_exprs_mut()));
+        exprs
+    }
+
+    /// Output columns.
+    pub fn width(&self) -> usize {
+        self.first_aggregate() + self.aggs.len()
+    }
 }
 
 /// A sort key over the same input as the projection.

@@ -11,7 +11,8 @@ use std::ops::ControlFlow;
 use granary_storage::{ColumnData, ColumnRef};
 
 use super::*;
-use crate::join::{join_pairs, take_padded, JoinKind, Residual, NONE};
+use crate::join::{join_pairs, take_padded, AsofOp, JoinKind, Residual, Strictness, NONE};
+use crate::parse::{join_strictness, StrictnessWord};
 
 /// What a FROM clause gives the rest of a SELECT: a table (stored or computed) and, per
 /// column, the name that qualifies it (`e` in `e.item_id`).
@@ -185,7 +186,38 @@ fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
     use ast::JoinOperator as J;
     match op {
         J::Join(c) | J::Inner(c) | J::Left(c) | J::LeftOuter(c) | J::Right(c) | J::RightOuter(c) | J::FullOuter(c) | J::CrossJoin(c) => Some(c),
+        J::Semi(c) | J::LeftSemi(c) | J::RightSemi(c) | J::Anti(c) | J::LeftAnti(c) | J::RightAnti(c) => Some(c),
         _ => None,
+    }
+}
+
+/// A join's strictness as written; an ASOF join's inequality is found in ON when it binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// `ALL`, `ANY`, `SEMI` or `ANTI`.
+    Strict(Strictness),
+    /// `ASOF`.
+    Asof,
+}
+
+/// How one step of a FROM chain joins.
+struct JoinSpec {
+    kind: JoinKind,
+    strictness: Written,
+    constraint: Option<ast::JoinConstraint>,
+}
+
+impl JoinSpec {
+    /// Which sides WHERE conditions may filter before the join: a row of a side whose rows
+    /// each pair on their own (the left one of `ANY LEFT`) loses nothing by it; a side whose
+    /// match is chosen (first, closest, or used once) would choose another.
+    fn filterable_sides(&self) -> (bool, bool) {
+        match (self.strictness, self.kind) {
+            (Written::Strict(Strictness::All), _) => (true, true),
+            (_, JoinKind::Right) => (false, true),
+            (Written::Asof, _) | (_, JoinKind::Left) => (true, false),
+            _ => (false, false),
+        }
     }
 }
 
@@ -198,19 +230,37 @@ enum Step<'q> {
 }
 
 impl Step<'_> {
-    /// The join kind, `None` for ARRAY JOIN.
-    fn kind(&self) -> Result<Option<JoinKind>> {
+    /// How the step joins, `None` for ARRAY JOIN.
+    fn spec(&self) -> Result<Option<JoinSpec>> {
         use ast::JoinOperator as J;
-        let Step::Join(join) = self else { return Ok(Some(JoinKind::Cross)) };
-        Ok(Some(match &join.join_operator {
-            J::Join(_) | J::Inner(_) => JoinKind::Inner,
-            J::Left(_) | J::LeftOuter(_) => JoinKind::Left,
-            J::Right(_) | J::RightOuter(_) => JoinKind::Right,
-            J::FullOuter(_) => JoinKind::Full,
-            J::CrossJoin(_) => JoinKind::Cross,
+        let Step::Join(join) = self else { return Ok(Some(JoinSpec { kind: JoinKind::Cross, strictness: Written::Strict(Strictness::All), constraint: None })) };
+        let (kind, strictness) = match &join.join_operator {
+            J::Join(_) | J::Inner(_) => (JoinKind::Inner, Strictness::All),
+            J::Left(_) | J::LeftOuter(_) => (JoinKind::Left, Strictness::All),
+            J::Right(_) | J::RightOuter(_) => (JoinKind::Right, Strictness::All),
+            J::FullOuter(_) => (JoinKind::Full, Strictness::All),
+            J::CrossJoin(_) => (JoinKind::Cross, Strictness::All),
+            J::Semi(_) | J::LeftSemi(_) => (JoinKind::Left, Strictness::Semi),
+            J::RightSemi(_) => (JoinKind::Right, Strictness::Semi),
+            J::Anti(_) | J::LeftAnti(_) => (JoinKind::Left, Strictness::Anti),
+            J::RightAnti(_) => (JoinKind::Right, Strictness::Anti),
             J::ArrayJoin | J::LeftArrayJoin | J::InnerArrayJoin => return Ok(None),
             other => bail!(NotSupported, "this join ({other:?}) is not supported yet"),
-        }))
+        };
+        let (word, constraint) = match constraint(&join.join_operator) {
+            Some(c) => {
+                let (word, c) = join_strictness(c)?;
+                (word, Some(c))
+            }
+            None => (None, None),
+        };
+        let strictness = match (word, kind) {
+            (None, _) => Written::Strict(strictness),
+            (Some(StrictnessWord::Any), JoinKind::Inner | JoinKind::Left | JoinKind::Right) => Written::Strict(Strictness::Any),
+            (Some(StrictnessWord::Asof), JoinKind::Inner | JoinKind::Left) => Written::Asof,
+            (Some(word), _) => bail!(NotSupported, "{word:?} joins are INNER or LEFT (ANY also RIGHT), not {kind:?}"),
+        };
+        Ok(Some(JoinSpec { kind, strictness, constraint }))
     }
 }
 
@@ -229,15 +279,15 @@ impl Binder<'_> {
         }
         let mentions = Mentions::of(select, query);
         let conditions: Vec<&ast::Expr> = select.selection.as_ref().map(conjuncts).unwrap_or_default();
-        let kinds = steps.iter().map(Step::kind).collect::<Result<Vec<_>>>()?;
+        let specs = steps.iter().map(Step::spec).collect::<Result<Vec<_>>>()?;
         // A step pads the rows joined before it when it is a RIGHT or FULL join.
-        let padded_from = |k: usize| kinds[k..].iter().any(|kind| kind.is_some_and(JoinKind::keeps_right));
+        let padded_from = |k: usize| specs[k..].iter().any(|spec| spec.as_ref().is_some_and(|s| s.kind.keeps_right()));
         for (k, step) in steps.iter().enumerate() {
             let (factor, join) = match step {
                 Step::Join(join) => (&join.relation, Some(*join)),
                 Step::Comma(factor) => (*factor, None),
             };
-            let Some(kind) = kinds[k] else {
+            let Some(spec) = &specs[k] else {
                 let read = self.read(rel, &mentions, &[])?;
                 rel = self.array_join(read, join.expect("ARRAY JOIN is a join"))?;
                 continue;
@@ -246,12 +296,12 @@ impl Binder<'_> {
             let pushable = |target: &Relation, other: &Relation| -> Vec<&ast::Expr> {
                 conditions.iter().copied().filter(|c| condition_names(c).is_some_and(|names| only_in(&names, target, Some(other)))).collect()
             };
-            let left_conditions = if padded_from(k) { Vec::new() } else { pushable(&rel, &right) };
-            let right_conditions = if kind.keeps_left() || padded_from(k + 1) { Vec::new() } else { pushable(&right, &rel) };
+            let (left_filterable, right_filterable) = spec.filterable_sides();
+            let left_conditions = if padded_from(k) || !left_filterable { Vec::new() } else { pushable(&rel, &right) };
+            let right_conditions = if spec.kind.keeps_left() || padded_from(k + 1) || !right_filterable { Vec::new() } else { pushable(&right, &rel) };
             let left = self.read(rel, &mentions, &left_conditions)?;
             let right = self.read(right, &mentions, &right_conditions)?;
-            let on = join.and_then(|j| constraint(&j.join_operator));
-            rel = self.hash_join(left, right, kind, on, &conditions)?;
+            rel = self.hash_join(left, right, spec, &conditions)?;
         }
         Ok(Some(rel))
     }
@@ -354,23 +404,57 @@ impl Binder<'_> {
     /// `a = b` with `a` reading only the left side and `b` only the right (or the other way
     /// round): the two key expressions, converted to one type.
     fn equi_key(&self, c: &ast::Expr, left: &Relation, right: &Relation) -> Result<Option<(Expr, Expr)>> {
-        let ast::Expr::BinaryOp { left: a, op: ast::BinaryOperator::Eq, right: b } = c else { return Ok(None) };
+        Ok(self.sided_comparison(c, left, right)?.filter(|(_, _, op)| *op == ast::BinaryOperator::Eq).map(|(l, r, _)| (l, r)))
+    }
+
+    /// `a < b` (or `<=`, `>`, `>=`) between the two sides: the ASOF inequality, as
+    /// `left op right`.
+    fn asof_key(&self, c: &ast::Expr, left: &Relation, right: &Relation) -> Result<Option<(Expr, Expr, AsofOp)>> {
+        use ast::BinaryOperator as B;
+        let Some((l, r, op)) = self.sided_comparison(c, left, right)? else { return Ok(None) };
+        let op = match op {
+            B::GtEq => AsofOp::Ge,
+            B::Gt => AsofOp::Gt,
+            B::LtEq => AsofOp::Le,
+            B::Lt => AsofOp::Lt,
+            _ => return Ok(None),
+        };
+        Ok(Some((l, r, op)))
+    }
+
+    /// `a op b` with one operand reading only the left side and the other only the right: the
+    /// left and the right expression, converted to one type, and the operator as read from the
+    /// left one to the right one.
+    fn sided_comparison(&self, c: &ast::Expr, left: &Relation, right: &Relation) -> Result<Option<(Expr, Expr, ast::BinaryOperator)>> {
+        use ast::BinaryOperator as B;
+        let ast::Expr::BinaryOp { left: a, op, right: b } = c else { return Ok(None) };
+        if !matches!(op, B::Eq | B::Lt | B::LtEq | B::Gt | B::GtEq) {
+            return Ok(None);
+        }
         let (Some(na), Some(nb)) = (condition_names(a), condition_names(b)) else { return Ok(None) };
-        let (l, r) = if only_in(&na, left, Some(right)) && only_in(&nb, right, Some(left)) {
-            (a, b)
+        let (l, r, op) = if only_in(&na, left, Some(right)) && only_in(&nb, right, Some(left)) {
+            (a, b, op.clone())
         } else if only_in(&nb, left, Some(right)) && only_in(&na, right, Some(left)) {
-            (b, a)
+            let flipped = match op {
+                B::Lt => B::Gt,
+                B::LtEq => B::GtEq,
+                B::Gt => B::Lt,
+                B::GtEq => B::LtEq,
+                other => other.clone(),
+            };
+            (b, a, flipped)
         } else {
             return Ok(None);
         };
         let l = self.bind_expr(l, &mut Scope::over(Some(left)))?;
         let r = self.bind_expr(r, &mut Scope::over(Some(right)))?;
         let ty = join_key_type(&l.ty(), &r.ty())?;
-        Ok(Some((l.cast(ty.clone())?, r.cast(ty)?)))
+        Ok(Some((l.cast(ty.clone())?, r.cast(ty)?, op)))
     }
 
     /// Joins two relations read into rows.
-    fn hash_join(&self, left: Relation, right: Relation, mut kind: JoinKind, on: Option<&ast::JoinConstraint>, conditions: &[&ast::Expr]) -> Result<Relation> {
+    fn hash_join(&self, left: Relation, right: Relation, spec: &JoinSpec, conditions: &[&ast::Expr]) -> Result<Relation> {
+        let mut kind = spec.kind;
         let width = left.columns().len();
         let mut columns: Vec<ColumnSpec> = left.columns().to_vec();
         columns.extend(right.columns().iter().cloned());
@@ -379,7 +463,7 @@ impl Binder<'_> {
         let mut keys: Vec<(Expr, Expr)> = Vec::new();
         let mut residual: Vec<&ast::Expr> = Vec::new();
         let mut using: Vec<(usize, usize)> = Vec::new();
-        match on {
+        match spec.constraint.as_ref() {
             Some(ast::JoinConstraint::On(e)) => {
                 for c in conjuncts(e) {
                     match self.equi_key(c, &left, &right)? {
@@ -413,6 +497,10 @@ impl Binder<'_> {
                 }
             }
         }
+        let strictness = match spec.strictness {
+            Written::Strict(strictness) => strictness,
+            Written::Asof => Strictness::Asof(self.asof_inequality(&mut keys, &mut residual, !using.is_empty(), (&left, &right))?),
+        };
         if kind != JoinKind::Cross && keys.is_empty() && residual.is_empty() {
             bail!(Syntax, "a join needs an ON or USING clause");
         }
@@ -434,7 +522,7 @@ impl Binder<'_> {
             Ok(crate::exec::mask_bytes(&mask).into_owned())
         };
         let residual_check: Option<Residual> = if condition.is_some() { Some(&mut check) } else { None };
-        let (li, ri) = join_pairs(kind, (&lk, &rk), (lb.rows(), rb.rows()), residual_check, &self.ctx)?;
+        let (li, ri) = join_pairs(kind, strictness, (&lk, &rk), (lb.rows(), rb.rows()), residual_check, &self.ctx)?;
         let mut block = pair_block(&li, &ri);
         // A USING key shows the value of whichever side the row has; `left.key` still reads
         // the left side's own (padded) value.
@@ -455,6 +543,24 @@ impl Binder<'_> {
             }
         }
         Ok(Relation::rows("", "", columns, block, qualifiers, hidden))
+    }
+
+    /// An ASOF join's inequality, moved to the end of `keys` (the last USING column, compared
+    /// by `>=`, or the one inequality between the sides in ON); the ON condition may hold
+    /// nothing else but equalities.
+    fn asof_inequality(&self, keys: &mut Vec<(Expr, Expr)>, residual: &mut Vec<&ast::Expr>, using: bool, sides: (&Relation, &Relation)) -> Result<AsofOp> {
+        if using {
+            return if keys.len() >= 2 { Ok(AsofOp::Ge) } else { bail!(NotSupported, "ASOF JOIN … USING needs an equality column before the ASOF column") };
+        }
+        let ([inequality], false) = (residual.as_slice(), keys.is_empty()) else {
+            bail!(NotSupported, "ASOF JOIN needs ON equalities and one inequality between its two sides, and nothing else");
+        };
+        let Some((l, r, op)) = self.asof_key(inequality, sides.0, sides.1)? else {
+            bail!(NotSupported, "ASOF JOIN needs ON equalities and one inequality between its two sides, and nothing else");
+        };
+        residual.clear();
+        keys.push((l, r));
+        Ok(op)
     }
 
     /// Column `i` of a relation as an expression (states read as final values where the

@@ -86,7 +86,7 @@ pub(super) fn contains_window(e: &ast::Expr) -> bool {
 /// Moves window placeholders in the plan's post-window expressions to follow the input
 /// columns: the aggregate's outputs in a grouping query, else the `scan_width` scanned ones.
 pub(super) fn place_windows(plan: &mut SelectPlan, scan_width: usize) {
-    let base = plan.aggregate.as_ref().map_or(scan_width, |a| a.keys.len() + a.aggs.len());
+    let base = plan.aggregate.as_ref().map_or(scan_width, AggregatePlan::width);
     let place = |i: usize| i.checked_sub(WINDOW_BASE).map_or(i, |w| base + w);
     let exprs = plan
         .outputs

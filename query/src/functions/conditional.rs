@@ -6,7 +6,7 @@
 //! keep: one vectorized select per argument over columns of one layout.
 
 use granary_storage::column::ColumnData;
-use granary_storage::{Column, ColumnRef, DataType, StringData, Value};
+use granary_storage::{Block, Column, ColumnRef, DataType, StringData, Value};
 
 use super::{arity, call, Context};
 use crate::error::{bail, Result};
@@ -98,6 +98,67 @@ impl CondFn {
             }
         })
     }
+}
+
+/// `if`/`multiIf` (and `CASE`) whose later conditions or values are computed: the lazy form,
+/// `eval_branches`, keeps a branch that would fail elsewhere (`intDiv(10, x)` where `x = 0`,
+/// `toUInt32(s)` of a word) from failing the query. Plain columns and constants never fail,
+/// so those take the eager select over whole columns.
+pub fn needs_lazy(f: &Func, args: &[Expr]) -> bool {
+    matches!(f, Func::Scalar(super::Scalar::Cond(CondFn::If | CondFn::MultiIf))) && !args[1..].iter().all(|a| matches!(a, Expr::Column { .. } | Expr::Literal { .. }))
+}
+
+/// `if`/`multiIf(c1, v1, …, else)` over a block as ClickHouse's short-circuit evaluation
+/// does it: each condition runs on the rows no earlier one chose, each value on the rows that
+/// chose it; the values are then put back in row order with one gather.
+pub fn eval_branches(args: &[Expr], ty: &DataType, block: &Block) -> Result<Column> {
+    let rows = block.rows();
+    let branches = args.len() / 2;
+    // Which value each row takes (`branches` for the else value), and the rows still open.
+    let mut choice = vec![branches; rows];
+    let mut open = vec![1u8; rows];
+    for b in 0..branches {
+        let truth = condition(on_rows(&args[2 * b], block, &open)?.as_ref())?;
+        let mut truth = truth.into_iter();
+        for (row, o) in open.iter_mut().enumerate().filter(|(_, o)| **o != 0) {
+            if truth.next() == Some(1) {
+                (choice[row], *o) = (b, 0);
+            }
+        }
+    }
+    let values = args.iter().skip(1).step_by(2).chain(args.last());
+    let mut parts = Vec::with_capacity(branches + 1);
+    for (b, value) in values.enumerate() {
+        let mask: Vec<u8> = choice.iter().map(|&c| (c == b) as u8).collect();
+        parts.push(std::sync::Arc::new(with_type(on_rows(value, block, &mask)?.as_ref(), ty)));
+    }
+    // Row `row` is row `rank` of its value's part; the parts sit one after another.
+    let mut starts: Vec<u32> = parts.iter().scan(0u32, |at, p| Some(std::mem::replace(at, *at + p.len() as u32))).collect();
+    let picks: Vec<u32> = choice
+        .iter()
+        .map(|&c| {
+            starts[c] += 1;
+            starts[c] - 1
+        })
+        .collect();
+    Ok(Column::concat(ty.clone(), &parts).take(&picks))
+}
+
+/// An expression over the rows of a block that `mask` keeps: only the columns it reads are
+/// filtered, into a block of those alone.
+fn on_rows(e: &Expr, block: &Block, mask: &[u8]) -> Result<ColumnRef> {
+    let kept = mask.iter().filter(|&&m| m != 0).count();
+    if kept == block.rows() {
+        return e.eval(block);
+    }
+    let mut reads = Vec::new();
+    e.visit_columns(&mut |i| reads.push(i));
+    reads.sort_unstable();
+    reads.dedup();
+    let mut e = e.clone();
+    e.remap_columns(&|i| reads.binary_search(&i).expect("a column the expression reads"));
+    let columns = reads.iter().map(|&i| std::sync::Arc::new(block.columns[i].filter(mask))).collect();
+    e.eval(&Block::with_rows(columns, kept))
 }
 
 /// 1 where a condition column is true (NULL counts as false).

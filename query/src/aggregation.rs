@@ -1,0 +1,81 @@
+//! One GROUP BY over a stream of blocks: a `GroupTable` for a plain GROUP BY, one per set for
+//! `GROUPING SETS` (and the `ROLLUP` and `CUBE` that expand to them).
+//!
+//! Every block feeds every set's table, so the rows are read once whatever the number of
+//! sets. The result lists each set's groups after the previous set's, as a UNION ALL would:
+//! all the plan's keys, a key the set does not group by showing its type's default (0, '',
+//! NULL when Nullable) as ClickHouse does without `group_by_use_nulls`, then the set's number
+//! (from 1, which `grouping(…)` reads), then the aggregates. As in ClickHouse, grouping sets
+//! with keys over no rows give no rows, not even for the empty set.
+
+use std::sync::Arc;
+
+use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType};
+
+use crate::error::Result;
+use crate::group::GroupTable;
+use crate::plan::AggregatePlan;
+
+/// The grouping state of one thread (or, once merged, of the whole query).
+pub struct Aggregation<'p> {
+    plan: &'p AggregatePlan,
+    tables: Vec<GroupTable<'p>>,
+    /// Rows folded so far.
+    rows: usize,
+}
+
+impl<'p> Aggregation<'p> {
+    /// Empty tables for a plan.
+    pub fn new(plan: &'p AggregatePlan) -> Result<Aggregation<'p>> {
+        let tables = match plan.sets.is_empty() {
+            true => vec![GroupTable::new(plan)?],
+            false => plan.sets.iter().map(|s| GroupTable::new(&s.plan)).collect::<Result<_>>()?,
+        };
+        Ok(Aggregation { plan, tables, rows: 0 })
+    }
+
+    /// Folds one block of rows into every table.
+    pub fn update(&mut self, block: &Block) -> Result<()> {
+        self.rows += block.rows();
+        self.tables.iter_mut().try_for_each(|t| t.update(block))
+    }
+
+    /// Bytes held, roughly.
+    pub fn memory_size(&self) -> usize {
+        self.tables.iter().map(GroupTable::memory_size).sum()
+    }
+
+    /// Folds another thread's state into this one.
+    pub fn merge(&mut self, other: Aggregation) -> Result<()> {
+        self.rows += other.rows;
+        self.tables.iter_mut().zip(other.tables).try_for_each(|(mine, theirs)| mine.merge(theirs))
+    }
+
+    /// The result block (see the module comment for its columns).
+    pub fn finish(self) -> Result<Block> {
+        let plan = self.plan;
+        if plan.sets.is_empty() {
+            return self.tables.into_iter().next().expect("one table").finish();
+        }
+        let width = plan.width();
+        let mut parts: Vec<Vec<ColumnRef>> = vec![Vec::new(); width];
+        let mut rows = 0;
+        for (number, (set, table)) in plan.sets.iter().zip(self.tables).enumerate() {
+            let block = table.finish()?;
+            let n = block.rows();
+            for (k, key) in plan.keys.iter().enumerate() {
+                parts[k].push(match set.keys.iter().position(|&s| s == k) {
+                    Some(p) => block.columns[p].clone(),
+                    None => Arc::new(Column::defaults(key.ty(), n)),
+                });
+            }
+            parts[plan.keys.len()].push(Arc::new(Column::new(DataType::UInt64, ColumnData::U64(vec![number as u64 + 1; n]))));
+            parts[plan.first_aggregate()..].iter_mut().zip(&block.columns[set.keys.len()..]).for_each(|(p, c)| p.push(c.clone()));
+            rows += n;
+        }
+        let columns = parts.into_iter().map(|p| Arc::new(Column::concat(p[0].ty.clone(), &p))).collect();
+        let block = Block::with_rows(columns, rows);
+        // With keys, no rows in gives no rows out (the empty set's group included).
+        Ok(if self.rows == 0 && !plan.keys.is_empty() { block.slice(0, 0) } else { block })
+    }
+}

@@ -470,7 +470,9 @@ struct Count {
 impl Accumulator for Count {
     fn update(&mut self, groups: &[u32], n_groups: usize, _args: &[ColumnRef]) -> Result<()> {
         self.counts.resize(n_groups, 0);
-        if groups.is_empty() {
+        if n_groups == 1 {
+            // One group (no GROUP BY): every id is 0.
+            self.counts[0] += groups.len() as u64;
             return Ok(());
         }
         for &g in groups {
@@ -551,6 +553,11 @@ impl<T: SumValue> Accumulator for Sum<T> {
             return Ok(());
         }
         let values = T::load(&args[0])?;
+        if n_groups == 1 {
+            // One group (no GROUP BY): every id is 0, so no lookup per row.
+            self.sums[0] = values.iter().fold(self.sums[0], |sum, &v| sum.add(v));
+            return Ok(());
+        }
         for (&g, &v) in groups.iter().zip(&values) {
             let slot = &mut self.sums[g as usize];
             *slot = slot.add(v);

@@ -704,21 +704,34 @@ fn compare_scalar(col: &Column, value: &Value, op: CmpOp) -> Result<Vec<u8>> {
 }
 
 /// 1 for each string equal to `needle` (unequal when `negated`): lengths first, and the bytes
-/// only where the lengths match, eight at a time, without a `memcmp` call per row.
+/// only where the lengths match, eight at a time (a needle of up to eight bytes in one masked
+/// load), without a `memcmp` call per row.
 fn strings_equal(s: &StringData, needle: &[u8], negated: bool) -> Vec<u8> {
-    let (len, bytes) = (needle.len() as u64, &s.bytes[..]);
+    let (len, bytes) = (needle.len(), &s.bytes[..]);
     let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-    let equal = |start: usize| {
+    let bytes_equal = |start: usize| {
         let mut at = 0;
-        while at + 8 <= needle.len() {
+        while at + 8 <= len {
             if word(bytes, start + at) != word(needle, at) {
                 return false;
             }
             at += 8;
         }
-        bytes[start + at..start + needle.len()].iter().zip(&needle[at..]).all(|(a, b)| a == b)
+        bytes[start + at..start + len].iter().zip(&needle[at..]).all(|(a, b)| a == b)
     };
-    s.offsets.windows(2).map(|w| ((w[1] - w[0] == len && equal(w[0] as usize)) != negated) as u8).collect()
+    fn rows(offsets: &[u64], len: usize, negated: bool, equal: impl Fn(usize) -> bool) -> Vec<u8> {
+        offsets.windows(2).map(|w| ((w[1] - w[0] == len as u64 && equal(w[0] as usize)) != negated) as u8).collect()
+    }
+    if !(1..=8).contains(&len) {
+        return rows(&s.offsets, len, negated, bytes_equal);
+    }
+    let mut padded = [0u8; 8];
+    padded[..len].copy_from_slice(needle);
+    let (want, mask) = (u64::from_le_bytes(padded), u64::MAX >> (64 - 8 * len));
+    rows(&s.offsets, len, negated, |start: usize| match bytes.get(start..start + 8) {
+        Some(b) => u64::from_le_bytes(b.try_into().unwrap()) & mask == want,
+        None => bytes_equal(start),
+    })
 }
 
 fn in_list(col: &Column, list: &Column, negated: bool) -> Result<Vec<u8>> {
@@ -790,4 +803,25 @@ pub fn string_column(values: impl Iterator<Item = impl AsRef<[u8]>>) -> Column {
         s.push(v.as_ref());
     }
     Column::new(DataType::String, ColumnData::Bytes(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_equality_matches_a_plain_comparison_at_every_length_and_at_the_buffer_end() {
+        let words = ["", "a", "ab", "abcdefg", "abcdefgh", "abcdefgx", "abcdefghi", "abcdefghijklmnopq", "abcdefghijklmnopx", "xbcdefgh"];
+        // Every word, then each word once more at the end of the buffer.
+        for last in words {
+            let mut s = StringData::default();
+            words.iter().chain([&last]).for_each(|w| s.push(w.as_bytes()));
+            for needle in words {
+                for negated in [false, true] {
+                    let expected: Vec<u8> = s.iter().map(|v| ((v == needle.as_bytes()) != negated) as u8).collect();
+                    assert_eq!(strings_equal(&s, needle.as_bytes(), negated), expected, "{needle:?} negated {negated}, last {last:?}");
+                }
+            }
+        }
+    }
 }

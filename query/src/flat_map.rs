@@ -125,6 +125,16 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         self.hashes = hashes;
     }
 
+    /// Looks every key of `other` up here, as one batch: a key not here
+    /// yet gets the value `new(theirs)` makes from its value there; `found(theirs, ours)`
+    /// gets each key's two values.
+    pub(crate) fn merge(&mut self, other: &FlatMap<K, V>, mut new: impl FnMut(V) -> V, mut found: impl FnMut(V, V)) {
+        let (keys, theirs): (Vec<K>, Vec<V>) = other.iter().map(|(k, v)| (*k, v)).unzip();
+        let mut ours = Vec::with_capacity(keys.len());
+        self.get_or_insert_batch(&keys, &mut ours, |i| new(theirs[i]));
+        theirs.into_iter().zip(ours).for_each(|(t, o)| found(t, o));
+    }
+
     /// Every `(key, value)`, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, V)> {
         self.slots.iter().filter(|s| s.used).map(|s| (&s.key, s.value))

@@ -161,19 +161,8 @@ impl<'p> GroupTable<'p> {
                     ids[their as usize] = mine[value];
                 }
             }
-            (KeyMap::Packed(mine, _), KeyMap::Packed(theirs, _)) => {
-                let (keys, theirs): (Vec<u128>, Vec<u32>) = theirs.iter().map(|(k, v)| (*k, v)).unzip();
-                let mut found = Vec::with_capacity(keys.len());
-                mine.get_or_insert_batch(&keys, &mut found, |i| new_group(theirs[i]));
-                for (their, id) in theirs.into_iter().zip(found) {
-                    ids[their as usize] = id;
-                }
-            }
-            (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => {
-                for (key, their) in theirs.iter() {
-                    ids[their as usize] = mine.get_or_insert(key, || new_group(their));
-                }
-            }
+            (KeyMap::Packed(mine, _), KeyMap::Packed(theirs, _)) => mine.merge(&theirs, new_group, |their, id| ids[their as usize] = id),
+            (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => mine.merge(&theirs, new_group, |their, id| ids[their as usize] = id),
             _ => unreachable!("tables of one plan key the same way"),
         }
         // New groups got ids in the order of `new_groups`.
@@ -277,6 +266,14 @@ impl<V: Copy + Default> KeyIndex<V> {
                 _ => self.short.get_or_insert(*key, || new(row)),
             };
             out.push(value);
+        }
+    }
+
+    /// Looks every key of `other` up here as `FlatMap::merge` does.
+    pub(crate) fn merge(&mut self, other: &KeyIndex<V>, mut new: impl FnMut(V) -> V, mut found: impl FnMut(V, V)) {
+        self.short.merge(&other.short, &mut new, &mut found);
+        for (key, theirs) in other.long.iter() {
+            found(*theirs, self.get_or_insert_long(key, || new(*theirs)));
         }
     }
 

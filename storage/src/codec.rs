@@ -217,7 +217,26 @@ fn decompress(codec: u8, payload: &[u8], rlen: usize, out: &mut Vec<u8>) -> std:
                 return Err("length mismatch".into());
             }
         }
-        2 => *out = zstd::bulk::decompress(payload, rlen).map_err(|e| e.to_string())?,
+        2 => {
+            // One decompression context per thread: making one per frame costs more than a
+            // small frame's decompression.
+            thread_local! {
+                static ZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+            }
+            out.clear();
+            out.reserve(rlen);
+            let n = ZSTD.with(|cell| {
+                let mut cell = cell.borrow_mut();
+                let ctx = match cell.as_mut() {
+                    Some(ctx) => ctx,
+                    None => cell.insert(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?),
+                };
+                ctx.decompress_to_buffer(payload, out).map_err(|e| e.to_string())
+            })?;
+            if n != rlen {
+                return Err("length mismatch".into());
+            }
+        }
         _ => return Err("unknown codec".into()),
     }
     Ok(())

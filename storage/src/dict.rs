@@ -1,8 +1,8 @@
 //! Dictionary encoding of string columns inside a part.
 //!
 //! Every granule of a String or FixedString column starts with a tag byte. `PLAIN` granules
-//! hold the column encoding (`Column::encode`); the others hold the null map (Nullable
-//! columns only) and then one code per row, 1, 2 or 4 bytes wide, indexing the part's
+//! hold the column encoding (`Column::encode`); `HEX` granules hold hexadecimal ids as their
+//! bytes; the others hold the null map (Nullable columns only) and then one code per row, 1, 2 or 4 bytes wide, indexing the part's
 //! dictionary for that column (`<col>.dict`: entry count, then each entry as LEB128 length
 //! and bytes, in one compressed frame).
 //!
@@ -22,6 +22,11 @@ use crate::error::{Result, StorageError};
 use crate::types::DataType;
 
 const PLAIN: u8 = 0;
+/// A granule of non-Nullable strings that are all lowercase hexadecimal of one even length
+/// (hashes, trace and event ids): the half length in a byte, then each row's bytes, half the
+/// size of the text and no entropy for the codec to model.
+const HEX: u8 = 0x10;
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 const AUTO_MAX_ENTRIES: usize = 1 << 16;
 const AUTO_MIN_ROWS_PER_ENTRY: usize = 4;
 const LOW_CARDINALITY_MAX_ENTRIES: usize = 1 << 20;
@@ -73,8 +78,10 @@ impl DictWriter {
             self.coding = false;
         }
         if !self.coding {
-            out.push(PLAIN);
-            column.encode(start, end, out);
+            if column.nulls.is_some() || !encode_hex(strings, start, end, out) {
+                out.push(PLAIN);
+                column.encode(start, end, out);
+            }
             return false;
         }
         let width = code_width(self.entries.len());
@@ -141,6 +148,37 @@ impl DictWriter {
     }
 }
 
+/// Writes rows `start..end` as a `HEX` granule when they all are lowercase hexadecimal of
+/// one even length of 2 to 510 digits; false (nothing written) when they are not.
+fn encode_hex(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>) -> bool {
+    let len = strings.get(start).len();
+    let digit = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    let text = &strings.bytes[strings.offsets[start] as usize..strings.offsets[end] as usize];
+    let fits = len % 2 == 0 && (2..=510).contains(&len) && text.len() == len * (end - start) && (start..end).all(|i| strings.get(i).len() == len) && text.iter().all(|&b| digit(b));
+    if !fits {
+        return false;
+    }
+    let value = |b: u8| if b <= b'9' { b - b'0' } else { b - b'a' + 10 };
+    out.push(HEX);
+    out.push((len / 2) as u8);
+    out.extend(text.chunks_exact(2).map(|p| value(p[0]) << 4 | value(p[1])));
+    true
+}
+
+/// Appends the rows of a `HEX` granule (after its tag) whose `keep` byte is non-zero to
+/// `strings`; returns the bytes consumed.
+fn decode_hex(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<usize> {
+    let half = *bytes.first().ok_or_else(short_granule)? as usize;
+    let raw = bytes.get(1..1 + rows * half).ok_or_else(short_granule)?;
+    for (row, value) in raw.chunks_exact(half).enumerate() {
+        if keep.is_none_or(|k| k[row] != 0) {
+            strings.bytes.extend(value.iter().flat_map(|&b| [HEX_DIGITS[(b >> 4) as usize], HEX_DIGITS[(b & 15) as usize]]));
+            strings.offsets.push(strings.bytes.len() as u64);
+        }
+    }
+    Ok(1 + rows * half)
+}
+
 /// Bytes per code for a dictionary of `entries` values.
 fn code_width(entries: usize) -> usize {
     match entries {
@@ -172,6 +210,12 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
     let width = *bytes.first().ok_or_else(short)? as usize;
     if width == PLAIN as usize {
         return Ok(1 + out.decode_append_kept(&bytes[1..], rows, keep)?);
+    }
+    if width == HEX as usize {
+        let ColumnData::Bytes(strings) = &mut out.data else {
+            return Err(StorageError::Invalid("hexadecimal granule in a column that is not a string".into()));
+        };
+        return Ok(1 + decode_hex(strings, &bytes[1..], rows, keep)?);
     }
     if !matches!(width, 1 | 2 | 4) {
         return Err(StorageError::Invalid(format!("bad granule tag {width}")));
@@ -205,11 +249,11 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
 
 /// Appends the codes of one granule of `rows` rows of a non-Nullable column (only the rows
 /// whose `keep` byte is non-zero when there is a mask) to `out`; false, and nothing appended,
-/// when the granule is plain.
+/// when the granule is not coded.
 pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usize, keep: Option<&[u8]>) -> Result<bool> {
     let width = *bytes.first().ok_or_else(short_granule)? as usize;
     match width {
-        0 => return Ok(false),
+        w if w == PLAIN as usize || w == HEX as usize => return Ok(false),
         1 | 2 | 4 => {}
         _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
     }
@@ -284,6 +328,37 @@ mod tests {
             pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict), None).unwrap();
         }
         assert_eq!(back, col);
+    }
+
+    #[test]
+    fn hexadecimal_ids_are_stored_as_bytes_and_other_text_plain() {
+        let ids: Vec<String> = (0..40u64).map(|i| format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15))).collect();
+        let col = strings(DataType::String, &ids.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>());
+        let mut w = DictWriter::new(&DataType::String);
+        let (bytes, starts) = round_trip(&mut w, &col, 10);
+        assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![1, HEX, HEX, HEX], "coded, then hexadecimal once coding gives up");
+        assert_eq!(starts[2] - starts[1], 2 + 10 * 8, "eight bytes a row");
+        let dict = decode_dictionary(&w.finish().unwrap()).unwrap();
+        let mut back = Column::empty(DataType::String);
+        let mut pos = 0;
+        for _ in 0..4 {
+            pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict), None).unwrap();
+        }
+        assert_eq!(back, col);
+        // Kept rows only, and no codes to read from a hexadecimal granule.
+        let mut kept = Column::empty(DataType::String);
+        let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();
+        decode_granule(&mut kept, &bytes[starts[1]..], 10, Some(&dict), Some(&keep)).unwrap();
+        assert_eq!(kept, col.take(&[10, 13, 16, 19]));
+        assert!(!decode_codes(&mut Vec::new(), &bytes[starts[1]..], 10, dict.len(), None).unwrap());
+        // Uppercase, odd lengths, mixed lengths and other text stay plain.
+        for odd in ["ABCDEF12", "abc", "zz", ""] {
+            let ColumnData::Bytes(s) = &col.data else { unreachable!() };
+            let mut plain = StringData::default();
+            s.iter().take(9).for_each(|v| plain.push(v));
+            plain.push(odd.as_bytes());
+            assert!(!encode_hex(&plain, 0, 10, &mut Vec::new()), "{odd:?}");
+        }
     }
 
     #[test]

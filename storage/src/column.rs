@@ -185,6 +185,22 @@ impl_primitive!(i64, x => Value::Int(x), a, b => a.cmp(b));
 impl_primitive!(f32, x => Value::Float(x as f64), a, b => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())));
 impl_primitive!(f64, x => Value::Float(x), a, b => a.partial_cmp(b).unwrap_or_else(|| a.is_nan().cmp(&b.is_nan())));
 
+/// Appends `src[at..at + len]` to `out`; `None` when `src` is too short. A value of up to 16
+/// bytes with 16 bytes of `src` behind it is copied as a fixed 16-byte block and the excess cut
+/// off again: one vector store instead of a `memcpy` call per short string.
+#[inline]
+pub fn push_short(out: &mut Vec<u8>, src: &[u8], at: usize, len: usize) -> Option<()> {
+    match src.get(at..at + 16) {
+        Some(window) if len <= 16 => {
+            let end = out.len() + len;
+            out.extend_from_slice(&<[u8; 16]>::try_from(window).unwrap());
+            out.truncate(end);
+        }
+        _ => out.extend_from_slice(src.get(at..at + len)?),
+    }
+    Some(())
+}
+
 /// A typed column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -505,12 +521,16 @@ impl Column {
             v => decode_fixed(v, bytes, rows).ok_or_else(short)?,
             s => {
                 let mut pos = 0;
+                s.offsets.reserve(rows);
                 for _ in 0..rows {
-                    let (len, n) = read_varint(&bytes[pos..]).ok_or_else(short)?;
+                    let (len, n) = match bytes.get(pos) {
+                        Some(&b) if b < 0x80 => (b as usize, 1),
+                        _ => read_varint(bytes.get(pos..).ok_or_else(short)?).map(|(l, n)| (l as usize, n)).ok_or_else(short)?,
+                    };
                     pos += n;
-                    let end = pos + len as usize;
-                    s.push(bytes.get(pos..end).ok_or_else(short)?);
-                    pos = end;
+                    push_short(&mut s.bytes, bytes, pos, len).ok_or_else(short)?;
+                    s.offsets.push(s.bytes.len() as u64);
+                    pos += len;
                 }
                 pos
             }))

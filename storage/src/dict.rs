@@ -17,7 +17,7 @@
 use ahash::RandomState;
 use hashbrown::HashMap;
 
-use crate::column::{cmp_strings, read_varint, write_varint, Column, ColumnData, StringData};
+use crate::column::{cmp_strings, push_short, read_varint, write_varint, Column, ColumnData, StringData};
 use crate::error::{Result, StorageError};
 use crate::types::DataType;
 
@@ -242,7 +242,9 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
         if code >= dict.len() {
             return Err(StorageError::Invalid(format!("code {code} past a dictionary of {}", dict.len())));
         }
-        strings.push(dict.get(code));
+        let at = dict.offsets[code] as usize;
+        push_short(&mut strings.bytes, &dict.bytes, at, dict.offsets[code + 1] as usize - at).ok_or_else(short)?;
+        strings.offsets.push(strings.bytes.len() as u64);
     }
     Ok(pos + rows * width)
 }

@@ -236,3 +236,36 @@ fn statement_timeout_stops_a_long_statement_and_the_session_goes_on() {
     assert_eq!(rows(&mut s, "SELECT count() FROM big"), vec![vec![Value::UInt(100_000)]]);
     s.execute("RESET statement_timeout").unwrap();
 }
+
+/// A table `w` of 100,000 rows in one partition: `id` 0..100000 and `x = id`.
+fn hundred_thousand(s: &mut Session) {
+    s.execute("CREATE TABLE w (id UInt32, x Int64) ENGINE = MergeTree ORDER BY id").unwrap();
+    let values: Vec<String> = (0..100_000u32).map(|i| format!("({i}, {i})")).collect();
+    s.execute(&format!("INSERT INTO w VALUES {}", values.join(","))).unwrap();
+}
+
+/// How many rows of `w` a window query's value `v` matches `formula` (both over `id`) for.
+fn rows_matching(s: &mut Session, window: &str, formula: &str) -> Value {
+    let q = format!("SELECT count() FROM (SELECT id, {window} AS v FROM w) WHERE v = {formula}");
+    rows(s, &q).remove(0).remove(0)
+}
+
+#[test]
+fn running_and_sliding_window_aggregates_over_a_large_partition_match_their_formulas() {
+    let (_dir, _db, mut s) = fresh();
+    hundred_thousand(&mut s);
+    let all = Value::UInt(100_000);
+    // Running sums: the triangular numbers (feeding every frame would add up 5·10^9 rows).
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id)", "intDiv(id * (id + 1), 2)"), all);
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING)", "intDiv(id * (id + 1), 2)"), all);
+    // The default RANGE frame over peers of 10 rows each reaches the last peer.
+    assert_eq!(rows_matching(&mut s, "count() OVER (ORDER BY intDiv(id, 10))", "(intDiv(id, 10) + 1) * 10"), all);
+    // Sliding frames: a 5-row window sums to 5·id away from the ends.
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING)", "5 * id"), Value::UInt(99_996));
+    assert_eq!(rows_matching(&mut s, "avg(x) OVER (ORDER BY id ROWS BETWEEN 500 PRECEDING AND 500 FOLLOWING)", "id"), Value::UInt(99_000));
+    assert_eq!(rows_matching(&mut s, "min(x) OVER (ORDER BY id ROWS BETWEEN 1000 PRECEDING AND CURRENT ROW)", "greatest(0, toInt64(id) - 1000)"), all);
+    assert_eq!(rows_matching(&mut s, "max(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND 1000 FOLLOWING)", "least(99999, id + 1000)"), all);
+    assert_eq!(rows_matching(&mut s, "max(x) OVER (ORDER BY id DESC ROWS BETWEEN 3000 PRECEDING AND 3000 FOLLOWING)", "least(99999, id + 3000)"), all);
+    // Suffix sums over the whole partition.
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "4999950000 - intDiv(id * (id - 1), 2)"), all);
+}

@@ -3,9 +3,12 @@
 //! Each call sorts row positions by its PARTITION BY and ORDER BY keys once, finds the
 //! partitions and the peer groups (rows of equal ORDER BY values) in that order, and computes
 //! one value per row: ranks from positions, navigation functions (`lag`, `first_value`, …) as
-//! a gather of the argument column, and aggregates by feeding each distinct frame's rows to
-//! an accumulator group, so rows that share a frame (a whole partition, a peer group) share
-//! one computation.
+//! a gather of the argument column, and aggregates from the frame of every row: `sum`,
+//! `count`, `avg`, `min` and `max` by prefix sums and a monotonic deque (`frame_agg`), any
+//! other by feeding each distinct frame's rows to an accumulator group, so rows that share a
+//! frame (a whole partition, a peer group) share one computation.
+
+mod frame_agg;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -15,7 +18,9 @@ use granary_storage::{Block, Column, ColumnRef, DataType, Value};
 use crate::error::{bail, Result};
 use crate::exec::{same_values, sort_indices};
 use crate::join::{take_padded, NONE};
+use crate::aggregate::AggFunc;
 use crate::plan::{FrameBound, SortKey, WindowCall, WindowFunc};
+use crate::states::AggMode;
 
 /// Rows fed to an accumulator at a time, to bound the memory of gathered frame rows.
 const FEED_CHUNK: usize = 1 << 16;
@@ -254,37 +259,50 @@ fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
         }
         WindowFunc::Aggregate { func, mode } => {
             let args = call.args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
-            let arg_types: Vec<DataType> = call.args.iter().map(|a| a.ty()).collect();
-            let mut acc = mode.accumulator(func, &arg_types, &call.ty)?;
-            // One accumulator group per distinct frame of consecutive positions.
-            let mut group_of = vec![0u32; rows];
-            let (mut ids, mut feed) = (Vec::new(), Vec::new());
-            let mut groups = 0usize;
-            let mut last: Option<Range<usize>> = None;
-            for p in 0..rows {
-                let f = frame_of(call, &l, p);
-                if last.as_ref() != Some(&f) {
-                    groups += 1;
-                    for q in f.clone() {
-                        ids.push((groups - 1) as u32);
-                        feed.push(l.order[q]);
-                    }
-                    if feed.len() >= FEED_CHUNK {
-                        let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
-                        acc.update(&ids, groups, &taken)?;
-                        ids.clear();
-                        feed.clear();
-                    }
-                    last = Some(f);
-                }
-                group_of[l.order[p] as usize] = (groups - 1) as u32;
+            let frames: Vec<Range<usize>> = (0..rows).map(|p| frame_of(call, &l, p)).collect();
+            let fast = match mode {
+                AggMode::Plain => frame_agg::compute(func, &args, &call.ty, &l, &frames)?,
+                _ => None,
+            };
+            match fast {
+                Some(column) => column,
+                None => feed_frames(call, func, *mode, &args, &l, &frames)?,
             }
-            let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
-            acc.update(&ids, groups, &taken)?;
-            acc.update(&[], groups, &[])?;
-            acc.finish().take(&group_of)
         }
     })
+}
+
+/// An aggregate of any function: one accumulator group per distinct frame of consecutive
+/// positions, fed that frame's rows.
+fn feed_frames(call: &WindowCall, func: &AggFunc, mode: AggMode, args: &[ColumnRef], l: &Layout, frames: &[Range<usize>]) -> Result<Column> {
+    let rows = l.order.len();
+    let arg_types: Vec<DataType> = call.args.iter().map(|a| a.ty()).collect();
+    let mut acc = mode.accumulator(func, &arg_types, &call.ty)?;
+    let mut group_of = vec![0u32; rows];
+    let (mut ids, mut feed) = (Vec::new(), Vec::new());
+    let mut groups = 0usize;
+    let mut last: Option<&Range<usize>> = None;
+    for (p, f) in frames.iter().enumerate() {
+        if last != Some(f) {
+            groups += 1;
+            for q in f.clone() {
+                ids.push((groups - 1) as u32);
+                feed.push(l.order[q]);
+            }
+            if feed.len() >= FEED_CHUNK {
+                let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
+                acc.update(&ids, groups, &taken)?;
+                ids.clear();
+                feed.clear();
+            }
+            last = Some(f);
+        }
+        group_of[l.order[p] as usize] = (groups - 1) as u32;
+    }
+    let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
+    acc.update(&ids, groups, &taken)?;
+    acc.update(&[], groups, &[])?;
+    Ok(acc.finish().take(&group_of))
 }
 
 /// The argument's value at another position (`source`), or the default (the third argument

@@ -192,6 +192,35 @@ fn a_query_past_max_memory_usage_fails_and_the_session_goes_on() {
     assert_eq!(rows(&mut s, "SELECT count() FROM (SELECT id, count() FROM ev GROUP BY id)"), vec![vec![Value::UInt(200_000)]]);
 }
 
+/// Runs `sql` expecting SQLSTATE 53200, then checks that the session still answers.
+fn fails_on_memory(s: &mut Session, sql: &str) {
+    let err = s.execute(sql).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::MemoryLimit, "{sql}: {err}");
+    assert_eq!(rows(s, "SELECT count() FROM ev"), vec![vec![Value::UInt(200_000)]], "after {sql}");
+}
+
+#[test]
+fn sort_buffers_join_tables_subqueries_and_window_partitions_count_against_max_memory_usage() {
+    let (_dir, _db, mut s) = fresh();
+    events(&mut s);
+    // The rows an ORDER BY buffers.
+    fails_on_memory(&mut s, "SELECT * FROM ev ORDER BY n, id SETTINGS max_memory_usage = 1000000");
+    // A hash join's build side: both sides' ids (3.2 MB) fit, their hash table does not.
+    let join = "SELECT count() FROM ev a JOIN ev b ON a.id = b.id";
+    fails_on_memory(&mut s, &format!("{join} SETTINGS max_memory_usage = 6000000"));
+    assert_eq!(rows(&mut s, &format!("{join} SETTINGS max_memory_usage = 40000000")), vec![vec![Value::UInt(200_000)]]);
+    // Materialized CTEs and subqueries are held until the statement ends, so two of them add up.
+    let twice = "WITH c AS (SELECT id, n FROM ev) SELECT count() FROM c WHERE n >= (SELECT min(n) FROM c)";
+    fails_on_memory(&mut s, &format!("{twice} SETTINGS max_memory_usage = 4000000"));
+    assert_eq!(rows(&mut s, &format!("{twice} SETTINGS max_memory_usage = 8000000")), vec![vec![Value::UInt(200_000)]]);
+    fails_on_memory(&mut s, "SELECT count() FROM (SELECT * FROM ev) SETTINGS max_memory_usage = 1000000");
+    // A window's partitions: the rows fit, their sorted layout does not.
+    let window = "SELECT max(v) FROM (SELECT sum(n) OVER (PARTITION BY kind ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS v FROM ev)";
+    fails_on_memory(&mut s, &format!("{window} SETTINGS max_memory_usage = 6000000"));
+    // Rows of a kind are 13 ids apart, so the largest pair is n = 99 (id % 200 = 199) and 86.
+    assert_eq!(rows(&mut s, &format!("{window} SETTINGS max_memory_usage = 40000000")), vec![vec![Value::Int(185)]]);
+}
+
 #[test]
 fn settings_are_set_shown_and_reset() {
     let (_dir, _db, mut s) = fresh();

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use granary_storage::{Block, Column, ColumnRef, DataType, Value};
 
 use crate::error::{bail, Result};
-use crate::exec::{same_values, sort_indices};
+use crate::exec::{block_memory, same_values, sort_indices, QueryContext};
 use crate::join::{take_padded, NONE};
 use crate::aggregate::AggFunc;
 use crate::plan::{FrameBound, SortKey, WindowCall, WindowFunc};
@@ -25,10 +25,21 @@ use crate::states::AggMode;
 /// Rows fed to an accumulator at a time, to bound the memory of gathered frame rows.
 const FEED_CHUNK: usize = 1 << 16;
 
-/// The value of each window call for every row of `block`, in row order.
-pub fn compute(calls: &[WindowCall], block: &Block) -> Result<Vec<ColumnRef>> {
-    calls.iter().map(|call| compute_one(call, block).map(Arc::new)).collect()
+/// The value of each window call for every row of `block`, in row order. The block, the
+/// values computed so far and each call's sorted layout count against the memory limit.
+pub fn compute(calls: &[WindowCall], block: &Block, ctx: &QueryContext) -> Result<Vec<ColumnRef>> {
+    let mut held = block_memory(block);
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        let column = compute_one(call, block, &|bytes| ctx.check_memory(held + bytes))?;
+        held += column.memory_size();
+        out.push(Arc::new(column));
+    }
+    Ok(out)
 }
+
+/// Fails when a call's working memory of the given bytes does not fit the limit.
+type MemoryCheck<'a> = &'a dyn Fn(usize) -> Result<()>;
 
 /// Sorted row positions with their partitions and peer groups.
 struct Layout {
@@ -49,6 +60,15 @@ struct RangeKey {
     nulls: Option<Vec<u8>>,
     desc: bool,
     nulls_first: bool,
+}
+
+impl Layout {
+    /// Bytes the layout holds.
+    fn memory_size(&self) -> usize {
+        let ranges = std::mem::size_of::<Range<usize>>() * (self.partition.capacity() + self.peers.capacity());
+        let key = self.range_key.as_ref().map_or(0, |k| 8 * k.values.capacity() + k.nulls.as_ref().map_or(0, Vec::capacity));
+        4 * self.order.capacity() + ranges + key
+    }
 }
 
 fn layout(call: &WindowCall, block: &Block) -> Result<Layout> {
@@ -181,9 +201,10 @@ fn constant(call: &WindowCall, i: usize, default: u64) -> Result<u64> {
     }
 }
 
-fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
+fn compute_one(call: &WindowCall, block: &Block, check_memory: MemoryCheck) -> Result<Column> {
     let rows = block.rows();
     let l = layout(call, block)?;
+    check_memory(l.memory_size())?;
     let numbers = |f: &dyn Fn(usize) -> u64| -> Column {
         let mut out = vec![0u64; rows];
         (0..rows).for_each(|p| out[l.order[p] as usize] = f(p));
@@ -260,6 +281,7 @@ fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
         WindowFunc::Aggregate { func, mode } => {
             let args = call.args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
             let frames: Vec<Range<usize>> = (0..rows).map(|p| frame_of(call, &l, p)).collect();
+            check_memory(l.memory_size() + std::mem::size_of_val(&frames[..]))?;
             let fast = match mode {
                 AggMode::Plain => frame_agg::compute(func, &args, &call.ty, &l, &frames)?,
                 _ => None,

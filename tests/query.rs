@@ -192,6 +192,35 @@ fn a_query_past_max_memory_usage_fails_and_the_session_goes_on() {
     assert_eq!(rows(&mut s, "SELECT count() FROM (SELECT id, count() FROM ev GROUP BY id)"), vec![vec![Value::UInt(200_000)]]);
 }
 
+/// Runs `sql` expecting SQLSTATE 53200, then checks that the session still answers.
+fn fails_on_memory(s: &mut Session, sql: &str) {
+    let err = s.execute(sql).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::MemoryLimit, "{sql}: {err}");
+    assert_eq!(rows(s, "SELECT count() FROM ev"), vec![vec![Value::UInt(200_000)]], "after {sql}");
+}
+
+#[test]
+fn sort_buffers_join_tables_subqueries_and_window_partitions_count_against_max_memory_usage() {
+    let (_dir, _db, mut s) = fresh();
+    events(&mut s);
+    // The rows an ORDER BY buffers.
+    fails_on_memory(&mut s, "SELECT * FROM ev ORDER BY n, id SETTINGS max_memory_usage = 1000000");
+    // A hash join's build side: both sides' ids (3.2 MB) fit, their hash table does not.
+    let join = "SELECT count() FROM ev a JOIN ev b ON a.id = b.id";
+    fails_on_memory(&mut s, &format!("{join} SETTINGS max_memory_usage = 6000000"));
+    assert_eq!(rows(&mut s, &format!("{join} SETTINGS max_memory_usage = 40000000")), vec![vec![Value::UInt(200_000)]]);
+    // Materialized CTEs and subqueries are held until the statement ends, so two of them add up.
+    let twice = "WITH c AS (SELECT id, n FROM ev) SELECT count() FROM c WHERE n >= (SELECT min(n) FROM c)";
+    fails_on_memory(&mut s, &format!("{twice} SETTINGS max_memory_usage = 4000000"));
+    assert_eq!(rows(&mut s, &format!("{twice} SETTINGS max_memory_usage = 8000000")), vec![vec![Value::UInt(200_000)]]);
+    fails_on_memory(&mut s, "SELECT count() FROM (SELECT * FROM ev) SETTINGS max_memory_usage = 1000000");
+    // A window's partitions: the rows fit, their sorted layout does not.
+    let window = "SELECT max(v) FROM (SELECT sum(n) OVER (PARTITION BY kind ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS v FROM ev)";
+    fails_on_memory(&mut s, &format!("{window} SETTINGS max_memory_usage = 6000000"));
+    // Rows of a kind are 13 ids apart, so the largest pair is n = 99 (id % 200 = 199) and 86.
+    assert_eq!(rows(&mut s, &format!("{window} SETTINGS max_memory_usage = 40000000")), vec![vec![Value::Int(185)]]);
+}
+
 #[test]
 fn settings_are_set_shown_and_reset() {
     let (_dir, _db, mut s) = fresh();
@@ -235,4 +264,37 @@ fn statement_timeout_stops_a_long_statement_and_the_session_goes_on() {
     assert!(e.message.contains("statement timeout"), "{e}");
     assert_eq!(rows(&mut s, "SELECT count() FROM big"), vec![vec![Value::UInt(100_000)]]);
     s.execute("RESET statement_timeout").unwrap();
+}
+
+/// A table `w` of 100,000 rows in one partition: `id` 0..100000 and `x = id`.
+fn hundred_thousand(s: &mut Session) {
+    s.execute("CREATE TABLE w (id UInt32, x Int64) ENGINE = MergeTree ORDER BY id").unwrap();
+    let values: Vec<String> = (0..100_000u32).map(|i| format!("({i}, {i})")).collect();
+    s.execute(&format!("INSERT INTO w VALUES {}", values.join(","))).unwrap();
+}
+
+/// How many rows of `w` a window query's value `v` matches `formula` (both over `id`) for.
+fn rows_matching(s: &mut Session, window: &str, formula: &str) -> Value {
+    let q = format!("SELECT count() FROM (SELECT id, {window} AS v FROM w) WHERE v = {formula}");
+    rows(s, &q).remove(0).remove(0)
+}
+
+#[test]
+fn running_and_sliding_window_aggregates_over_a_large_partition_match_their_formulas() {
+    let (_dir, _db, mut s) = fresh();
+    hundred_thousand(&mut s);
+    let all = Value::UInt(100_000);
+    // Running sums: the triangular numbers (feeding every frame would add up 5·10^9 rows).
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id)", "intDiv(id * (id + 1), 2)"), all);
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING)", "intDiv(id * (id + 1), 2)"), all);
+    // The default RANGE frame over peers of 10 rows each reaches the last peer.
+    assert_eq!(rows_matching(&mut s, "count() OVER (ORDER BY intDiv(id, 10))", "(intDiv(id, 10) + 1) * 10"), all);
+    // Sliding frames: a 5-row window sums to 5·id away from the ends.
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING)", "5 * id"), Value::UInt(99_996));
+    assert_eq!(rows_matching(&mut s, "avg(x) OVER (ORDER BY id ROWS BETWEEN 500 PRECEDING AND 500 FOLLOWING)", "id"), Value::UInt(99_000));
+    assert_eq!(rows_matching(&mut s, "min(x) OVER (ORDER BY id ROWS BETWEEN 1000 PRECEDING AND CURRENT ROW)", "greatest(0, toInt64(id) - 1000)"), all);
+    assert_eq!(rows_matching(&mut s, "max(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND 1000 FOLLOWING)", "least(99999, id + 1000)"), all);
+    assert_eq!(rows_matching(&mut s, "max(x) OVER (ORDER BY id DESC ROWS BETWEEN 3000 PRECEDING AND 3000 FOLLOWING)", "least(99999, id + 3000)"), all);
+    // Suffix sums over the whole partition.
+    assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "4999950000 - intDiv(id * (id - 1), 2)"), all);
 }

@@ -212,6 +212,7 @@ impl Session {
         let kind = query_kind(&stmt);
         let text = stmt.redacted();
         self.ctx.scanned = Default::default();
+        self.ctx.held = Default::default();
         self.ctx.deadline = self.settings.statement_timeout().map(|t| started + t);
         let result = self.run(stmt, params);
         self.log(Some(kind), text.as_deref().unwrap_or(sql), started, &result);

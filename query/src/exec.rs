@@ -40,9 +40,12 @@ pub struct QueryContext {
     pub cancel: Arc<AtomicBool>,
     /// Threads for the scan and partial aggregation (`max_threads`; 0: one per core).
     pub max_threads: usize,
-    /// Bytes a query may hold in group tables and buffered rows (`max_memory_usage`; 0: no
-    /// limit). Past it the query fails with SQLSTATE 53200.
+    /// Bytes a query may hold in group tables, hash join tables and buffered rows
+    /// (`max_memory_usage`; 0: no limit). Past it the query fails with SQLSTATE 53200.
     pub max_memory_usage: u64,
+    /// Bytes the statement holds until it ends (materialized subqueries and CTEs, the rows of
+    /// joined sides and of their join), counted with whatever each operator holds besides.
+    pub held: Arc<AtomicUsize>,
     /// What every scan of the statement selected, its subqueries' and joined tables' too.
     pub scanned: Arc<ScanCounters>,
     /// When the running statement must stop (`statement_timeout`); `None`: never.
@@ -85,19 +88,41 @@ impl QueryContext {
         }
     }
 
-    /// Fails when holding `bytes` would pass `max_memory_usage`.
+    /// Fails when holding `bytes` more than the statement holds already would pass
+    /// `max_memory_usage`.
     pub(crate) fn check_memory(&self, bytes: usize) -> Result<()> {
-        if self.max_memory_usage > 0 && bytes as u64 > self.max_memory_usage {
+        let total = bytes.saturating_add(self.held.load(AtomicOrdering::Relaxed)) as u64;
+        if self.max_memory_usage > 0 && total > self.max_memory_usage {
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
-            bail!(MemoryLimit, "memory limit exceeded: the query would hold {:.1} MiB, max_memory_usage is {:.1} MiB", mib(bytes as u64), mib(self.max_memory_usage));
+            bail!(MemoryLimit, "memory limit exceeded: the query would hold {:.1} MiB, max_memory_usage is {:.1} MiB", mib(total), mib(self.max_memory_usage));
         }
         Ok(())
     }
+
+    /// Counts `bytes` as held until the statement ends, failing first if they do not fit.
+    pub(crate) fn hold(&self, bytes: usize) -> Result<()> {
+        self.check_memory(bytes)?;
+        self.held.fetch_add(bytes, AtomicOrdering::Relaxed);
+        Ok(())
+    }
+
+    /// Every block of `blocks`, checking the limit as they pile up (for the operators that
+    /// need all rows at once: windows and sort).
+    fn collect_blocks(&self, blocks: impl Iterator<Item = Result<Block>>) -> Result<Vec<Block>> {
+        let (mut all, mut bytes) = (Vec::new(), 0);
+        for block in blocks {
+            let block = block?;
+            bytes += block_memory(&block);
+            self.check_memory(bytes)?;
+            all.push(block);
+        }
+        Ok(all)
+    }
 }
 
-/// Bytes the columns of some blocks hold.
-fn blocks_memory(blocks: &[Block]) -> usize {
-    blocks.iter().flat_map(|b| b.columns.iter()).map(|c| c.memory_size()).sum()
+/// Bytes the columns of a block hold.
+pub(crate) fn block_memory(block: &Block) -> usize {
+    block.columns.iter().map(|c| c.memory_size()).sum()
 }
 
 /// How much of a table a query read, to show pruning at work.
@@ -368,11 +393,10 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
     };
     if !plan.windows.is_empty() {
         // Window functions see all rows at once; their values follow the input columns.
-        let all = blocks.collect::<Result<Vec<_>>>()?;
-        ctx.check_memory(blocks_memory(&all))?;
+        let all = ctx.collect_blocks(blocks)?;
         blocks = match Block::concat(&all) {
             Some(mut block) => {
-                block.columns.extend(crate::window::compute(&plan.windows, &block)?);
+                block.columns.extend(crate::window::compute(&plan.windows, &block, ctx)?);
                 if let Some(qualify) = &plan.qualify {
                     let mask = qualify.eval(&block)?;
                     block = block.filter(&mask_bytes(&mask));
@@ -415,8 +439,7 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
             }
         }
     } else {
-        let all = projected.collect::<Result<Vec<_>>>()?;
-        ctx.check_memory(blocks_memory(&all))?;
+        let all = ctx.collect_blocks(projected)?;
         if let Some(all) = Block::concat(&all) {
             let keys: Vec<(ColumnRef, &SortKey)> = plan.sort.iter().enumerate().map(|(i, s): (usize, &SortKey)| (all.columns[width + i].clone(), s)).collect();
             // With LIMIT BY, which rows survive depends on all of them: no top-N shortcut.

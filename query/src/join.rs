@@ -152,6 +152,13 @@ impl BuildTable {
         BuildTable { groups, starts, rows: sorted }
     }
 
+    /// Bytes the table holds, roughly: each key with its slot, and the row lists.
+    fn memory_size(&self) -> usize {
+        let slots = self.groups.capacity() * (std::mem::size_of::<(Box<[u8]>, u32)>() + 1);
+        let keys: usize = self.groups.keys().map(|k| k.len()).sum();
+        slots + keys + 4 * (self.starts.capacity() + self.rows.capacity())
+    }
+
     /// The build rows whose key is row `row` of `keys`.
     fn matches(&self, keys: &[ColumnRef], row: usize, key: &mut Vec<u8>) -> &[u32] {
         if has_null(keys, row) {
@@ -228,6 +235,9 @@ pub fn join_pairs(
     let (build_keys, probe_keys, build_rows, probe_rows) =
         if swap { (left_keys, right_keys, left_rows, right_rows) } else { (right_keys, left_keys, right_rows, left_rows) };
     let mut table = BuildTable::new(build_keys, build_rows);
+    let table_bytes = table.memory_size();
+    let pairs_bytes = |pairs: usize| table_bytes + 2 * std::mem::size_of::<u32>() * pairs;
+    ctx.check_memory(table_bytes)?;
     if let Some(asof) = &asof {
         table.sort_groups_by(asof.right);
     }
@@ -245,7 +255,7 @@ pub fn join_pairs(
         if row % PROBE_CHECK_ROWS == 0 {
             // A join can fan out without end: stop when cancelled or past the memory limit.
             ctx.check()?;
-            ctx.check_memory(2 * std::mem::size_of::<u32>() * probe_side.len())?;
+            ctx.check_memory(pairs_bytes(probe_side.len()))?;
         }
         let candidates = table.matches(probe_keys, row, &mut key);
         let chosen = match &asof {
@@ -258,7 +268,7 @@ pub fn join_pairs(
             build_side.push(at);
             if probe_side.len() % PROBE_CHECK_PAIRS == 0 {
                 ctx.check()?;
-                ctx.check_memory(2 * std::mem::size_of::<u32>() * probe_side.len())?;
+                ctx.check_memory(pairs_bytes(probe_side.len()))?;
             }
         }
     }

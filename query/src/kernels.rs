@@ -151,6 +151,9 @@ pub fn cast(col: &Column, to: &DataType) -> Result<Column> {
         return Ok(Column::with_nulls(to, inner.data, Some(nulls)));
     }
     let from = &col.ty;
+    if crate::states::same_layout(from, &to) {
+        return Ok(Column::new(to, col.data.clone()));
+    }
     if matches!(from, DataType::AggregateFunction { .. }) || matches!(to, DataType::AggregateFunction { .. }) {
         bail!(DatatypeMismatch, "cannot convert {from} to {to}: aggregate function states only go into a column of the same type");
     }

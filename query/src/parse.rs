@@ -134,6 +134,8 @@ pub struct TypeSpec {
 pub enum TypeArg {
     /// A number: `3` in `DateTime64(3)`.
     Number(i64),
+    /// A number with a fraction or an exponent: `0.9` in `AggregateFunction(quantile(0.9), T)`.
+    Fraction(f64),
     /// A string: `'UTC'` in `DateTime('UTC')`.
     String(String),
     /// A nested type: `String` in `Nullable(String)`.
@@ -153,6 +155,7 @@ impl std::fmt::Display for TypeSpec {
                 .iter()
                 .map(|a| match a {
                     TypeArg::Number(n) => n.to_string(),
+                    TypeArg::Fraction(x) => x.to_string(),
                     TypeArg::String(s) => format!("'{s}'"),
                     TypeArg::Type(t) => t.to_string(),
                     TypeArg::Named(n, t) => format!("{n} {t}"),
@@ -983,7 +986,10 @@ pub fn parse_type_spec(p: &mut Parser) -> Result<TypeSpec> {
         loop {
             let next = p.next_token();
             let arg = match next.token {
-                Token::Number(n, _) => TypeArg::Number(n.parse().map_err(|_| QueryError::new(ErrorKind::Syntax, format!("bad number {n} in type")))?),
+                Token::Number(n, _) => match n.parse() {
+                    Ok(whole) => TypeArg::Number(whole),
+                    Err(_) => TypeArg::Fraction(n.parse().map_err(|_| QueryError::new(ErrorKind::Syntax, format!("bad number {n} in type")))?),
+                },
                 Token::Minus => match p.next_token().token {
                     Token::Number(n, _) => TypeArg::Number(-n.parse::<i64>().map_err(|_| QueryError::new(ErrorKind::Syntax, "bad number in type"))?),
                     other => bail!(Syntax, "syntax error: expected a number, found {other}"),

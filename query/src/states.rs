@@ -82,13 +82,26 @@ impl AggMode {
     }
 }
 
+/// True when the states of two `AggregateFunction` types are the same bytes though the types
+/// differ: quantiles of the same kind over the same arguments, whose levels only read the
+/// state (ClickHouse, too, takes a `quantile(0.5)` state into a `quantile(0.9)` column).
+pub fn same_layout(from: &DataType, to: &DataType) -> bool {
+    let (DataType::AggregateFunction { func: a, args: a_args }, DataType::AggregateFunction { func: b, args: b_args }) = (from, to) else { return false };
+    match (AggMode::parse(a), AggMode::parse(b)) {
+        (Some((AggFunc::Quantile { exact, many, .. }, AggMode::Plain)), Some((AggFunc::Quantile { exact: e, many: m, .. }, AggMode::Plain))) => exact == e && many == m && a_args == b_args,
+        _ => false,
+    }
+}
+
 /// For `fMerge(state)`: the function the state's type names (with its parameters) and the
-/// argument types inside it.
+/// argument types inside it. The levels of a quantile are the call's own, as in ClickHouse:
+/// they only read the state, so `quantileMerge(0.5)` of a `quantile(0.9)` state is its median.
 fn merged(func: &AggFunc, args: &[DataType]) -> Result<(AggFunc, Vec<DataType>)> {
     if let [DataType::AggregateFunction { func: f, args: inner }] = args {
         if let Some((state_func, AggMode::Plain)) = AggMode::parse(f) {
             if state_func.name().eq_ignore_ascii_case(&func.name()) {
-                return Ok((state_func, inner.clone()));
+                let merged = if matches!(func, AggFunc::Quantile { .. }) { func.clone() } else { state_func };
+                return Ok((merged, inner.clone()));
             }
         }
     }

@@ -3,9 +3,12 @@
 //! Each call sorts row positions by its PARTITION BY and ORDER BY keys once, finds the
 //! partitions and the peer groups (rows of equal ORDER BY values) in that order, and computes
 //! one value per row: ranks from positions, navigation functions (`lag`, `first_value`, …) as
-//! a gather of the argument column, and aggregates by feeding each distinct frame's rows to
-//! an accumulator group, so rows that share a frame (a whole partition, a peer group) share
-//! one computation.
+//! a gather of the argument column, and aggregates from the frame of every row: `sum`,
+//! `count`, `avg`, `min` and `max` by prefix sums and a monotonic deque (`frame_agg`), any
+//! other by feeding each distinct frame's rows to an accumulator group, so rows that share a
+//! frame (a whole partition, a peer group) share one computation.
+
+mod frame_agg;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -13,17 +16,30 @@ use std::sync::Arc;
 use granary_storage::{Block, Column, ColumnRef, DataType, Value};
 
 use crate::error::{bail, Result};
-use crate::exec::{same_values, sort_indices};
+use crate::exec::{block_memory, same_values, sort_indices, QueryContext};
 use crate::join::{take_padded, NONE};
+use crate::aggregate::AggFunc;
 use crate::plan::{FrameBound, SortKey, WindowCall, WindowFunc};
+use crate::states::AggMode;
 
 /// Rows fed to an accumulator at a time, to bound the memory of gathered frame rows.
 const FEED_CHUNK: usize = 1 << 16;
 
-/// The value of each window call for every row of `block`, in row order.
-pub fn compute(calls: &[WindowCall], block: &Block) -> Result<Vec<ColumnRef>> {
-    calls.iter().map(|call| compute_one(call, block).map(Arc::new)).collect()
+/// The value of each window call for every row of `block`, in row order. The block, the
+/// values computed so far and each call's sorted layout count against the memory limit.
+pub fn compute(calls: &[WindowCall], block: &Block, ctx: &QueryContext) -> Result<Vec<ColumnRef>> {
+    let mut held = block_memory(block);
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        let column = compute_one(call, block, &|bytes| ctx.check_memory(held + bytes))?;
+        held += column.memory_size();
+        out.push(Arc::new(column));
+    }
+    Ok(out)
 }
+
+/// Fails when a call's working memory of the given bytes does not fit the limit.
+type MemoryCheck<'a> = &'a dyn Fn(usize) -> Result<()>;
 
 /// Sorted row positions with their partitions and peer groups.
 struct Layout {
@@ -44,6 +60,15 @@ struct RangeKey {
     nulls: Option<Vec<u8>>,
     desc: bool,
     nulls_first: bool,
+}
+
+impl Layout {
+    /// Bytes the layout holds.
+    fn memory_size(&self) -> usize {
+        let ranges = std::mem::size_of::<Range<usize>>() * (self.partition.capacity() + self.peers.capacity());
+        let key = self.range_key.as_ref().map_or(0, |k| 8 * k.values.capacity() + k.nulls.as_ref().map_or(0, Vec::capacity));
+        4 * self.order.capacity() + ranges + key
+    }
 }
 
 fn layout(call: &WindowCall, block: &Block) -> Result<Layout> {
@@ -176,9 +201,10 @@ fn constant(call: &WindowCall, i: usize, default: u64) -> Result<u64> {
     }
 }
 
-fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
+fn compute_one(call: &WindowCall, block: &Block, check_memory: MemoryCheck) -> Result<Column> {
     let rows = block.rows();
     let l = layout(call, block)?;
+    check_memory(l.memory_size())?;
     let numbers = |f: &dyn Fn(usize) -> u64| -> Column {
         let mut out = vec![0u64; rows];
         (0..rows).for_each(|p| out[l.order[p] as usize] = f(p));
@@ -254,37 +280,51 @@ fn compute_one(call: &WindowCall, block: &Block) -> Result<Column> {
         }
         WindowFunc::Aggregate { func, mode } => {
             let args = call.args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
-            let arg_types: Vec<DataType> = call.args.iter().map(|a| a.ty()).collect();
-            let mut acc = mode.accumulator(func, &arg_types, &call.ty)?;
-            // One accumulator group per distinct frame of consecutive positions.
-            let mut group_of = vec![0u32; rows];
-            let (mut ids, mut feed) = (Vec::new(), Vec::new());
-            let mut groups = 0usize;
-            let mut last: Option<Range<usize>> = None;
-            for p in 0..rows {
-                let f = frame_of(call, &l, p);
-                if last.as_ref() != Some(&f) {
-                    groups += 1;
-                    for q in f.clone() {
-                        ids.push((groups - 1) as u32);
-                        feed.push(l.order[q]);
-                    }
-                    if feed.len() >= FEED_CHUNK {
-                        let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
-                        acc.update(&ids, groups, &taken)?;
-                        ids.clear();
-                        feed.clear();
-                    }
-                    last = Some(f);
-                }
-                group_of[l.order[p] as usize] = (groups - 1) as u32;
+            let frames: Vec<Range<usize>> = (0..rows).map(|p| frame_of(call, &l, p)).collect();
+            check_memory(l.memory_size() + std::mem::size_of_val(&frames[..]))?;
+            let fast = match mode {
+                AggMode::Plain => frame_agg::compute(func, &args, &call.ty, &l, &frames)?,
+                _ => None,
+            };
+            match fast {
+                Some(column) => column,
+                None => feed_frames(call, func, *mode, &args, &l, &frames)?,
             }
-            let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
-            acc.update(&ids, groups, &taken)?;
-            acc.update(&[], groups, &[])?;
-            acc.finish().take(&group_of)
         }
     })
+}
+
+/// An aggregate of any function: one accumulator group per distinct frame of consecutive
+/// positions, fed that frame's rows.
+fn feed_frames(call: &WindowCall, func: &AggFunc, mode: AggMode, args: &[ColumnRef], l: &Layout, frames: &[Range<usize>]) -> Result<Column> {
+    let rows = l.order.len();
+    let arg_types: Vec<DataType> = call.args.iter().map(|a| a.ty()).collect();
+    let mut acc = mode.accumulator(func, &arg_types, &call.ty)?;
+    let mut group_of = vec![0u32; rows];
+    let (mut ids, mut feed) = (Vec::new(), Vec::new());
+    let mut groups = 0usize;
+    let mut last: Option<&Range<usize>> = None;
+    for (p, f) in frames.iter().enumerate() {
+        if last != Some(f) {
+            groups += 1;
+            for q in f.clone() {
+                ids.push((groups - 1) as u32);
+                feed.push(l.order[q]);
+            }
+            if feed.len() >= FEED_CHUNK {
+                let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
+                acc.update(&ids, groups, &taken)?;
+                ids.clear();
+                feed.clear();
+            }
+            last = Some(f);
+        }
+        group_of[l.order[p] as usize] = (groups - 1) as u32;
+    }
+    let taken: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&feed))).collect();
+    acc.update(&ids, groups, &taken)?;
+    acc.update(&[], groups, &[])?;
+    Ok(acc.finish().take(&group_of))
 }
 
 /// The argument's value at another position (`source`), or the default (the third argument

@@ -444,15 +444,29 @@ impl TypeParser<'_> {
 }
 
 impl TypeParser<'_> {
-    /// `AggregateFunction(func, T...)` / `SimpleAggregateFunction(func, T)`.
+    /// The parameters of a parametric aggregate function, `0.5, 0.9)` after its `(`, each
+    /// number in its shortest form, so that `quantile(0.90)` and `quantile(0.9)` name one type.
+    fn function_params(&mut self) -> Result<Vec<String>> {
+        let rest = &self.text[self.pos..];
+        let end = rest.find(')').ok_or_else(|| self.error())?;
+        let params = rest[..end].split(',').map(|p| p.trim().parse::<f64>().map(|x| x.to_string()).map_err(|_| self.error())).collect::<Result<Vec<_>>>()?;
+        self.pos += end + 1;
+        Ok(params)
+    }
+
+    /// `AggregateFunction(func, T...)` / `SimpleAggregateFunction(func, T)`; `func` may carry
+    /// parameters (`quantile(0.9)`).
     fn parse_aggregate_type(&mut self, simple: bool) -> Result<DataType> {
         if !self.eat('(') {
             return Err(self.error());
         }
-        let func = match self.word() {
+        let mut func = match self.word() {
             Some(w) => w.to_string(),
             None => return Err(self.error()),
         };
+        if self.eat('(') {
+            func = format!("{func}({})", self.function_params()?.join(", "));
+        }
         let mut args = Vec::new();
         while self.eat(',') {
             args.push(self.parse_type()?);
@@ -557,13 +571,17 @@ mod tests {
             "Array(Array(UInt32))",
             "AggregateFunction(uniqExact, String)",
             "AggregateFunction(count)",
+            "AggregateFunction(quantile(0.9), Float64)",
+            "AggregateFunction(quantiles(0.5, 0.9), UInt32)",
+            "AggregateFunction(groupArray(3), Nullable(String))",
             "SimpleAggregateFunction(sum, UInt64)",
         ] {
             assert_eq!(DataType::from_name(name).unwrap().to_string(), name);
         }
         assert_eq!(DataType::from_name("Enum16('x' = 1000, 'y' = -1000)").unwrap().to_string(), "Enum16('y' = -1000, 'x' = 1000)");
         assert_eq!(DataType::from_name("double precision").unwrap(), DataType::Float64);
-        for bad in ["Decimal(40, 2)", "Enum8('a' = 300)", "Enum8('a' = 1, 'a' = 2)", "Nullable(Array(UInt8))", "Nullable(Nullable(UInt8))", "UInt8(", "Foo"] {
+        assert_eq!(DataType::from_name("AggregateFunction(quantiles( 0.50 ,1e-1), Int8)").unwrap().to_string(), "AggregateFunction(quantiles(0.5, 0.1), Int8)");
+        for bad in ["Decimal(40, 2)", "Enum8('a' = 300)", "Enum8('a' = 1, 'a' = 2)", "Nullable(Array(UInt8))", "Nullable(Nullable(UInt8))", "UInt8(", "Foo", "AggregateFunction(quantile(high), Float64)", "AggregateFunction(quantile(0.9, Float64)"] {
             assert!(DataType::from_name(bad).is_err(), "{bad}");
         }
     }

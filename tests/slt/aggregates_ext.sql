@@ -63,8 +63,8 @@ SELECT tag, argMax(id, f) FROM obs GROUP BY tag ORDER BY argMax(id, f);
 -- Empty input
 SELECT any(x), nullIf(anyLast(tag), ''), nullIf(argMin(tag, x), ''), uniq(x), varPop(f), quantile(0.5)(x), groupArray(x), sumIf(x, 1) FROM obs WHERE id > 100;
 
--- -State / -Merge of the new functions (parametric state types such as
--- AggregateFunction(quantile(0.5), Int32) are not accepted in CREATE TABLE yet)
+-- -State / -Merge of the new functions (parametric state columns such as
+-- AggregateFunction(quantile(0.5), Int32) are in aggregate_state_types.sql)
 SELECT quantileMerge(0.5)(s) FROM (SELECT quantileState(0.5)(x) AS s FROM obs);
 SELECT finalizeAggregation(s), toTypeName(s) FROM (SELECT quantileState(0.5)(x) AS s FROM obs);
 CREATE TABLE rollup (g String, u AggregateFunction(uniq, String), a AggregateFunction(argMax, UInt32, Float64), v AggregateFunction(varSamp, Float64), ga AggregateFunction(groupArray, Int32), si AggregateFunction(sumIf, Int32, UInt8)) ENGINE = AggregatingMergeTree ORDER BY g;

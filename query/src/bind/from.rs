@@ -353,6 +353,7 @@ impl Binder<'_> {
         let plan = self.bind_query(query)?;
         let columns: Vec<ColumnSpec> = plan.fields.iter().map(|f| ColumnSpec { name: f.name.clone(), ty: f.ty.clone(), codec: Default::default(), filter: None }).collect();
         let block = self.run(&plan)?;
+        self.ctx.hold(crate::exec::block_memory(&block))?;
         let n = columns.len();
         Ok(Relation::rows("", alias, columns, block, vec![alias.to_string(); n], vec![false; n]))
     }
@@ -381,6 +382,7 @@ impl Binder<'_> {
         let mut plan = SelectPlan::new(filter, outputs, fields);
         plan.source = scan_source(rel.table.clone(), rel.final_merge || rel.table.finalize_states, &mut plan);
         let block = self.run(&plan)?;
+        self.ctx.hold(crate::exec::block_memory(&block))?;
         let columns = plan.fields.iter().map(|f| ColumnSpec { name: f.name.clone(), ty: f.ty.clone(), codec: Default::default(), filter: None }).collect();
         let qualifiers = keep.iter().map(|&i| rel.qualifiers[i].clone()).collect();
         let hidden = keep.iter().map(|&i| rel.hidden[i]).collect();
@@ -524,6 +526,7 @@ impl Binder<'_> {
         let residual_check: Option<Residual> = if condition.is_some() { Some(&mut check) } else { None };
         let (li, ri) = join_pairs(kind, strictness, (&lk, &rk), (lb.rows(), rb.rows()), residual_check, &self.ctx)?;
         let mut block = pair_block(&li, &ri);
+        self.ctx.hold(crate::exec::block_memory(&block))?;
         // A USING key shows the value of whichever side the row has; `left.key` still reads
         // the left side's own (padded) value.
         let (mut columns, mut qualifiers) = (columns, qualifiers);

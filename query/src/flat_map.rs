@@ -8,11 +8,14 @@
 //! current one, so the misses of consecutive rows overlap instead of queueing. Rows equal to
 //! the row before (runs in data sorted by the key) skip the table altogether.
 //!
-//! Linear probing, at most half full, with a per-table random seed for the multiply-fold hash
-//! (keys chosen to collide under one seed do not under another).
+//! Linear probing (small tables up to 7/8 full, large ones at most half), with a per-table
+//! random seed for the multiply-fold hash (keys chosen to collide under one seed do not under
+//! another).
 
 /// How many rows ahead a batch lookup prefetches.
 pub(crate) const PREFETCH_AHEAD: usize = 8;
+/// Tables of up to this many slots fill to 7/8 before they grow, larger ones to 1/2.
+const SMALL_SLOTS: usize = 256;
 
 /// A key the table can hold: plain bytes, compared and hashed as words.
 pub(crate) trait FlatKey: Copy + Eq + Default {
@@ -144,7 +147,7 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
     /// `new` makes.
     #[inline]
     pub(crate) fn probe(&mut self, key: K, hash: u64, new: impl FnOnce() -> V) -> V {
-        if (self.len + 1) * 2 > self.slots.len() {
+        if self.full() {
             self.grow();
         }
         let mut pos = hash as usize & self.mask;
@@ -163,10 +166,21 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         }
     }
 
-    /// Grows the slots (4 at first: a map per group starts small; four times as many while
-    /// there are few, so that small maps grow rarely, then twice) and places every key again.
+    /// Whether one more key would overfill the slots: a small table (a few cache lines, where
+    /// a longer probe costs next to nothing) fills to 7/8, a large one to 1/2, where a probe
+    /// past the first slot may be another miss. A map per group (a `uniqExact` set of a few
+    /// dozen values each for 200,000 groups) so stays about as small as its keys.
+    fn full(&self) -> bool {
+        let size = self.slots.len();
+        match size <= SMALL_SLOTS {
+            true => (self.len + 1) * 8 > size * 7,
+            false => (self.len + 1) * 2 > size,
+        }
+    }
+
+    /// Doubles the slots (4 at first) and places every key again.
     fn grow(&mut self) {
-        let size = if self.slots.len() < 1024 { self.slots.len() * 4 } else { self.slots.len() * 2 }.max(4);
+        let size = (self.slots.len() * 2).max(4);
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
         self.mask = size - 1;
         for slot in old.into_iter().filter(|s| s.used) {

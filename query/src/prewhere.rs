@@ -128,9 +128,14 @@ impl ScanReader {
             if let Some(alone) = step.and_then(|s| s.on_dictionary.as_ref()) {
                 let i = column_index(part, &self.names[columns.len()])?;
                 // Worth it while the dictionary is smaller than the rows it decides for.
-                if let Some((codes, dict)) = part.read_codes(i, granules.clone(), keep.as_deref(), rows)? {
+                let coded = part.read_codes(i, granules.clone(), keep.as_deref(), rows)?;
+                // An entry no kept row holds may fail the condition (`toUInt32(s)` of text an
+                // earlier step filtered out): the rows then decide, one by one, below.
+                if let Some((codes, dict, Ok(passes))) = coded.map(|(codes, dict)| {
+                    let passes = alone.eval(&Block::with_rows(vec![dict.clone()], dict.len()));
+                    (codes, dict, passes)
+                }) {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
-                    let passes = alone.eval(&Block::with_rows(vec![dict.clone()], dict.len()))?;
                     let passes = mask_bytes(&passes);
                     let mask: Vec<u8> = codes.iter().map(|&c| passes[c as usize]).collect();
                     let kept: Vec<u32> = codes.iter().zip(&mask).filter(|(_, &m)| m != 0).map(|(&c, _)| c).collect();

@@ -318,11 +318,18 @@ mod tests {
     #[test]
     fn unique_values_fall_back_to_plain_after_the_first_granule() {
         let values: Vec<String> = (0..40).map(|i| format!("event{i}")).collect();
+        let (_, bytes, starts, _) = forty_unique_values_read_back(&values);
+        assert_eq!(bytes[starts[0]], 1);
+        assert!(starts[1..].iter().all(|&s| bytes[s] == PLAIN));
+    }
+
+    /// Writes 40 distinct values in granules of 10 (the first coded, the writer then giving
+    /// up), checks that they read back, and returns the column, the bytes, the granule starts
+    /// and the dictionary.
+    fn forty_unique_values_read_back(values: &[String]) -> (Column, Vec<u8>, Vec<usize>, StringData) {
         let col = strings(DataType::String, &values.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>());
         let mut w = DictWriter::new(&DataType::String);
         let (bytes, starts) = round_trip(&mut w, &col, 10);
-        assert_eq!(bytes[starts[0]], 1);
-        assert!(starts[1..].iter().all(|&s| bytes[s] == PLAIN));
         let dict = decode_dictionary(&w.finish().unwrap()).unwrap();
         let mut back = Column::empty(DataType::String);
         let mut pos = 0;
@@ -330,23 +337,15 @@ mod tests {
             pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict), None).unwrap();
         }
         assert_eq!(back, col);
+        (col, bytes, starts, dict)
     }
 
     #[test]
     fn hexadecimal_ids_are_stored_as_bytes_and_other_text_plain() {
         let ids: Vec<String> = (0..40u64).map(|i| format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15))).collect();
-        let col = strings(DataType::String, &ids.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>());
-        let mut w = DictWriter::new(&DataType::String);
-        let (bytes, starts) = round_trip(&mut w, &col, 10);
+        let (col, bytes, starts, dict) = forty_unique_values_read_back(&ids);
         assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![1, HEX, HEX, HEX], "coded, then hexadecimal once coding gives up");
         assert_eq!(starts[2] - starts[1], 2 + 10 * 8, "eight bytes a row");
-        let dict = decode_dictionary(&w.finish().unwrap()).unwrap();
-        let mut back = Column::empty(DataType::String);
-        let mut pos = 0;
-        for _ in 0..4 {
-            pos += decode_granule(&mut back, &bytes[pos..], 10, Some(&dict), None).unwrap();
-        }
-        assert_eq!(back, col);
         // Kept rows only, and no codes to read from a hexadecimal granule.
         let mut kept = Column::empty(DataType::String);
         let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();

@@ -154,7 +154,7 @@ fn encode_hex(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>)
     let len = strings.get(start).len();
     let digit = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
     let text = &strings.bytes[strings.offsets[start] as usize..strings.offsets[end] as usize];
-    let fits = len % 2 == 0 && (2..=510).contains(&len) && text.len() == len * (end - start) && (start..end).all(|i| strings.get(i).len() == len) && text.iter().all(|&b| digit(b));
+    let fits = len.is_multiple_of(2) && (2..=510).contains(&len) && text.len() == len * (end - start) && (start..end).all(|i| strings.get(i).len() == len) && text.iter().all(|&b| digit(b));
     if !fits {
         return false;
     }

@@ -304,3 +304,19 @@ fn running_and_sliding_window_aggregates_over_a_large_partition_match_their_form
     // Suffix sums over the whole partition.
     assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "4999950000 - intDiv(id * (id - 1), 2)"), all);
 }
+
+/// A correlated subquery over a MergeTree table runs once per distinct outer value, so past
+/// 10,000 of them it is refused with advice instead of running for minutes; below, it answers.
+#[test]
+fn correlated_subqueries_over_merge_tree_tables_run_per_outer_value_up_to_a_bound() {
+    let (_dir, _db, mut s) = fresh();
+    let keys: Vec<String> = (0..10_001).map(|k| format!("({k})")).collect();
+    s.execute(&format!("CREATE TABLE big (k UInt64) ENGINE = MergeTree ORDER BY k; INSERT INTO big VALUES {}", keys.join(","))).unwrap();
+    s.execute("CREATE TABLE few (k UInt64) ENGINE = MergeTree ORDER BY k; INSERT INTO few VALUES (1), (2), (3), (1), (2), (5000)").unwrap();
+    s.execute("CREATE TABLE small (k UInt64) ENGINE = MergeTree ORDER BY k; INSERT INTO small VALUES (2), (5000), (9)").unwrap();
+    let found = rows(&mut s, "SELECT k FROM few WHERE EXISTS (SELECT 1 FROM small WHERE small.k = few.k) ORDER BY k");
+    assert_eq!(found, vec![vec![Value::UInt(2)], vec![Value::UInt(2)], vec![Value::UInt(5000)]]);
+    let err = s.execute("SELECT count() FROM big WHERE EXISTS (SELECT 1 FROM small WHERE small.k = big.k)").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotSupported, "{err}");
+    assert!(err.to_string().contains("JOIN"), "{err}");
+}

@@ -1,12 +1,13 @@
 //! Subqueries as values — `(SELECT …)`, `EXISTS (…)`, `ARRAY(SELECT …)` — including
 //! correlated ones, which read columns of the query around them.
 //!
-//! An uncorrelated subquery runs once, while binding, and becomes a constant. A correlated
-//! one is supported when the enclosing FROM is computed rows (catalog tables, joins, derived
-//! tables): the subquery runs once per distinct tuple of the outer values it reads, with those
+//! An uncorrelated subquery runs once, while binding, and becomes a constant. In a correlated
+//! one over a single relation (catalog tables, joins, derived tables, a MergeTree table), not
+//! under GROUP BY, the subquery runs once per distinct tuple of the outer values it reads, with those
 //! values in place of the outer names, and the expression becomes a lookup from the tuple to
 //! the answer. This is what tools' catalog queries need (`psql`'s `\d`, SQLAlchemy's
-//! `get_columns`); over a MergeTree scan a correlated subquery is still refused.
+//! `get_columns`). Over a MergeTree table the tuples come from a `SELECT DISTINCT` of the outer
+//! values first (up to `MAX_OUTER_TUPLES` of them).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -15,6 +16,10 @@ use sqlparser::ast::{Visit, Visitor};
 
 use super::*;
 use crate::functions::pg::{lookup, tuple_key};
+
+/// The most distinct tuples of outer values a correlated subquery over a MergeTree table runs
+/// for: it runs once per tuple.
+const MAX_OUTER_TUPLES: usize = 10_000;
 
 /// The query of `ARRAY(SELECT …)`.
 pub(super) fn array_subquery(f: &ast::Function) -> Option<&ast::Query> {
@@ -63,17 +68,16 @@ impl Binder<'_> {
             Err(err) if err.kind == ErrorKind::UndefinedColumn => err,
             other => return other,
         };
-        let Some(rel) = scope.table.filter(|r| scope.grouping.is_none() && matches!(r.table.data, TableData::Rows { .. })) else { return Err(error) };
+        let Some(rel) = scope.table.filter(|_| scope.grouping.is_none()) else { return Err(error) };
         let outer = self.outer_references(e, rel);
         if outer.is_empty() {
             return Err(error);
         }
         let keys = outer.iter().map(|o| self.bind_expr(o, scope)).collect::<Result<Vec<_>>>()?;
-        let block = rel.block();
-        let columns = keys.iter().map(|k| k.eval(block)).collect::<Result<Vec<_>>>()?;
+        let columns = self.outer_values(rel, &keys)?;
         let mut answers = HashMap::new();
         let mut ty = None;
-        for row in 0..block.rows() {
+        for row in 0..columns.first().map_or(0, |c| c.len()) {
             let values: Vec<Value> = columns.iter().map(|c| c.value(row)).collect();
             let Some(key) = tuple_key(&values) else { continue };
             if answers.contains_key(&key) {
@@ -103,6 +107,25 @@ impl Binder<'_> {
             _ => (ty.nullable(), Value::Null),
         };
         lookup(keys, answers, default, ty)
+    }
+
+    /// The values `keys` (over `rel`'s columns) take on `rel`'s rows: on its own rows when they
+    /// are computed, else the distinct tuples of a scan of its table (`SELECT DISTINCT keys`),
+    /// refused past `MAX_OUTER_TUPLES` since the subquery runs once per tuple.
+    fn outer_values(&self, rel: &Relation, keys: &[Expr]) -> Result<Vec<granary_storage::ColumnRef>> {
+        if let TableData::Rows { block, .. } = &rel.table.data {
+            return keys.iter().map(|k| k.eval(block)).collect();
+        }
+        let fields = keys.iter().enumerate().map(|(i, k)| Field { name: format!("outer{i}"), ty: k.ty() }).collect();
+        let mut plan = SelectPlan::new(None, keys.to_vec(), fields);
+        plan.distinct = true;
+        plan.source = scan_source(rel.table.clone(), rel.final_merge || rel.table.finalize_states, &mut plan);
+        let block = self.run(&plan)?;
+        if block.rows() > MAX_OUTER_TUPLES {
+            bail!(NotSupported, "a correlated subquery over {} distinct outer values (at most {MAX_OUTER_TUPLES}): write it as a JOIN", block.rows());
+        }
+        self.ctx.hold(crate::exec::block_memory(&block))?;
+        Ok(block.columns)
     }
 
     /// Binds a subquery expression that reads only its own tables, running it now.

@@ -236,9 +236,7 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
         if !kept(row) {
             continue;
         }
-        let mut le = [0u8; 4];
-        le[..width].copy_from_slice(c);
-        let code = u32::from_le_bytes(le) as usize;
+        let code = read_code(c) as usize;
         if code >= dict.len() {
             return Err(StorageError::Invalid(format!("code {code} past a dictionary of {}", dict.len())));
         }
@@ -261,19 +259,21 @@ pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usiz
     }
     let codes = bytes.get(1..1 + rows * width).ok_or_else(short_granule)?;
     let start = out.len();
-    let code = |c: &[u8]| {
-        let mut le = [0u8; 4];
-        le[..width].copy_from_slice(c);
-        u32::from_le_bytes(le)
-    };
     match keep {
-        None => out.extend(codes.chunks_exact(width).map(code)),
-        Some(keep) => out.extend(codes.chunks_exact(width).zip(keep).filter(|(_, &k)| k != 0).map(|(c, _)| code(c))),
+        None => out.extend(codes.chunks_exact(width).map(read_code)),
+        Some(keep) => out.extend(codes.chunks_exact(width).zip(keep).filter(|(_, &k)| k != 0).map(|(c, _)| read_code(c))),
     }
     if out[start..].iter().any(|&c| c as usize >= entries) {
         return Err(StorageError::Invalid(format!("a code past a dictionary of {entries}")));
     }
     Ok(true)
+}
+
+/// One code of a coded granule: its 1, 2 or 4 little-endian bytes.
+fn read_code(bytes: &[u8]) -> u32 {
+    let mut le = [0u8; 4];
+    le[..bytes.len()].copy_from_slice(bytes);
+    u32::from_le_bytes(le)
 }
 
 fn short_granule() -> StorageError {

@@ -34,10 +34,12 @@ impl<'p> Aggregation<'p> {
         Ok(Aggregation { plan, tables, rows: 0 })
     }
 
-    /// Folds one block of rows into every table.
-    pub fn update(&mut self, block: &Block) -> Result<()> {
+    /// Folds one block of rows into every table; `dicts` gives, for each column of the block
+    /// that holds dictionary codes (see `prewhere::ScanBlock`), the dictionary (it may be
+    /// empty when no column does).
+    pub fn update(&mut self, block: &Block, dicts: &[Option<ColumnRef>]) -> Result<()> {
         self.rows += block.rows();
-        self.tables.iter_mut().try_for_each(|t| t.update(block))
+        self.tables.iter_mut().try_for_each(|t| t.update(block, dicts))
     }
 
     /// Bytes held, roughly.

@@ -260,7 +260,11 @@ fn scan_reader(plan: &SelectPlan) -> Option<ScanReader> {
     }
     let names = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
     let types: Vec<_> = columns.iter().map(|&c| table.columns()[c].ty.clone()).collect();
-    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere))
+    let codes_wanted = match &plan.aggregate {
+        Some(agg) => agg.columns_read_as_keys(columns.len()),
+        None => vec![false; columns.len()],
+    };
+    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &codes_wanted))
 }
 
 /// Runs a plan to completion.
@@ -288,33 +292,35 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
     let parallel = reader.is_some() && ctx.threads() > 1 && tasks.len() > 1;
     let input: Box<dyn Iterator<Item = Result<Block>>> = match (&plan.source, reader) {
         (Source::OneRow, _) => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
-        (_, Some(reader)) if parallel => {
-            let read = |task: &ScanTask| reader.read(&task.part, task.granules.clone());
-            if let Some(agg) = &plan.aggregate {
-                let held = AtomicUsize::new(0);
-                let tables = on_threads(&tasks, ctx, || Aggregation::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
-                    table.update(&read(task)?)?;
-                    let now = table.memory_size();
-                    let grown = now.saturating_sub(*mine);
-                    *mine = now;
-                    ctx.check_memory(held.fetch_add(grown, AtomicOrdering::Relaxed) + grown)?;
-                    Ok(true)
-                })?;
-                let mut tables = tables.into_iter().map(|(t, _)| t);
-                let mut merged = tables.next().expect("at least one thread");
-                for t in tables {
-                    merged.merge(t)?;
-                    ctx.check_memory(merged.memory_size())?;
-                }
-                return finish(plan, Box::new(std::iter::once(merged.finish())), ctx, stats, true);
+        // Partial aggregation runs where the scan does, on the blocks as they are read.
+        (_, Some(reader)) if plan.aggregate.is_some() => {
+            let agg = plan.aggregate.as_ref().expect("an aggregate");
+            let held = AtomicUsize::new(0);
+            let tables = on_threads(&tasks, ctx, || Aggregation::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
+                let scanned = reader.read(&task.part, task.granules.clone())?;
+                table.update(&scanned.block, &scanned.dicts)?;
+                let now = table.memory_size();
+                let grown = now.saturating_sub(*mine);
+                *mine = now;
+                ctx.check_memory(held.fetch_add(grown, AtomicOrdering::Relaxed) + grown)?;
+                Ok(true)
+            })?;
+            let mut tables = tables.into_iter().map(|(t, _)| t);
+            let mut merged = tables.next().expect("at least one thread");
+            for t in tables {
+                merged.merge(t)?;
+                ctx.check_memory(merged.memory_size())?;
             }
+            return finish(plan, Box::new(std::iter::once(merged.finish())), ctx, stats, true);
+        }
+        (_, Some(reader)) if parallel => {
             // A LIMIT without ORDER BY (and nothing that needs every row) stops the threads
             // once enough rows are read; the tasks read are then a prefix of the scan.
             let streaming = plan.sort.is_empty() && plan.limit_by.is_none() && plan.windows.is_empty() && !plan.distinct;
             let wanted = plan.limit.filter(|_| streaming).map(|l| l.saturating_add(plan.offset));
             let rows = AtomicUsize::new(0);
             let parts = on_threads(&tasks, ctx, || Ok(Vec::new()), |out: &mut Vec<(usize, Block)>, task| {
-                let block = read(task)?;
+                let block = reader.read(&task.part, task.granules.clone())?.block;
                 let total = rows.fetch_add(block.rows(), AtomicOrdering::Relaxed) + block.rows();
                 out.push((task.index, block));
                 Ok(wanted.is_none_or(|w| total < w))
@@ -331,7 +337,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
         (Source::Table { table, columns, .. }, None) => Box::new(final_scan(table, columns, tasks, ctx.clone()).map(move |b| b.and_then(filter))),
         (_, Some(reader)) => Box::new(tasks.into_iter().map(move |task| {
             ctx.check()?;
-            reader.read(&task.part, task.granules)
+            Ok(reader.read(&task.part, task.granules)?.block)
         })),
     };
     finish(plan, input, ctx, stats, false)
@@ -359,6 +365,10 @@ fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -
         }
         Ok(state)
     };
+    if threads == 1 {
+        // The statement's own thread has the stack a query thread would get.
+        return Ok(vec![run()?]);
+    }
     std::thread::scope(|s| {
         let spawn = |_| std::thread::Builder::new().stack_size(STATEMENT_STACK_SIZE).spawn_scoped(s, run);
         let handles = (0..threads).map(spawn).collect::<std::io::Result<Vec<_>>>().map_err(|e| QueryError::new(crate::ErrorKind::Internal, format!("cannot start a query thread: {e}")))?;
@@ -377,7 +387,7 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
                     let mut table = Aggregation::new(agg)?;
                     for block in input {
                         ctx.check()?;
-                        table.update(&block?)?;
+                        table.update(&block?, &[])?;
                         ctx.check_memory(table.memory_size())?;
                     }
                     table.finish()?

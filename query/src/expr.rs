@@ -157,6 +157,14 @@ impl Expr {
         Ok(self.eval(&Block::with_rows(Vec::new(), 1))?.value(0))
     }
 
+    /// The input column the expression is, when it is one by itself.
+    pub fn column_index(&self) -> Option<usize> {
+        match self {
+            Expr::Column { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
     /// Calls `f` on every column index the expression reads.
     pub fn visit_columns(&self, f: &mut impl FnMut(usize)) {
         match self {

@@ -39,6 +39,24 @@ enum KeyMap {
     Bytes(KeyIndex<u32>),
 }
 
+/// Group ids for blocks whose keys include dictionary codes, for one set of dictionaries.
+struct CodedGroups {
+    /// Per key: the dictionary its codes index, `None` for a key that is not coded.
+    dicts: Vec<Option<ColumnRef>>,
+    /// Packed codes and other keys to an index into `groups`.
+    local: FlatMap<u128, u32>,
+    /// The group id of each combination in `local`.
+    groups: Vec<u32>,
+}
+
+/// The codes of a coded key column.
+fn codes(column: &Column) -> &[u32] {
+    match &column.data {
+        ColumnData::U32(codes) => codes,
+        _ => unreachable!("coded keys hold UInt32 codes"),
+    }
+}
+
 /// A `Direct` slot without a group.
 const NO_GROUP: u32 = u32::MAX;
 
@@ -47,6 +65,8 @@ pub struct GroupTable<'p> {
     plan: &'p AggregatePlan,
     accs: Vec<Box<dyn Accumulator>>,
     groups: KeyMap,
+    /// Lookups of coded keys, one per set of dictionaries met (one per part, typically).
+    coded: Vec<CodedGroups>,
     /// Each group's key values, in group id order.
     key_columns: Vec<Column>,
     n_groups: usize,
@@ -74,6 +94,7 @@ impl<'p> GroupTable<'p> {
             plan,
             accs,
             groups,
+            coded: Vec::new(),
             key_columns: plan.keys.iter().map(|k| Column::empty(k.ty())).collect(),
             n_groups: if plan.keys.is_empty() { 1 } else { 0 },
             ids: Vec::new(),
@@ -81,51 +102,115 @@ impl<'p> GroupTable<'p> {
     }
 
     /// Folds one block of rows: one group id per row, then each accumulator folds the block.
-    pub fn update(&mut self, block: &Block) -> Result<()> {
+    /// A key column with a dictionary in `dicts` holds codes into it (see `Aggregation::update`).
+    pub fn update(&mut self, block: &Block, dicts: &[Option<ColumnRef>]) -> Result<()> {
         if block.is_empty() {
             return Ok(());
         }
-        self.ids.clear();
+        let mut ids = std::mem::take(&mut self.ids);
+        ids.clear();
         if self.plan.keys.is_empty() {
-            self.ids.resize(block.rows(), 0);
+            ids.resize(block.rows(), 0);
         } else {
             let keys = self.plan.keys.iter().map(|k| k.eval(block)).collect::<Result<Vec<_>>>()?;
-            let mut first_rows = Vec::new();
-            let n_groups = &mut self.n_groups;
-            let mut new_group = |row: usize| {
-                first_rows.push(row as u32);
-                *n_groups += 1;
-                (*n_groups - 1) as u32
-            };
-            match &mut self.groups {
-                KeyMap::Direct(table) => {
-                    let mut lookup = |row: usize, value: usize| {
-                        if table[value] == NO_GROUP {
-                            table[value] = new_group(row);
-                        }
-                        table[value]
-                    };
-                    let ids = &mut self.ids;
-                    match &keys[0].data {
-                        ColumnData::U8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
-                        ColumnData::I8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u8 as usize))),
-                        ColumnData::U16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
-                        ColumnData::I16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u16 as usize))),
-                        _ => unreachable!("direct keys are one or two bytes wide"),
-                    }
-                }
-                KeyMap::Packed(map, widths) => map.get_or_insert_batch(&pack(&keys, widths, block.rows()), &mut self.ids, new_group),
-                KeyMap::Bytes(map) => map.get_or_insert_rows(&keys, block.rows(), &mut self.ids, new_group),
-            }
-            for (acc, k) in self.key_columns.iter_mut().zip(&keys) {
-                acc.append(&k.take(&first_rows));
+            let key_dicts: Vec<Option<&ColumnRef>> = self.plan.keys.iter().map(|k| k.column_index().and_then(|c| dicts.get(c)?.as_ref())).collect();
+            if key_dicts.iter().all(Option::is_none) {
+                self.assign(&keys, block.rows(), &mut ids);
+            } else {
+                self.assign_coded(&keys, &key_dicts, block.rows(), &mut ids);
             }
         }
         for (acc, call) in self.accs.iter_mut().zip(&self.plan.aggs) {
             let args = call.args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
-            acc.update(&self.ids, self.n_groups, &args)?;
+            acc.update(&ids, self.n_groups, &args)?;
         }
+        self.ids = ids;
         Ok(())
+    }
+
+    /// Appends the group id of each of `rows` rows of key values `keys` to `ids`, making the
+    /// groups that are new.
+    fn assign(&mut self, keys: &[ColumnRef], rows: usize, ids: &mut Vec<u32>) {
+        let mut first_rows = Vec::new();
+        let n_groups = &mut self.n_groups;
+        let mut new_group = |row: usize| {
+            first_rows.push(row as u32);
+            *n_groups += 1;
+            (*n_groups - 1) as u32
+        };
+        match &mut self.groups {
+            KeyMap::Direct(table) => {
+                let mut lookup = |row: usize, value: usize| {
+                    if table[value] == NO_GROUP {
+                        table[value] = new_group(row);
+                    }
+                    table[value]
+                };
+                match &keys[0].data {
+                    ColumnData::U8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
+                    ColumnData::I8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u8 as usize))),
+                    ColumnData::U16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
+                    ColumnData::I16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u16 as usize))),
+                    _ => unreachable!("direct keys are one or two bytes wide"),
+                }
+            }
+            KeyMap::Packed(map, widths) => map.get_or_insert_batch(&pack(keys, widths, rows), ids, new_group),
+            KeyMap::Bytes(map) => map.get_or_insert_rows(keys, rows, ids, new_group),
+        }
+        for (acc, k) in self.key_columns.iter_mut().zip(keys) {
+            acc.append(&k.take(&first_rows));
+        }
+    }
+
+    /// `assign` for keys some of which are codes into the dictionaries `dicts`. Codes and the
+    /// other fixed-width keys pack into a `u128` looked up in a table of their own for this set
+    /// of dictionaries; only a combination seen for the first time looks its strings up. Keys
+    /// that do not pack (wider than 16 bytes together, or Nullable, or strings) are decoded.
+    fn assign_coded(&mut self, keys: &[ColumnRef], dicts: &[Option<&ColumnRef>], rows: usize, ids: &mut Vec<u32>) {
+        let widths: Vec<usize> = keys.iter().zip(dicts).map(|(k, d)| if d.is_some() { 4 } else if k.nulls.is_some() { 0 } else { k.ty.physical().width() }).collect();
+        if widths.contains(&0) || widths.iter().sum::<usize>() > 16 {
+            let decoded: Vec<ColumnRef> = keys.iter().zip(dicts).map(|(k, d)| d.map_or_else(|| k.clone(), |d| Arc::new(d.take(codes(k))))).collect();
+            return self.assign(&decoded, rows, ids);
+        }
+        let same = |a: &Option<ColumnRef>, b: &Option<&ColumnRef>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        let at = match self.coded.iter().position(|c| c.dicts.iter().zip(dicts).all(|(a, b)| same(a, b))) {
+            Some(at) => at,
+            None => {
+                let dicts = dicts.iter().map(|d| d.cloned()).collect();
+                self.coded.push(CodedGroups { dicts, local: FlatMap::default(), groups: Vec::new() });
+                self.coded.len() - 1
+            }
+        };
+        let coded = &mut self.coded[at];
+        let mut first_rows = Vec::new();
+        let start = ids.len();
+        let mut next = coded.groups.len() as u32;
+        coded.local.get_or_insert_batch(&pack(keys, &widths, rows), ids, |row| {
+            first_rows.push(row as u32);
+            next += 1;
+            next - 1
+        });
+        if !first_rows.is_empty() {
+            let firsts: Vec<ColumnRef> = keys
+                .iter()
+                .zip(dicts)
+                .map(|(k, d)| {
+                    let codes_or_rows = k.take(&first_rows);
+                    Arc::new(match d {
+                        Some(d) => d.take(codes(&codes_or_rows)),
+                        None => codes_or_rows,
+                    })
+                })
+                .collect();
+            let mut groups = std::mem::take(&mut self.coded[at].groups);
+            self.assign(&firsts, first_rows.len(), &mut groups);
+            self.coded[at].groups = groups;
+        }
+        let groups = &self.coded[at].groups;
+        ids[start..].iter_mut().for_each(|id| *id = groups[*id as usize]);
     }
 
     /// Bytes held, roughly: keys, key columns, a state per group and call, accumulator data.
@@ -136,7 +221,8 @@ impl<'p> GroupTable<'p> {
             KeyMap::Packed(map, _) => map.memory_size(),
             KeyMap::Bytes(map) => map.memory_size(),
         };
-        key_bytes + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
+        let coded: usize = self.coded.iter().map(|c| c.local.memory_size() + c.groups.len() * 4).sum();
+        key_bytes + coded + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
     }
 
     /// Folds another table of the same plan into this one.

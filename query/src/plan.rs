@@ -99,6 +99,17 @@ impl AggregatePlan {
         exprs
     }
 
+    /// For each of the `columns` columns of the input block: true when the plan reads it only
+    /// as a key by itself (`GROUP BY s`, not `GROUP BY lower(s)` nor `uniqExact(s)`), or not at
+    /// all. Such a column may arrive as dictionary codes: grouping on the codes groups alike.
+    pub fn columns_read_as_keys(&self, columns: usize) -> Vec<bool> {
+        let mut plain = vec![true; columns];
+        let mut other = |e: &Expr| e.visit_columns(&mut |c| plain[c] = false);
+        self.keys.iter().filter(|k| k.column_index().is_none()).for_each(&mut other);
+        self.aggs.iter().flat_map(|a| &a.args).for_each(&mut other);
+        plain
+    }
+
     /// Output columns.
     pub fn width(&self) -> usize {
         self.first_aggregate() + self.aggs.len()

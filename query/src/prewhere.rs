@@ -7,12 +7,17 @@
 //! of an explicit `PREWHERE` run first, in their order; the others follow, cheapest first.
 //! Since a row passes the WHERE clause exactly when it passes every conjunct, the rows are
 //! the ones filtering the whole block at once would keep, in the same order.
+//!
+//! A string column an aggregation reads only as a plain GROUP BY key (or not at all, when
+//! only the WHERE clause names it) can arrive as codes into its part's dictionary instead of
+//! as text (`ScanBlock::dicts`): the grouping then keys on the codes, and the strings are
+//! looked up once per group instead of copied once per row.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use granary_storage::part::Part;
-use granary_storage::{Block, ColumnRef, DataType};
+use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType};
 
 use crate::error::{bail, Result};
 use crate::exec::mask_bytes;
@@ -40,6 +45,8 @@ pub(crate) struct ScanReader {
     steps: Vec<Step>,
     /// For each column of the scan block, its position in read order.
     order: Vec<usize>,
+    /// For each column in read order: whether it may arrive as dictionary codes.
+    coded: Vec<bool>,
     /// Column granules decoded so far (a column of a granule counts once it has a row to keep).
     decoded: AtomicUsize,
 }
@@ -47,7 +54,9 @@ pub(crate) struct ScanReader {
 impl ScanReader {
     /// Plans the steps for a scan of `names` (the scan block's columns) filtered by `filter`
     /// (over the scan block), whose first `explicit` conjuncts come from a PREWHERE clause.
-    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize) -> ScanReader {
+    /// The columns `codes_wanted` marks may arrive as codes, unless a condition that does not
+    /// run on the dictionary reads them.
+    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize, codes_wanted: &[bool]) -> ScanReader {
         let mut conjuncts: Vec<(usize, Expr)> = filter.map(Expr::conjuncts).unwrap_or_default().into_iter().map(|e| (cost_of(e, types), e.clone())).collect();
         // Stable: the PREWHERE conditions keep their place ahead of the rest.
         conjuncts.iter_mut().take(explicit).for_each(|(cost, _)| *cost = 0);
@@ -61,6 +70,7 @@ impl ScanReader {
             }
         };
         let mut steps = Vec::with_capacity(conjuncts.len());
+        let mut coded: Vec<bool> = codes_wanted.iter().zip(types).map(|(&w, ty)| w && ty.value_type().is_string() && !ty.is_nullable()).collect();
         for (_, condition) in conjuncts {
             let before = read.len();
             let mut used = Vec::new();
@@ -78,6 +88,9 @@ impl ScanReader {
                 }
                 _ => None,
             };
+            if on_dictionary.is_none() {
+                used.iter().for_each(|&c| coded[c] = false);
+            }
             steps.push(Step { reads: read.len(), condition, on_dictionary });
         }
         (0..names.len()).for_each(|c| take(c, &mut read));
@@ -85,7 +98,8 @@ impl ScanReader {
             step.condition.remap_columns(&|c| order[c]);
         }
         let names = read.iter().map(|&c| names[c].clone()).collect();
-        ScanReader { names, steps, order, decoded: AtomicUsize::new(0) }
+        let coded = read.iter().map(|&c| coded[c]).collect();
+        ScanReader { names, steps, order, coded, decoded: AtomicUsize::new(0) }
     }
 
     /// Column granules decoded by every `read` so far.
@@ -116,11 +130,12 @@ impl ScanReader {
 
     /// Reads granules `granules` of `part`: the rows that pass every condition, with the scan
     /// block's columns.
-    pub(crate) fn read(&self, part: &Part, granules: std::ops::Range<usize>) -> Result<Block> {
+    pub(crate) fn read(&self, part: &Part, granules: std::ops::Range<usize>) -> Result<ScanBlock> {
         let mut rows: usize = granules.clone().map(|g| part.meta.granule_rows(g)).sum();
         // Which rows of the granules survive so far; `None` while all do.
         let mut keep: Option<Vec<u8>> = None;
         let mut columns: Vec<ColumnRef> = Vec::with_capacity(self.names.len());
+        let mut dicts: Vec<Option<ColumnRef>> = Vec::with_capacity(self.names.len());
         let mut steps = self.steps.iter();
         loop {
             let step = steps.next();
@@ -136,23 +151,28 @@ impl ScanReader {
                     (codes, dict, passes)
                 }) {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
-                    let passes = mask_bytes(&passes);
-                    let mask: Vec<u8> = codes.iter().map(|&c| passes[c as usize]).collect();
-                    let kept: Vec<u32> = codes.iter().zip(&mask).filter(|(_, &m)| m != 0).map(|(&c, _)| c).collect();
+                    let (mask, kept) = pass_codes(&codes, &mask_bytes(&passes));
                     if kept.len() < rows {
                         columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
                         keep = Some(narrow(keep, &mask));
                         rows = kept.len();
                     }
-                    columns.push(Arc::new(dict.take(&kept)));
+                    self.push(&mut columns, &mut dicts, kept, dict);
                     continue;
                 }
             }
             if columns.len() < wanted {
                 let live = live_granules(part, granules.clone(), keep.as_deref());
+                // Conditions read strings; only the columns read after them may stay coded.
                 for name in &self.names[columns.len()..wanted] {
                     let i = column_index(part, name)?;
-                    columns.push(part.read_column_kept(i, granules.clone(), keep.as_deref())?);
+                    match (step.is_none() && self.coded[columns.len()]).then(|| part.read_codes(i, granules.clone(), keep.as_deref(), usize::MAX)).transpose()?.flatten() {
+                        Some((codes, dict)) => self.push(&mut columns, &mut dicts, codes, dict),
+                        None => {
+                            columns.push(part.read_column_kept(i, granules.clone(), keep.as_deref())?);
+                            dicts.push(None);
+                        }
+                    }
                     self.decoded.fetch_add(live, Ordering::Relaxed);
                 }
             }
@@ -166,8 +186,48 @@ impl ScanReader {
                 rows = kept;
             }
         }
-        Ok(Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows))
+        Ok(ScanBlock {
+            block: Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows),
+            dicts: self.order.iter().map(|&i| dicts[i].clone()).collect(),
+        })
     }
+
+    /// Adds the next column in read order, given as `codes` into `dict`: the codes themselves
+    /// when the column may stay coded, else the strings they stand for.
+    fn push(&self, columns: &mut Vec<ColumnRef>, dicts: &mut Vec<Option<ColumnRef>>, codes: Vec<u32>, dict: ColumnRef) {
+        if self.coded[columns.len()] {
+            columns.push(Arc::new(Column::new(DataType::UInt32, ColumnData::U32(codes))));
+            dicts.push(Some(dict));
+        } else {
+            columns.push(Arc::new(dict.take(&codes)));
+            dicts.push(None);
+        }
+    }
+}
+
+/// The rows one scan read: the block, and for each of its columns that holds codes into its
+/// part's dictionary instead of strings, that dictionary.
+pub(crate) struct ScanBlock {
+    /// The rows; a coded column holds `UInt32` codes.
+    pub(crate) block: Block,
+    /// Per column of the block: the dictionary its codes index, `None` for a plain column.
+    pub(crate) dicts: Vec<Option<ColumnRef>>,
+}
+
+/// For rows given as dictionary `codes`, and `passes` (non-zero for each entry that passes a
+/// condition): the mask of the rows (`passes` of their code) and the codes of those that pass.
+fn pass_codes(codes: &[u32], passes: &[u8]) -> (Vec<u8>, Vec<u32>) {
+    let mut mask = Vec::with_capacity(codes.len());
+    let mut kept = vec![0; codes.len()];
+    let mut n = 0;
+    for &c in codes {
+        let pass = (passes[c as usize] != 0) as u8;
+        mask.push(pass);
+        kept[n] = c;
+        n += pass as usize;
+    }
+    kept.truncate(n);
+    (mask, kept)
 }
 
 /// The index of column `name` in `part`.

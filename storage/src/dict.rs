@@ -232,16 +232,11 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
     let ColumnData::Bytes(strings) = &mut out.data else {
         return Err(StorageError::Invalid("coded granule in a column that is not a string".into()));
     };
-    for (row, c) in codes.chunks_exact(width).enumerate() {
-        if !kept(row) {
-            continue;
-        }
-        let code = read_code(c) as usize;
-        if code >= dict.len() {
-            return Err(StorageError::Invalid(format!("code {code} past a dictionary of {}", dict.len())));
-        }
-        let at = dict.offsets[code] as usize;
-        push_short(&mut strings.bytes, &dict.bytes, at, dict.offsets[code + 1] as usize - at).ok_or_else(short)?;
+    let mut ids = Vec::with_capacity(rows);
+    kept_codes(&mut ids, width, codes, keep, dict.len())?;
+    for code in ids {
+        let (at, end) = (dict.offsets[code as usize] as usize, dict.offsets[code as usize + 1] as usize);
+        push_short(&mut strings.bytes, &dict.bytes, at, end - at).ok_or_else(short)?;
         strings.offsets.push(strings.bytes.len() as u64);
     }
     Ok(pos + rows * width)
@@ -258,22 +253,46 @@ pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usiz
         _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
     }
     let codes = bytes.get(1..1 + rows * width).ok_or_else(short_granule)?;
-    let start = out.len();
-    match keep {
-        None => out.extend(codes.chunks_exact(width).map(read_code)),
-        Some(keep) => out.extend(codes.chunks_exact(width).zip(keep).filter(|(_, &k)| k != 0).map(|(c, _)| read_code(c))),
-    }
-    if out[start..].iter().any(|&c| c as usize >= entries) {
-        return Err(StorageError::Invalid(format!("a code past a dictionary of {entries}")));
-    }
+    kept_codes(out, width, codes, keep, entries)?;
     Ok(true)
 }
 
-/// One code of a coded granule: its 1, 2 or 4 little-endian bytes.
-fn read_code(bytes: &[u8]) -> u32 {
-    let mut le = [0u8; 4];
-    le[..bytes.len()].copy_from_slice(bytes);
-    u32::from_le_bytes(le)
+/// Appends the `width`-byte codes of the rows `keep` keeps (all without a mask) to `out`;
+/// an error when one is past a dictionary of `entries` entries.
+fn kept_codes(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]>, entries: usize) -> Result<()> {
+    let start = out.len();
+    match width {
+        1 => extend_codes::<1>(out, codes, keep),
+        2 => extend_codes::<2>(out, codes, keep),
+        _ => extend_codes::<4>(out, codes, keep),
+    }
+    match out[start..].iter().max() {
+        Some(&max) if max as usize >= entries => Err(StorageError::Invalid(format!("code {max} past a dictionary of {entries}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Appends the `W`-byte codes of the rows `keep` keeps (all without a mask) to `out`: one
+/// loop per code width, so that each compiles to plain loads, and a kept row costs no branch.
+fn extend_codes<const W: usize>(out: &mut Vec<u32>, codes: &[u8], keep: Option<&[u8]>) {
+    let code = |c: &[u8]| {
+        let mut le = [0u8; 4];
+        le[..W].copy_from_slice(c);
+        u32::from_le_bytes(le)
+    };
+    match keep {
+        None => out.extend(codes.chunks_exact(W).map(code)),
+        Some(keep) => {
+            let start = out.len();
+            out.resize(start + codes.len() / W, 0);
+            let mut n = start;
+            for (c, &k) in codes.chunks_exact(W).zip(keep) {
+                out[n] = code(c);
+                n += (k != 0) as usize;
+            }
+            out.truncate(n);
+        }
+    }
 }
 
 fn short_granule() -> StorageError {

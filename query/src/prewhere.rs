@@ -217,14 +217,13 @@ pub(crate) struct ScanBlock {
 /// For rows given as dictionary `codes`, and `passes` (non-zero for each entry that passes a
 /// condition): the mask of the rows (`passes` of their code) and the codes of those that pass.
 fn pass_codes(codes: &[u32], passes: &[u8]) -> (Vec<u8>, Vec<u32>) {
-    let mut mask = Vec::with_capacity(codes.len());
+    let mut mask = vec![0; codes.len()];
     let mut kept = vec![0; codes.len()];
     let mut n = 0;
-    for &c in codes {
-        let pass = (passes[c as usize] != 0) as u8;
-        mask.push(pass);
+    for (m, &c) in mask.iter_mut().zip(codes) {
+        *m = (passes[c as usize] != 0) as u8;
         kept[n] = c;
-        n += pass as usize;
+        n += *m as usize;
     }
     kept.truncate(n);
     (mask, kept)
@@ -271,10 +270,15 @@ fn narrow(keep: Option<Vec<u8>>, mask: &[u8]) -> Vec<u8> {
     match keep {
         None => mask.iter().map(|&m| (m != 0) as u8).collect(),
         Some(mut keep) => {
-            let mut next = mask.iter();
-            for k in keep.iter_mut().filter(|k| **k != 0) {
-                *k = (*next.next().expect("a mask byte per kept row") != 0) as u8;
+            // Without a branch per row: a row the mask does not speak for reads a byte it
+            // then ignores (the last one, or 0 past the end).
+            let mut next = 0;
+            for k in keep.iter_mut() {
+                let live = (*k != 0) as usize;
+                *k = live as u8 & (mask.get(next).copied().unwrap_or(0) != 0) as u8;
+                next += live;
             }
+            debug_assert_eq!(next, mask.len(), "a mask byte per kept row");
             keep
         }
     }

@@ -266,9 +266,11 @@ fn kept_codes(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]
         2 => extend_codes::<2>(out, codes, keep),
         _ => extend_codes::<4>(out, codes, keep),
     }
-    match out[start..].iter().max() {
-        Some(&max) if max as usize >= entries => Err(StorageError::Invalid(format!("code {max} past a dictionary of {entries}"))),
-        _ => Ok(()),
+    // A fold, not `max()`, so that the loop vectorizes.
+    let max = out[start..].iter().fold(0, |max, &c| max.max(c));
+    match out.len() > start && max as usize >= entries {
+        true => Err(StorageError::Invalid(format!("code {max} past a dictionary of {entries}"))),
+        false => Ok(()),
     }
 }
 

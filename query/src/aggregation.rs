@@ -54,28 +54,35 @@ impl<'p> Aggregation<'p> {
     /// The result block (see the module comment for its columns).
     pub fn finish(self) -> Result<Block> {
         let plan = self.plan;
-        if plan.sets.is_empty() {
-            return self.tables.into_iter().next().expect("one table").finish();
-        }
-        let width = plan.width();
-        let mut parts: Vec<Vec<ColumnRef>> = vec![Vec::new(); width];
-        let mut rows = 0;
-        for (number, (set, table)) in plan.sets.iter().zip(self.tables).enumerate() {
-            let block = table.finish()?;
-            let n = block.rows();
-            for (k, key) in plan.keys.iter().enumerate() {
-                parts[k].push(match set.keys.iter().position(|&s| s == k) {
-                    Some(p) => block.columns[p].clone(),
-                    None => Arc::new(Column::defaults(key.ty(), n)),
-                });
-            }
-            parts[plan.keys.len()].push(Arc::new(Column::new(DataType::UInt64, ColumnData::U64(vec![number as u64 + 1; n]))));
-            parts[plan.first_aggregate()..].iter_mut().zip(&block.columns[set.keys.len()..]).for_each(|(p, c)| p.push(c.clone()));
-            rows += n;
-        }
-        let columns = parts.into_iter().map(|p| Arc::new(Column::concat(p[0].ty.clone(), &p))).collect();
-        let block = Block::with_rows(columns, rows);
-        // With keys, no rows in gives no rows out (the empty set's group included).
-        Ok(if self.rows == 0 && !plan.keys.is_empty() { block.slice(0, 0) } else { block })
+        // With keys (or grouped by outer values), no rows in gives no rows out, the empty
+        // set's group included.
+        let none = self.rows == 0 && (!plan.keys.is_empty() || plan.grouped_by_outer);
+        let block = match plan.sets.is_empty() {
+            true => self.tables.into_iter().next().expect("one table").finish()?,
+            false => sets_block(plan, self.tables)?,
+        };
+        Ok(if none { block.slice(0, 0) } else { block })
     }
+}
+
+/// The groups of every set, one set after another, with the set number column.
+fn sets_block(plan: &AggregatePlan, tables: Vec<GroupTable>) -> Result<Block> {
+    let width = plan.width();
+    let mut parts: Vec<Vec<ColumnRef>> = vec![Vec::new(); width];
+    let mut rows = 0;
+    for (number, (set, table)) in plan.sets.iter().zip(tables).enumerate() {
+        let block = table.finish()?;
+        let n = block.rows();
+        for (k, key) in plan.keys.iter().enumerate() {
+            parts[k].push(match set.keys.iter().position(|&s| s == k) {
+                Some(p) => block.columns[p].clone(),
+                None => Arc::new(Column::defaults(key.ty(), n)),
+            });
+        }
+        parts[plan.keys.len()].push(Arc::new(Column::new(DataType::UInt64, ColumnData::U64(vec![number as u64 + 1; n]))));
+        parts[plan.first_aggregate()..].iter_mut().zip(&block.columns[set.keys.len()..]).for_each(|(p, c)| p.push(c.clone()));
+        rows += n;
+    }
+    let columns = parts.into_iter().map(|p| Arc::new(Column::concat(p[0].ty.clone(), &p))).collect();
+    Ok(Block::with_rows(columns, rows))
 }

@@ -66,6 +66,10 @@ pub struct AggregatePlan {
     /// `GROUPING SETS`, `ROLLUP`, `CUBE`: one grouping per set over the same rows, their
     /// results one after another; empty for a plain GROUP BY.
     pub sets: Vec<GroupingSet>,
+    /// The aggregate of a correlated subquery run for one tuple of outer values, which
+    /// ClickHouse groups by those values: without keys, no rows in is then no group and no
+    /// row out (the subquery's NULL), where a plain aggregate gives one row.
+    pub grouped_by_outer: bool,
 }
 
 /// One set of `GROUPING SETS`: the keys it groups by, and the plan that groups by them.
@@ -82,9 +86,9 @@ impl AggregatePlan {
     pub fn new(keys: Vec<Expr>, aggs: Vec<AggCall>, sets: &[Vec<usize>]) -> AggregatePlan {
         let sets = sets
             .iter()
-            .map(|set| GroupingSet { keys: set.clone(), plan: AggregatePlan { keys: set.iter().map(|&k| keys[k].clone()).collect(), aggs: aggs.clone(), sets: Vec::new() } })
+            .map(|set| GroupingSet { keys: set.clone(), plan: AggregatePlan { keys: set.iter().map(|&k| keys[k].clone()).collect(), aggs: aggs.clone(), sets: Vec::new(), grouped_by_outer: false } })
             .collect();
-        AggregatePlan { keys, aggs, sets }
+        AggregatePlan { keys, aggs, sets, grouped_by_outer: false }
     }
 
     /// The output column of the first aggregate: after the keys and the set number.

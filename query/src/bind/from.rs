@@ -158,6 +158,11 @@ fn condition_names(e: &ast::Expr) -> Option<Vec<Vec<String>>> {
     flow.is_continue().then_some(names)
 }
 
+/// True when a condition holds no subquery (nor window), so it binds without running one.
+pub(super) fn reads_no_subquery(e: &ast::Expr) -> bool {
+    condition_names(e).is_some()
+}
+
 /// The AND-ed parts of a condition.
 pub(crate) fn conjuncts(e: &ast::Expr) -> Vec<&ast::Expr> {
     match e {

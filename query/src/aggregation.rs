@@ -20,6 +20,8 @@ use crate::plan::AggregatePlan;
 pub struct Aggregation<'p> {
     plan: &'p AggregatePlan,
     tables: Vec<GroupTable<'p>>,
+    /// `WITH TOTALS`: the one group of every row.
+    totals: Option<GroupTable<'p>>,
     /// Rows folded so far.
     rows: usize,
 }
@@ -31,29 +33,43 @@ impl<'p> Aggregation<'p> {
             true => vec![GroupTable::new(plan)?],
             false => plan.sets.iter().map(|s| GroupTable::new(&s.plan)).collect::<Result<_>>()?,
         };
-        Ok(Aggregation { plan, tables, rows: 0 })
+        let totals = plan.totals.as_deref().map(GroupTable::new).transpose()?;
+        Ok(Aggregation { plan, tables, totals, rows: 0 })
     }
 
     /// Folds one block of rows into every table.
     pub fn update(&mut self, block: &Block) -> Result<()> {
         self.rows += block.rows();
-        self.tables.iter_mut().try_for_each(|t| t.update(block))
+        self.tables.iter_mut().chain(&mut self.totals).try_for_each(|t| t.update(block))
     }
 
     /// Bytes held, roughly.
     pub fn memory_size(&self) -> usize {
-        self.tables.iter().map(GroupTable::memory_size).sum()
+        self.tables.iter().chain(&self.totals).map(GroupTable::memory_size).sum()
     }
 
     /// Folds another thread's state into this one.
     pub fn merge(&mut self, other: Aggregation) -> Result<()> {
         self.rows += other.rows;
+        if let (Some(mine), Some(theirs)) = (&mut self.totals, other.totals) {
+            mine.merge(theirs)?;
+        }
         self.tables.iter_mut().zip(other.tables).try_for_each(|(mine, theirs)| mine.merge(theirs))
     }
 
-    /// The result block (see the module comment for its columns).
-    pub fn finish(self) -> Result<Block> {
+    /// The result block (see the module comment for its columns), and with `WITH TOTALS` the
+    /// totals row in the same columns: each key at its type's default, then the aggregates
+    /// over every row (of none, when no row came).
+    pub fn finish(self) -> Result<(Block, Option<Block>)> {
         let plan = self.plan;
+        let totals = match self.totals {
+            Some(table) => {
+                let aggs = table.finish()?;
+                let keys = plan.keys.iter().map(|k| Arc::new(Column::defaults(k.ty(), 1)));
+                Some(Block::with_rows(keys.chain(aggs.columns).collect(), 1))
+            }
+            None => None,
+        };
         // With keys (or grouped by outer values), no rows in gives no rows out, the empty
         // set's group included.
         let none = self.rows == 0 && (!plan.keys.is_empty() || plan.grouped_by_outer);
@@ -61,7 +77,7 @@ impl<'p> Aggregation<'p> {
             true => self.tables.into_iter().next().expect("one table").finish()?,
             false => sets_block(plan, self.tables)?,
         };
-        Ok(if none { block.slice(0, 0) } else { block })
+        Ok((if none { block.slice(0, 0) } else { block }, totals))
     }
 }
 

@@ -250,6 +250,7 @@ impl<'a> Binder<'a> {
         };
         let aggregating = !group_by.keys.is_empty()
             || group_by.sets.is_some()
+            || group_by.totals
             || select.having.is_some()
             || items.iter().any(|(e, _)| contains_aggregate(e))
             || order_by.iter().any(|(e, _, _)| contains_aggregate(e));
@@ -293,7 +294,13 @@ impl<'a> Binder<'a> {
         let with_ties = query.fetch.as_ref().is_some_and(|f| f.with_ties);
         let mut plan = SelectPlan { filter, prewhere: explicit, having, outputs, sort, limit, offset, with_ties, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
         if let Some(g) = scope.grouping.take() {
-            plan.aggregate = Some(AggregatePlan::new(g.keys, g.aggs, &g.sets));
+            let agg = AggregatePlan::new(g.keys, g.aggs, &g.sets);
+            plan.aggregate = Some(if group_by.totals { agg.with_totals() } else { agg });
+        }
+        if group_by.totals && (plan.having.is_some() || !plan.windows.is_empty()) {
+            // The totals row would be over the groups HAVING keeps (ClickHouse's
+            // `totals_mode = 'after_having_exclusive'`), or need window values of its own.
+            bail!(NotSupported, "WITH TOTALS together with HAVING or window functions is not supported yet");
         }
         if let Some(rel) = relation {
             // Rollups that keep states are always read folded: each key shows its exact value.

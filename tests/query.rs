@@ -319,4 +319,30 @@ fn correlated_subqueries_over_merge_tree_tables_run_per_outer_value_up_to_a_boun
     let err = s.execute("SELECT count() FROM big WHERE EXISTS (SELECT 1 FROM small WHERE small.k = big.k)").unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotSupported, "{err}");
     assert!(err.to_string().contains("JOIN"), "{err}");
+    // The outer WHERE's other conjuncts narrow the outer values first, whichever comes first.
+    for sql in [
+        "SELECT count() FROM big WHERE k < 5000 AND k > 1 AND EXISTS (SELECT 1 FROM small WHERE small.k = big.k)",
+        "SELECT count() FROM big WHERE EXISTS (SELECT 1 FROM small WHERE small.k = big.k) AND k BETWEEN 2 AND 4999",
+    ] {
+        assert_eq!(rows(&mut s, sql), vec![vec![Value::UInt(2)]], "{sql}");
+    }
+}
+
+/// Join strictness ClickHouse refuses, and `WITH TOTALS` forms Granary does not compute yet,
+/// are refused as unsupported features (SQLSTATE 0A000), not as syntax errors.
+#[test]
+fn refused_join_strictness_and_totals_forms_are_unsupported_features() {
+    let (_dir, _db, mut s) = fresh();
+    s.execute("CREATE TABLE t (id UInt32, g UInt8) ENGINE = MergeTree ORDER BY id; INSERT INTO t VALUES (1, 1), (2, 2)").unwrap();
+    for sql in [
+        "SELECT 1 FROM t a ANY FULL JOIN t b ON a.id = b.id",
+        "SELECT 1 FROM t a ASOF FULL JOIN t b ON a.id = b.id AND a.g >= b.g",
+        "SELECT 1 FROM t a ASOF RIGHT JOIN t b ON a.id = b.id AND a.g >= b.g",
+        "SELECT g, count() AS c FROM t GROUP BY g WITH TOTALS HAVING c > 1",
+        "SELECT g, count() FROM t GROUP BY g WITH ROLLUP WITH TOTALS",
+        "SELECT g, count(), rank() OVER (ORDER BY g) FROM t GROUP BY g WITH TOTALS",
+    ] {
+        let err = s.execute(sql).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotSupported, "{sql}: {err}");
+    }
 }

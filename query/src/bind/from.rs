@@ -263,7 +263,10 @@ impl Step<'_> {
             (None, _) => Written::Strict(strictness),
             (Some(StrictnessWord::Any), JoinKind::Inner | JoinKind::Left | JoinKind::Right) => Written::Strict(Strictness::Any),
             (Some(StrictnessWord::Asof), JoinKind::Inner | JoinKind::Left) => Written::Asof,
-            (Some(word), _) => bail!(NotSupported, "{word:?} joins are INNER or LEFT (ANY also RIGHT), not {kind:?}"),
+            (Some(word), _) => {
+                let written = format!("{word:?} {kind:?} JOIN").to_uppercase();
+                bail!(NotSupported, "{written} is not supported (nor in ClickHouse): ASOF joins are INNER or LEFT, ANY joins INNER, LEFT or RIGHT")
+            }
         };
         Ok(Some(JoinSpec { kind, strictness, constraint }))
     }

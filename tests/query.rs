@@ -303,6 +303,13 @@ fn running_and_sliding_window_aggregates_over_a_large_partition_match_their_form
     assert_eq!(rows_matching(&mut s, "max(x) OVER (ORDER BY id DESC ROWS BETWEEN 3000 PRECEDING AND 3000 FOLLOWING)", "least(99999, id + 3000)"), all);
     // Suffix sums over the whole partition.
     assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "4999950000 - intDiv(id * (id - 1), 2)"), all);
+    // Float sums over wide sliding frames: exact where the values add exactly (quarters) …
+    assert_eq!(rows_matching(&mut s, "sum(x / 4) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "(4999950000 - intDiv(id * (id - 1), 2)) / 4"), all);
+    assert_eq!(rows_matching(&mut s, "sum(x * 0.25) OVER (ORDER BY id ROWS BETWEEN 2000 PRECEDING AND 99 PRECEDING)", "multiIf(id < 99, 0, id < 2000, intDiv((id - 99) * (id - 98), 2), 951 * (2 * id - 2099)) * 0.25"), all);
+    // … and correctly rounded otherwise: tenths, whose float sums drift, are within a few ulps.
+    let near = "abs(v - (4999950000 - intDiv(id * (id - 1), 2)) * 0.1) <= 1e-15 * (4999950000 - intDiv(id * (id - 1), 2)) * 0.1";
+    let q = format!("SELECT count() FROM (SELECT id, sum(x * 0.1) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS v FROM w) WHERE {near}");
+    assert_eq!(rows(&mut s, &q), vec![vec![all]]);
 }
 
 /// A correlated subquery over a MergeTree table runs once per distinct outer value, so past

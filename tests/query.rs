@@ -303,6 +303,13 @@ fn running_and_sliding_window_aggregates_over_a_large_partition_match_their_form
     assert_eq!(rows_matching(&mut s, "max(x) OVER (ORDER BY id DESC ROWS BETWEEN 3000 PRECEDING AND 3000 FOLLOWING)", "least(99999, id + 3000)"), all);
     // Suffix sums over the whole partition.
     assert_eq!(rows_matching(&mut s, "sum(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "4999950000 - intDiv(id * (id - 1), 2)"), all);
+    // Float sums over wide sliding frames: exact where the values add exactly (quarters) …
+    assert_eq!(rows_matching(&mut s, "sum(x / 4) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)", "(4999950000 - intDiv(id * (id - 1), 2)) / 4"), all);
+    assert_eq!(rows_matching(&mut s, "sum(x * 0.25) OVER (ORDER BY id ROWS BETWEEN 2000 PRECEDING AND 99 PRECEDING)", "multiIf(id < 99, 0, id < 2000, intDiv((id - 99) * (id - 98), 2), 951 * (2 * id - 2099)) * 0.25"), all);
+    // … and correctly rounded otherwise: tenths, whose float sums drift, are within a few ulps.
+    let near = "abs(v - (4999950000 - intDiv(id * (id - 1), 2)) * 0.1) <= 1e-15 * (4999950000 - intDiv(id * (id - 1), 2)) * 0.1";
+    let q = format!("SELECT count() FROM (SELECT id, sum(x * 0.1) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS v FROM w) WHERE {near}");
+    assert_eq!(rows(&mut s, &q), vec![vec![all]]);
 }
 
 /// A correlated subquery over a MergeTree table runs once per distinct outer value, so past
@@ -319,4 +326,30 @@ fn correlated_subqueries_over_merge_tree_tables_run_per_outer_value_up_to_a_boun
     let err = s.execute("SELECT count() FROM big WHERE EXISTS (SELECT 1 FROM small WHERE small.k = big.k)").unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotSupported, "{err}");
     assert!(err.to_string().contains("JOIN"), "{err}");
+    // The outer WHERE's other conjuncts narrow the outer values first, whichever comes first.
+    for sql in [
+        "SELECT count() FROM big WHERE k < 5000 AND k > 1 AND EXISTS (SELECT 1 FROM small WHERE small.k = big.k)",
+        "SELECT count() FROM big WHERE EXISTS (SELECT 1 FROM small WHERE small.k = big.k) AND k BETWEEN 2 AND 4999",
+    ] {
+        assert_eq!(rows(&mut s, sql), vec![vec![Value::UInt(2)]], "{sql}");
+    }
+}
+
+/// Join strictness ClickHouse refuses, and `WITH TOTALS` forms Granary does not compute yet,
+/// are refused as unsupported features (SQLSTATE 0A000), not as syntax errors.
+#[test]
+fn refused_join_strictness_and_totals_forms_are_unsupported_features() {
+    let (_dir, _db, mut s) = fresh();
+    s.execute("CREATE TABLE t (id UInt32, g UInt8) ENGINE = MergeTree ORDER BY id; INSERT INTO t VALUES (1, 1), (2, 2)").unwrap();
+    for sql in [
+        "SELECT 1 FROM t a ANY FULL JOIN t b ON a.id = b.id",
+        "SELECT 1 FROM t a ASOF FULL JOIN t b ON a.id = b.id AND a.g >= b.g",
+        "SELECT 1 FROM t a ASOF RIGHT JOIN t b ON a.id = b.id AND a.g >= b.g",
+        "SELECT g, count() AS c FROM t GROUP BY g WITH TOTALS HAVING c > 1",
+        "SELECT g, count() FROM t GROUP BY g WITH ROLLUP WITH TOTALS",
+        "SELECT g, count(), rank() OVER (ORDER BY g) FROM t GROUP BY g WITH TOTALS",
+    ] {
+        let err = s.execute(sql).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotSupported, "{sql}: {err}");
+    }
 }

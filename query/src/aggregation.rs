@@ -20,6 +20,8 @@ use crate::plan::AggregatePlan;
 pub struct Aggregation<'p> {
     plan: &'p AggregatePlan,
     tables: Vec<GroupTable<'p>>,
+    /// `WITH TOTALS`: the one group of every row.
+    totals: Option<GroupTable<'p>>,
     /// Rows folded so far.
     rows: usize,
 }
@@ -31,7 +33,8 @@ impl<'p> Aggregation<'p> {
             true => vec![GroupTable::new(plan)?],
             false => plan.sets.iter().map(|s| GroupTable::new(&s.plan)).collect::<Result<_>>()?,
         };
-        Ok(Aggregation { plan, tables, rows: 0 })
+        let totals = plan.totals.as_deref().map(GroupTable::new).transpose()?;
+        Ok(Aggregation { plan, tables, totals, rows: 0 })
     }
 
     /// Folds one block of rows into every table; `dicts` gives, for each column of the block
@@ -39,45 +42,65 @@ impl<'p> Aggregation<'p> {
     /// empty when no column does).
     pub fn update(&mut self, block: &Block, dicts: &[Option<ColumnRef>]) -> Result<()> {
         self.rows += block.rows();
-        self.tables.iter_mut().try_for_each(|t| t.update(block, dicts))
+        self.tables.iter_mut().chain(&mut self.totals).try_for_each(|t| t.update(block, dicts))
     }
 
     /// Bytes held, roughly.
     pub fn memory_size(&self) -> usize {
-        self.tables.iter().map(GroupTable::memory_size).sum()
+        self.tables.iter().chain(&self.totals).map(GroupTable::memory_size).sum()
     }
 
     /// Folds another thread's state into this one.
     pub fn merge(&mut self, other: Aggregation) -> Result<()> {
         self.rows += other.rows;
+        if let (Some(mine), Some(theirs)) = (&mut self.totals, other.totals) {
+            mine.merge(theirs)?;
+        }
         self.tables.iter_mut().zip(other.tables).try_for_each(|(mine, theirs)| mine.merge(theirs))
     }
 
-    /// The result block (see the module comment for its columns).
-    pub fn finish(self) -> Result<Block> {
+    /// The result block (see the module comment for its columns), and with `WITH TOTALS` the
+    /// totals row in the same columns: each key at its type's default, then the aggregates
+    /// over every row (of none, when no row came).
+    pub fn finish(self) -> Result<(Block, Option<Block>)> {
         let plan = self.plan;
-        if plan.sets.is_empty() {
-            return self.tables.into_iter().next().expect("one table").finish();
-        }
-        let width = plan.width();
-        let mut parts: Vec<Vec<ColumnRef>> = vec![Vec::new(); width];
-        let mut rows = 0;
-        for (number, (set, table)) in plan.sets.iter().zip(self.tables).enumerate() {
-            let block = table.finish()?;
-            let n = block.rows();
-            for (k, key) in plan.keys.iter().enumerate() {
-                parts[k].push(match set.keys.iter().position(|&s| s == k) {
-                    Some(p) => block.columns[p].clone(),
-                    None => Arc::new(Column::defaults(key.ty(), n)),
-                });
+        let totals = match self.totals {
+            Some(table) => {
+                let aggs = table.finish()?;
+                let keys = plan.keys.iter().map(|k| Arc::new(Column::defaults(k.ty(), 1)));
+                Some(Block::with_rows(keys.chain(aggs.columns).collect(), 1))
             }
-            parts[plan.keys.len()].push(Arc::new(Column::new(DataType::UInt64, ColumnData::U64(vec![number as u64 + 1; n]))));
-            parts[plan.first_aggregate()..].iter_mut().zip(&block.columns[set.keys.len()..]).for_each(|(p, c)| p.push(c.clone()));
-            rows += n;
-        }
-        let columns = parts.into_iter().map(|p| Arc::new(Column::concat(p[0].ty.clone(), &p))).collect();
-        let block = Block::with_rows(columns, rows);
-        // With keys, no rows in gives no rows out (the empty set's group included).
-        Ok(if self.rows == 0 && !plan.keys.is_empty() { block.slice(0, 0) } else { block })
+            None => None,
+        };
+        // With keys (or grouped by outer values), no rows in gives no rows out, the empty
+        // set's group included.
+        let none = self.rows == 0 && (!plan.keys.is_empty() || plan.grouped_by_outer);
+        let block = match plan.sets.is_empty() {
+            true => self.tables.into_iter().next().expect("one table").finish()?,
+            false => sets_block(plan, self.tables)?,
+        };
+        Ok((if none { block.slice(0, 0) } else { block }, totals))
     }
+}
+
+/// The groups of every set, one set after another, with the set number column.
+fn sets_block(plan: &AggregatePlan, tables: Vec<GroupTable>) -> Result<Block> {
+    let width = plan.width();
+    let mut parts: Vec<Vec<ColumnRef>> = vec![Vec::new(); width];
+    let mut rows = 0;
+    for (number, (set, table)) in plan.sets.iter().zip(tables).enumerate() {
+        let block = table.finish()?;
+        let n = block.rows();
+        for (k, key) in plan.keys.iter().enumerate() {
+            parts[k].push(match set.keys.iter().position(|&s| s == k) {
+                Some(p) => block.columns[p].clone(),
+                None => Arc::new(Column::defaults(key.ty(), n)),
+            });
+        }
+        parts[plan.keys.len()].push(Arc::new(Column::new(DataType::UInt64, ColumnData::U64(vec![number as u64 + 1; n]))));
+        parts[plan.first_aggregate()..].iter_mut().zip(&block.columns[set.keys.len()..]).for_each(|(p, c)| p.push(c.clone()));
+        rows += n;
+    }
+    let columns = parts.into_iter().map(|p| Arc::new(Column::concat(p[0].ty.clone(), &p))).collect();
+    Ok(Block::with_rows(columns, rows))
 }

@@ -68,12 +68,15 @@ struct Scope<'s> {
     windows: Option<window::Windows>,
     /// Guards alias expansion against cycles.
     depth: usize,
+    /// The WHERE (and PREWHERE) conditions bound so far, over `table`'s columns: the scan of
+    /// outer values for a correlated subquery reads only the rows they keep.
+    filter: Option<Expr>,
 }
 
 impl<'s> Scope<'s> {
     /// A scope over a relation's columns (or over none).
     fn over(table: Option<&'s Relation>) -> Scope<'s> {
-        Scope { table, aliases: HashMap::new(), grouping: None, windows: None, depth: 0 }
+        Scope { table, aliases: HashMap::new(), grouping: None, windows: None, depth: 0, filter: None }
     }
 }
 
@@ -228,13 +231,14 @@ impl<'a> Binder<'a> {
         }
 
         // PREWHERE is a condition like WHERE's that a MergeTree scan runs before the others.
-        let prewhere = select.prewhere.as_ref().map(|e| self.bind_condition(e, &mut scope, "PREWHERE")).transpose()?;
-        let selection = select.selection.as_ref().map(|e| self.bind_condition(e, &mut scope, "WHERE")).transpose()?;
+        let prewhere = select.prewhere.as_ref().map(|e| self.bind_where(e, &mut scope, "PREWHERE")).transpose()?;
+        let selection = select.selection.as_ref().map(|e| self.bind_where(e, &mut scope, "WHERE")).transpose()?;
         let explicit = prewhere.as_ref().map_or(0, |p| p.conjuncts().len());
         let filter = match (prewhere, selection) {
             (Some(p), Some(w)) => Some(Expr::call(Func::And, vec![p, w])?),
             (p, w) => p.or(w),
         };
+        scope.filter = filter.clone();
 
         let group_by = grouping::expand(&select.group_by)?;
         let order_by: Vec<(ast::Expr, bool, Option<bool>)> = match &query.order_by {
@@ -246,6 +250,7 @@ impl<'a> Binder<'a> {
         };
         let aggregating = !group_by.keys.is_empty()
             || group_by.sets.is_some()
+            || group_by.totals
             || select.having.is_some()
             || items.iter().any(|(e, _)| contains_aggregate(e))
             || order_by.iter().any(|(e, _, _)| contains_aggregate(e));
@@ -289,7 +294,13 @@ impl<'a> Binder<'a> {
         let with_ties = query.fetch.as_ref().is_some_and(|f| f.with_ties);
         let mut plan = SelectPlan { filter, prewhere: explicit, having, outputs, sort, limit, offset, with_ties, limit_by, distinct, windows, qualify, ..SelectPlan::new(None, Vec::new(), fields) };
         if let Some(g) = scope.grouping.take() {
-            plan.aggregate = Some(AggregatePlan::new(g.keys, g.aggs, &g.sets));
+            let agg = AggregatePlan::new(g.keys, g.aggs, &g.sets);
+            plan.aggregate = Some(if group_by.totals { agg.with_totals() } else { agg });
+        }
+        if group_by.totals && (plan.having.is_some() || !plan.windows.is_empty()) {
+            // The totals row would be over the groups HAVING keeps (ClickHouse's
+            // `totals_mode = 'after_having_exclusive'`), or need window values of its own.
+            bail!(NotSupported, "WITH TOTALS together with HAVING or window functions is not supported yet");
         }
         if let Some(rel) = relation {
             // Rollups that keep states are always read folded: each key shows its exact value.
@@ -348,12 +359,32 @@ impl<'a> Binder<'a> {
         self.bind_expr(e, &mut Scope::over(Some(&rel)))
     }
 
-    fn bind_condition(&self, e: &ast::Expr, scope: &mut Scope, clause: &str) -> Result<Expr> {
-        let bound = self.bind_expr(e, scope)?;
-        match bound.ty().non_null() {
-            DataType::UInt8 | DataType::Bool => Ok(bound),
-            t => bail!(DatatypeMismatch, "illegal type {t} of column for {clause} filter: must be UInt8 or Bool"),
+    /// Binds a WHERE or PREWHERE condition, its conjuncts without subqueries first: each
+    /// joins `scope.filter`, so a correlated subquery in a later one scans only the outer rows
+    /// they keep. The conjuncts are AND-ed back in their written order.
+    fn bind_where(&self, e: &ast::Expr, scope: &mut Scope, clause: &str) -> Result<Expr> {
+        let parts = from::conjuncts(e);
+        let mut bound: Vec<Option<Expr>> = vec![None; parts.len()];
+        for plain in [true, false] {
+            for (part, slot) in parts.iter().zip(&mut bound).filter(|(p, _)| from::reads_no_subquery(p) == plain) {
+                let b = self.bind_expr(part, scope)?;
+                if matches!(b.ty().non_null(), DataType::UInt8 | DataType::Bool) {
+                    scope.filter = Some(match scope.filter.take() {
+                        Some(f) => Expr::call(Func::And, vec![f, b.clone()])?,
+                        None => b.clone(),
+                    });
+                }
+                *slot = Some(b);
+            }
         }
+        let mut all = bound.into_iter().flatten();
+        let first = all.next().expect("a condition has a conjunct");
+        let condition = all.try_fold(first, |a, b| Expr::call(Func::And, vec![a, b]))?;
+        check_condition(condition, clause)
+    }
+
+    fn bind_condition(&self, e: &ast::Expr, scope: &mut Scope, clause: &str) -> Result<Expr> {
+        check_condition(self.bind_expr(e, scope)?, clause)
     }
 
     fn bind_expr(&self, e: &ast::Expr, scope: &mut Scope) -> Result<Expr> {
@@ -540,11 +571,10 @@ impl<'a> Binder<'a> {
         Ok(block.columns[0].as_ref().clone())
     }
 
-    /// `(SELECT …)` as a value: the subquery (uncorrelated) runs once, now, and its single
-    /// value becomes a constant; no row gives NULL, more than one row is an error. When
-    /// only describing a statement, the subquery is bound for its type but not run.
-    fn bind_scalar_subquery(&self, query: &ast::Query) -> Result<Expr> {
-        let plan = self.bind_query(query)?;
+    /// `(SELECT …)` as a value, from its bound plan: the subquery runs once, now, and its
+    /// single value becomes a constant; no row gives NULL, more than one row is an error.
+    /// When only describing a statement, the subquery is bound for its type but not run.
+    fn scalar_value(&self, plan: SelectPlan) -> Result<Expr> {
         let [field] = plan.fields.as_slice() else {
             bail!(InvalidParameter, "a scalar subquery must return one column, not {}", plan.fields.len());
         };
@@ -654,7 +684,7 @@ impl<'a> Binder<'a> {
                 bail!(Grouping, "aggregate function {name} is not allowed here");
             };
             // Arguments (and FILTER) read the rows being grouped.
-            let mut row_scope = Scope { aliases: scope.aliases.clone(), depth: scope.depth, ..Scope::over(scope.table) };
+            let mut row_scope = Scope { aliases: scope.aliases.clone(), depth: scope.depth, filter: scope.filter.clone(), ..Scope::over(scope.table) };
             let bound = args.iter().map(|a| self.bind_expr(a, &mut row_scope)).collect::<Result<Vec<_>>>();
             let filter = f.filter.as_ref().map(|c| self.bind_condition(c, &mut row_scope, "FILTER")).transpose();
             scope.grouping = Some(grouping);
@@ -765,6 +795,14 @@ fn shift_by_interval(time: Expr, step: IntervalStep) -> Result<Expr> {
         IntervalStep::Seconds(n) if ty == DataType::Date => Expr::call(Func::Add, vec![time.cast(DataType::DateTime)?, literal(n)]),
         IntervalStep::Seconds(n) => Expr::call(Func::Add, vec![time, literal(n)]),
         IntervalStep::Months(n) => Expr::call(Func::AddMonths, vec![time, literal(n)]),
+    }
+}
+
+/// A bound condition, if its type can filter rows (UInt8 or Bool).
+fn check_condition(bound: Expr, clause: &str) -> Result<Expr> {
+    match bound.ty().non_null() {
+        DataType::UInt8 | DataType::Bool => Ok(bound),
+        t => bail!(DatatypeMismatch, "illegal type {t} of column for {clause} filter: must be UInt8 or Bool"),
     }
 }
 

@@ -311,7 +311,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
                 merged.merge(t)?;
                 ctx.check_memory(merged.memory_size())?;
             }
-            return finish(plan, Box::new(std::iter::once(merged.finish())), ctx, stats, true);
+            return finish(plan, Box::new(std::iter::empty()), ctx, stats, Some(merged));
         }
         (_, Some(reader)) if parallel => {
             // A LIMIT without ORDER BY (and nothing that needs every row) stops the threads
@@ -340,7 +340,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
             Ok(reader.read(&task.part, task.granules)?.block)
         })),
     };
-    finish(plan, input, ctx, stats, false)
+    finish(plan, input, ctx, stats, None)
 }
 
 /// Runs `work` over the scan tasks on the context's threads, each thread with its own state
@@ -376,23 +376,27 @@ fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -
     })
 }
 
-/// Everything after the scan and filter: aggregation (unless `aggregated`: the input is the
-/// aggregate's block already), HAVING, windows, projection, DISTINCT, sort, LIMIT BY, limit.
-fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>, ctx: &QueryContext, stats: ScanStats, aggregated: bool) -> Result<QueryResult> {
+/// Everything after the scan and filter: aggregation (unless `aggregated`: the threads'
+/// grouping of the input, merged already), HAVING, windows, projection, DISTINCT, sort,
+/// LIMIT BY, limit, and last the `WITH TOTALS` row.
+fn finish<'p>(plan: &'p SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>, ctx: &QueryContext, stats: ScanStats, aggregated: Option<Aggregation<'p>>) -> Result<QueryResult> {
+    let mut totals = None;
     let mut blocks: Box<dyn Iterator<Item = Result<Block>>> = match &plan.aggregate {
         Some(agg) => {
-            let mut out = match aggregated {
-                true => Block::concat(&input.collect::<Result<Vec<_>>>()?).expect("the aggregate's block"),
-                false => {
+            let table = match aggregated {
+                Some(table) => table,
+                None => {
                     let mut table = Aggregation::new(agg)?;
                     for block in input {
                         ctx.check()?;
                         table.update(&block?, &[])?;
                         ctx.check_memory(table.memory_size())?;
                     }
-                    table.finish()?
+                    table
                 }
             };
+            let (mut out, row) = table.finish()?;
+            totals = row;
             if let Some(having) = &plan.having {
                 let mask = having.eval(&out)?;
                 out = out.filter(&mask_bytes(&mask));
@@ -423,6 +427,7 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
         let cols = outputs.iter().map(|e| e.eval(&b)).collect::<Result<Vec<_>>>()?;
         Ok(Block::with_rows(cols, b.rows()))
     };
+    let totals = totals.map(&project).transpose()?;
     let width = plan.outputs.len();
     let mut seen = plan.distinct.then(RowSet::default);
     let mut projected = blocks.map(|b| {
@@ -471,6 +476,7 @@ fn finish(plan: &SelectPlan, input: Box<dyn Iterator<Item = Result<Block>> + '_>
             result.push(all.take(&order));
         }
     }
+    result.extend(totals);
     for b in &mut result {
         b.columns.truncate(width);
     }

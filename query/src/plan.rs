@@ -66,6 +66,14 @@ pub struct AggregatePlan {
     /// `GROUPING SETS`, `ROLLUP`, `CUBE`: one grouping per set over the same rows, their
     /// results one after another; empty for a plain GROUP BY.
     pub sets: Vec<GroupingSet>,
+    /// The aggregate of a correlated subquery run for one tuple of outer values, which
+    /// ClickHouse groups by those values: without keys, no rows in is then no group and no
+    /// row out (the subquery's NULL), where a plain aggregate gives one row.
+    pub grouped_by_outer: bool,
+    /// `WITH TOTALS`: the same aggregates without keys, over every row. Its one row, the keys
+    /// at their type's default as in ClickHouse's totals row, comes after the result rows
+    /// (ORDER BY and LIMIT leave it alone); there is no second result block over the wire.
+    pub totals: Option<Box<AggregatePlan>>,
 }
 
 /// One set of `GROUPING SETS`: the keys it groups by, and the plan that groups by them.
@@ -82,9 +90,9 @@ impl AggregatePlan {
     pub fn new(keys: Vec<Expr>, aggs: Vec<AggCall>, sets: &[Vec<usize>]) -> AggregatePlan {
         let sets = sets
             .iter()
-            .map(|set| GroupingSet { keys: set.clone(), plan: AggregatePlan { keys: set.iter().map(|&k| keys[k].clone()).collect(), aggs: aggs.clone(), sets: Vec::new() } })
+            .map(|set| GroupingSet { keys: set.clone(), plan: AggregatePlan { keys: set.iter().map(|&k| keys[k].clone()).collect(), aggs: aggs.clone(), sets: Vec::new(), grouped_by_outer: false, totals: None } })
             .collect();
-        AggregatePlan { keys, aggs, sets }
+        AggregatePlan { keys, aggs, sets, grouped_by_outer: false, totals: None }
     }
 
     /// The output column of the first aggregate: after the keys and the set number.
@@ -92,10 +100,18 @@ impl AggregatePlan {
         self.keys.len() + usize::from(!self.sets.is_empty())
     }
 
-    /// The expressions over input rows: keys and aggregate arguments, the sets' copies too.
+    /// A plan grouping by `keys` that also computes a totals row (`WITH TOTALS`).
+    pub fn with_totals(self) -> AggregatePlan {
+        let totals = AggregatePlan::new(Vec::new(), self.aggs.clone(), &[]);
+        AggregatePlan { totals: Some(Box::new(totals)), ..self }
+    }
+
+    /// The expressions over input rows: keys and aggregate arguments, the copies in the sets
+    /// and the totals too.
     pub fn row_exprs_mut(&mut self) -> Vec<&mut Expr> {
         let mut exprs: Vec<&mut Expr> = self.keys.iter_mut().chain(self.aggs.iter_mut().flat_map(|a| a.args.iter_mut())).collect();
         exprs.extend(self.sets.iter_mut().flat_map(|s| s.plan.row_exprs_mut()));
+        exprs.extend(self.totals.iter_mut().flat_map(|t| t.row_exprs_mut()));
         exprs
     }
 

@@ -53,3 +53,8 @@ SELECT tr.sym, sum(tr.qty * q.px) FROM trades tr ASOF LEFT JOIN quotes q ON tr.s
 SELECT tr.qty, q.px FROM trades tr ASOF JOIN quotes q ON tr.sym = q.sym AND tr.t >= q.t WHERE tr.qty > 1 ORDER BY tr.qty;
 SELECT tr.sym, q.px FROM trades tr ASOF JOIN quotes q ON tr.t >= q.t ORDER BY tr.sym;
 SELECT tr.sym, q.px FROM trades tr ASOF RIGHT JOIN quotes q ON tr.sym = q.sym AND tr.t >= q.t ORDER BY tr.sym;
+-- ClickHouse refuses ANY FULL ("ANY FULL JOINs are not implemented") and ASOF RIGHT/FULL ("Only ASOF and
+-- LEFT ASOF joins are supported"); so does Granary, with SQLSTATE 0A000.
+SELECT tr.sym, q.px FROM trades tr ASOF FULL JOIN quotes q ON tr.sym = q.sym AND tr.t >= q.t ORDER BY tr.sym;
+SELECT l.k, r.w FROM l ANY FULL JOIN r ON l.k = r.k ORDER BY l.k, r.w;
+SELECT l.k, r.w FROM l ANY FULL OUTER JOIN r ON l.k = r.k ORDER BY l.k, r.w;

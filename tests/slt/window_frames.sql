@@ -32,3 +32,13 @@ SELECT id, sum(x) OVER w, avg(x) OVER w, min(x) OVER w, count(x) OVER w FROM m W
 
 -- Over an aggregate, and uniqExact (fed frame by frame) next to sum
 SELECT g, sum(k) AS s, sum(sum(k)) OVER (ORDER BY g ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), uniqExact(sum(k)) OVER (ORDER BY g ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM m GROUP BY g ORDER BY g;
+
+-- Float sums over sliding frames wider than 15 rows, which Granary takes from exact prefix sums:
+-- ClickHouse's own additions (16 partial sums) are exact on eighths, so the answers agree. On
+-- values such as tenths ClickHouse's sum of a wide frame carries its additions' rounding and
+-- Granary gives the correctly rounded sum, which may differ in the last digits: not tested here.
+CREATE TABLE wide (id UInt32, g UInt8, q Float64) ENGINE = MergeTree ORDER BY id;
+INSERT INTO wide SELECT generate_series, generate_series % 2, (generate_series * 37 % 101) / 8 - 6 FROM generate_series(1, 300);
+SELECT id, s, a FROM (SELECT id, sum(q) OVER (ORDER BY id ROWS BETWEEN 100 PRECEDING AND CURRENT ROW) AS s, avg(q) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS a FROM wide) WHERE id % 25 = 0 ORDER BY id;
+SELECT id, s FROM (SELECT id, sum(q) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN 40 PRECEDING AND 20 FOLLOWING) AS s FROM wide) WHERE id % 20 = 7 ORDER BY id;
+SELECT count(), sum(s) FROM (SELECT sum(q) OVER (ORDER BY id ROWS BETWEEN 30 PRECEDING AND 10 PRECEDING) AS s FROM wide);

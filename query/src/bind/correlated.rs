@@ -7,7 +7,8 @@
 //! values in place of the outer names, and the expression becomes a lookup from the tuple to
 //! the answer. This is what tools' catalog queries need (`psql`'s `\d`, SQLAlchemy's
 //! `get_columns`). Over a MergeTree table the tuples come from a `SELECT DISTINCT` of the outer
-//! values first (up to `MAX_OUTER_TUPLES` of them).
+//! values first, over the rows the outer WHERE conditions bound so far keep (up to
+//! `MAX_OUTER_TUPLES` tuples).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -64,7 +65,7 @@ impl Binder<'_> {
     /// Binds a subquery expression; one that reads the enclosing query's columns is
     /// computed per distinct tuple of those columns (see the module comment).
     pub(super) fn bind_subquery_expr(&self, e: &ast::Expr, scope: &mut Scope) -> Result<Expr> {
-        let error = match self.bind_uncorrelated(e) {
+        let error = match self.bind_uncorrelated(e, false) {
             Err(err) if err.kind == ErrorKind::UndefinedColumn => err,
             other => return other,
         };
@@ -74,7 +75,7 @@ impl Binder<'_> {
             return Err(error);
         }
         let keys = outer.iter().map(|o| self.bind_expr(o, scope)).collect::<Result<Vec<_>>>()?;
-        let columns = self.outer_values(rel, &keys)?;
+        let columns = self.outer_values(rel, &keys, scope.filter.as_ref())?;
         let mut answers = HashMap::new();
         let mut ty = None;
         for row in 0..columns.first().map_or(0, |c| c.len()) {
@@ -83,7 +84,7 @@ impl Binder<'_> {
             if answers.contains_key(&key) {
                 continue;
             }
-            let bound = self.bind_uncorrelated(&substitute(e, &outer, &values))?;
+            let bound = self.bind_uncorrelated(&substitute(e, &outer, &values), true)?;
             ty.get_or_insert_with(|| bound.ty());
             answers.insert(key, bound.eval_const()?);
         }
@@ -93,7 +94,7 @@ impl Binder<'_> {
             // key types' defaults, or is text when the subquery cannot run on those.
             None => {
                 let defaults: Vec<Value> = keys.iter().map(|k| Column::defaults(k.ty().non_null().clone(), 1).value(0)).collect();
-                match (self.bind_uncorrelated(&substitute(e, &outer, &defaults)), e) {
+                match (self.bind_uncorrelated(&substitute(e, &outer, &defaults), true), e) {
                     (Ok(bound), _) => bound.ty(),
                     (Err(_), ast::Expr::Exists { .. }) => DataType::UInt8,
                     (Err(_), ast::Expr::Function(_)) => DataType::Array(Box::new(DataType::String)),
@@ -109,15 +110,20 @@ impl Binder<'_> {
         lookup(keys, answers, default, ty)
     }
 
-    /// The values `keys` (over `rel`'s columns) take on `rel`'s rows: on its own rows when they
-    /// are computed, else the distinct tuples of a scan of its table (`SELECT DISTINCT keys`),
-    /// refused past `MAX_OUTER_TUPLES` since the subquery runs once per tuple.
-    fn outer_values(&self, rel: &Relation, keys: &[Expr]) -> Result<Vec<granary_storage::ColumnRef>> {
+    /// The values `keys` (over `rel`'s columns) take on the rows of `rel` that `filter` (the
+    /// outer WHERE bound so far) keeps: on its own rows when they are computed, else the
+    /// distinct tuples of a scan of its table (`SELECT DISTINCT keys … WHERE filter`), refused
+    /// past `MAX_OUTER_TUPLES` since the subquery runs once per tuple.
+    fn outer_values(&self, rel: &Relation, keys: &[Expr], filter: Option<&Expr>) -> Result<Vec<granary_storage::ColumnRef>> {
         if let TableData::Rows { block, .. } = &rel.table.data {
-            return keys.iter().map(|k| k.eval(block)).collect();
+            let kept = match filter {
+                Some(f) => block.filter(&crate::exec::mask_bytes(&*f.eval(block)?)),
+                None => block.clone(),
+            };
+            return keys.iter().map(|k| k.eval(&kept)).collect();
         }
         let fields = keys.iter().enumerate().map(|(i, k)| Field { name: format!("outer{i}"), ty: k.ty() }).collect();
-        let mut plan = SelectPlan::new(None, keys.to_vec(), fields);
+        let mut plan = SelectPlan::new(filter.cloned(), keys.to_vec(), fields);
         plan.distinct = true;
         plan.source = scan_source(rel.table.clone(), rel.final_merge || rel.table.finalize_states, &mut plan);
         let block = self.run(&plan)?;
@@ -129,9 +135,15 @@ impl Binder<'_> {
     }
 
     /// Binds a subquery expression that reads only its own tables, running it now.
-    fn bind_uncorrelated(&self, e: &ast::Expr) -> Result<Expr> {
+    /// `per_outer`: it is a correlated one with one tuple of outer values in place, whose
+    /// aggregate ClickHouse groups by those values (no rows, no group: NULL, even for `count()`).
+    fn bind_uncorrelated(&self, e: &ast::Expr, per_outer: bool) -> Result<Expr> {
         match e {
-            ast::Expr::Subquery(query) => self.bind_scalar_subquery(query),
+            ast::Expr::Subquery(query) => {
+                let mut plan = self.bind_query(query)?;
+                plan.aggregate.iter_mut().for_each(|a| a.grouped_by_outer = per_outer);
+                self.scalar_value(plan)
+            }
             ast::Expr::Exists { subquery, negated } => {
                 let plan = self.bind_query(subquery)?;
                 let found = self.run(&SelectPlan { limit: Some(1), ..plan })?.rows() > 0;

@@ -158,6 +158,11 @@ fn condition_names(e: &ast::Expr) -> Option<Vec<Vec<String>>> {
     flow.is_continue().then_some(names)
 }
 
+/// True when a condition holds no subquery (nor window), so it binds without running one.
+pub(super) fn reads_no_subquery(e: &ast::Expr) -> bool {
+    condition_names(e).is_some()
+}
+
 /// The AND-ed parts of a condition.
 pub(crate) fn conjuncts(e: &ast::Expr) -> Vec<&ast::Expr> {
     match e {
@@ -258,7 +263,10 @@ impl Step<'_> {
             (None, _) => Written::Strict(strictness),
             (Some(StrictnessWord::Any), JoinKind::Inner | JoinKind::Left | JoinKind::Right) => Written::Strict(Strictness::Any),
             (Some(StrictnessWord::Asof), JoinKind::Inner | JoinKind::Left) => Written::Asof,
-            (Some(word), _) => bail!(NotSupported, "{word:?} joins are INNER or LEFT (ANY also RIGHT), not {kind:?}"),
+            (Some(word), _) => {
+                let written = format!("{word:?} {kind:?} JOIN").to_uppercase();
+                bail!(NotSupported, "{written} is not supported (nor in ClickHouse): ASOF joins are INNER or LEFT, ANY joins INNER, LEFT or RIGHT")
+            }
         };
         Ok(Some(JoinSpec { kind, strictness, constraint }))
     }

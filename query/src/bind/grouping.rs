@@ -3,7 +3,8 @@
 //!
 //! A GROUP BY clause expands to its distinct keys and, when it names grouping sets, the sets
 //! as lists of key positions (`crate::aggregation` then groups once per set). Items multiply
-//! as in SQL: `GROUP BY a, ROLLUP(b)` is the sets `(a, b)` and `(a)`.
+//! as in SQL: `GROUP BY a, ROLLUP(b)` is the sets `(a, b)` and `(a)`. ClickHouse's
+//! `WITH TOTALS` asks for a totals row after the result (`AggregatePlan::totals`).
 
 use super::*;
 
@@ -13,6 +14,8 @@ pub(super) struct GroupBy {
     pub(super) keys: Vec<ast::Expr>,
     /// Each set as positions in `keys`.
     pub(super) sets: Option<Vec<Vec<usize>>>,
+    /// `WITH TOTALS`: a row of the aggregates over every row follows the result.
+    pub(super) totals: bool,
 }
 
 /// Expands a GROUP BY clause.
@@ -22,7 +25,9 @@ pub(super) fn expand(group_by: &ast::GroupByExpr) -> Result<GroupBy> {
         ast::GroupByExpr::All(_) => bail!(NotSupported, "GROUP BY ALL is not supported yet"),
     };
     let constructs = items.iter().any(|e| matches!(e, ast::Expr::GroupingSets(_) | ast::Expr::Rollup(_) | ast::Expr::Cube(_)));
-    let sets: Option<Vec<Vec<ast::Expr>>> = match modifiers {
+    let totals = modifiers.contains(&ast::GroupByWithModifier::Totals);
+    let modifiers: Vec<&ast::GroupByWithModifier> = modifiers.iter().filter(|m| **m != ast::GroupByWithModifier::Totals).collect();
+    let sets: Option<Vec<Vec<ast::Expr>>> = match modifiers[..] {
         [] if !constructs => None,
         [] => {
             let mut sets = vec![Vec::new()];
@@ -42,13 +47,15 @@ pub(super) fn expand(group_by: &ast::GroupByExpr) -> Result<GroupBy> {
             match modifier {
                 ast::GroupByWithModifier::Rollup => Some(rollup(&groups)),
                 ast::GroupByWithModifier::Cube => Some(cube(&groups)),
-                ast::GroupByWithModifier::Totals => bail!(NotSupported, "WITH TOTALS is not supported: its totals row is a second result block"),
                 other => bail!(NotSupported, "GROUP BY … {other} is not supported"),
             }
         }
         _ => bail!(NotSupported, "this GROUP BY form is not supported yet"),
     };
-    let Some(sets) = sets else { return Ok(GroupBy { keys: items.clone(), sets: None }) };
+    let Some(sets) = sets else { return Ok(GroupBy { keys: items.clone(), sets: None, totals }) };
+    if totals {
+        bail!(NotSupported, "WITH TOTALS together with grouping sets (ROLLUP, CUBE) is not supported yet");
+    }
     let mut keys: Vec<ast::Expr> = Vec::new();
     let sets = sets
         .into_iter()
@@ -66,7 +73,7 @@ pub(super) fn expand(group_by: &ast::GroupByExpr) -> Result<GroupBy> {
             positions
         })
         .collect();
-    Ok(GroupBy { keys, sets: Some(sets) })
+    Ok(GroupBy { keys, sets: Some(sets), totals })
 }
 
 /// `ROLLUP(g1, …, gn)`: the sets `(g1 … gn)`, `(g1 … gn-1)`, …, `()`.

@@ -3,12 +3,18 @@
 //! Feeding every frame to an accumulator costs the sum of the frame lengths: O(n²) for a
 //! running total. Here sums and counts come from prefix sums (one pass, then one subtraction
 //! per row) and `min`/`max` from a monotonic deque (frames only move forward), so running
-//! and sliding frames cost O(n) after the sort. Results are the accumulators' to the bit:
-//! integer sums wrap the same way, and a difference of wrapped prefix sums is exact; a Float
-//! sum is the same left-to-right addition the accumulator does — a running total for frames
-//! that start at the partition's start, else each frame added up on its own (a difference of
-//! float prefix sums would lose the small frame to the large totals' rounding), which costs
-//! the frame's width per row as in ClickHouse.
+//! and sliding frames cost O(n) after the sort. Integer sums are the accumulators' to the bit:
+//! they wrap the same way, and a difference of wrapped prefix sums is exact. A Float sum is
+//! ClickHouse's own addition where that is cheap: a running total for frames that start at
+//! the partition's start, and for frames of up to `NAIVE_FRAME_ROWS` rows the frame added left
+//! to right from 0. ClickHouse adds a wider frame anew for each row, in 16 partial sums (its
+//! unrolled sum), which costs the frame's width per row; here a wider frame takes the
+//! difference of exact fixed-point prefix sums (`FixedSums`), rounded once: ClickHouse's
+//! answer whenever its additions round nowhere (integers, halves, … below 2^53), else the
+//! correctly rounded sum, which ClickHouse's may miss by its partial sums' rounding (a
+//! difference of float prefix sums would lose a small frame to the large totals' rounding).
+//! Only values the fixed point cannot hold (infinities, NaN, magnitudes spanning more than
+//! 2^126) are added frame by frame.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -177,8 +183,13 @@ fn integer_sums(arg: &Column, l: &Layout, frames: &[Range<usize>]) -> Result<Opt
     Ok(Some(by_row(l, |p| (prefix[frames[p].end] - prefix[frames[p].start]) as f64)))
 }
 
-/// Float sums of each frame, by row, added left to right from 0 as the accumulator does:
-/// a running total where the frame starts at its partition's start, else the frame alone.
+/// Frames of up to this many rows add their Float values one by one, as ClickHouse does
+/// below the 16 values its unrolled sum starts at.
+const NAIVE_FRAME_ROWS: usize = 15;
+
+/// Float sums of each frame, by row (see the module comment): a running total where the frame
+/// starts at its partition's start, the frame added left to right from 0 where it is narrow,
+/// else a difference of exact prefix sums.
 fn float_sums(values: &[f64], present: &Present, l: &Layout, frames: &[Range<usize>]) -> Vec<f64> {
     let sorted: Vec<f64> = l.order.iter().map(|&r| values[r as usize]).collect();
     // Through position p, from its partition's start.
@@ -187,14 +198,85 @@ fn float_sums(values: &[f64], present: &Present, l: &Layout, frames: &[Range<usi
         let before = if p == l.partition[p].start { 0.0 } else { running[p - 1] };
         running[p] = if present.at(p) { before + sorted[p] } else { before };
     }
+    let wide = |p: usize| frames[p].start != l.partition[p].start && frames[p].len() > NAIVE_FRAME_ROWS;
+    let fixed = (0..frames.len()).any(wide).then(|| FixedSums::new(&sorted, present)).flatten();
     by_row(l, |p| {
         let f = &frames[p];
-        match f.start == l.partition[p].start {
+        match &fixed {
             _ if f.is_empty() => 0.0,
-            true => running[f.end - 1],
-            false => f.clone().filter(|&q| present.at(q)).fold(0.0, |sum, q| sum + sorted[q]),
+            _ if f.start == l.partition[p].start => running[f.end - 1],
+            Some(fixed) if wide(p) => fixed.sum(f),
+            _ => f.clone().filter(|&q| present.at(q)).fold(0.0, |sum, q| sum + sorted[q]),
         }
     })
+}
+
+/// Exact prefix sums of Float values in fixed point: every value is an integer multiple of
+/// 2^`scale`, the smallest unit among their last significant bits, so the prefix sums are
+/// exact `i128`s and a frame's sum is one subtraction, rounded once to an `f64`.
+struct FixedSums {
+    /// Sums of the non-NULL values before each position, in units of 2^`scale`.
+    prefix: Vec<i128>,
+    /// The unit's exponent (at least -1022, so a nonzero sum is a normal float).
+    scale: i32,
+}
+
+impl FixedSums {
+    /// The prefix sums, or `None` when a value is not finite or the magnitudes span too many
+    /// bits for an `i128` sum of them all.
+    fn new(sorted: &[f64], present: &Present) -> Option<FixedSums> {
+        let parts = || (0..sorted.len()).filter(|&p| present.at(p)).map(|p| integer_and_exponent(sorted[p]));
+        let (mut lowest, mut highest) = (i32::MAX, i32::MIN);
+        for part in parts() {
+            let (m, e) = part?;
+            if m != 0 {
+                lowest = lowest.min(e);
+                highest = highest.max(e + (64 - m.unsigned_abs().leading_zeros()) as i32);
+            }
+        }
+        let scale = if lowest == i32::MAX { 0 } else { lowest };
+        // Each value is below 2^(highest - scale) units; their sum gains at most log2(n) bits.
+        let count_bits = (usize::BITS - sorted.len().leading_zeros()) as i32;
+        if scale < -1022 || highest.saturating_sub(scale).saturating_add(count_bits) > 126 {
+            return None;
+        }
+        let mut prefix = Vec::with_capacity(sorted.len() + 1);
+        prefix.push(0i128);
+        for p in 0..sorted.len() {
+            let units = match integer_and_exponent(sorted[p]) {
+                Some((m, e)) if present.at(p) && m != 0 => i128::from(m) << (e - scale),
+                _ => 0,
+            };
+            prefix.push(prefix[p] + units);
+        }
+        Some(FixedSums { prefix, scale })
+    }
+
+    /// The sum of a frame's values, correctly rounded.
+    fn sum(&self, frame: &Range<usize>) -> f64 {
+        let units = self.prefix[frame.end] - self.prefix[frame.start];
+        // `as` rounds to nearest, ties to even; scaling by a power of two in the normal range is exact.
+        units as f64 * f64::from_bits(((self.scale + 1023) as u64) << 52)
+    }
+}
+
+/// A finite float as an integer (odd, or 0) times a power of two: `(m, e)` with `x = m · 2^e`.
+fn integer_and_exponent(x: f64) -> Option<(i64, i32)> {
+    if !x.is_finite() {
+        return None;
+    }
+    let bits = x.to_bits();
+    let (biased, fraction) = (((bits >> 52) & 0x7ff) as i32, (bits & ((1 << 52) - 1)) as i64);
+    let (m, e) = match biased {
+        0 => (fraction, -1074),
+        _ => (fraction | (1 << 52), biased - 1075),
+    };
+    if m == 0 {
+        return Some((0, 0));
+    }
+    let zeros = m.trailing_zeros();
+    let m = m >> zeros;
+    Some((if x < 0.0 { -m } else { m }, e + zeros as i32))
 }
 
 /// Per sorted position, the position of the best non-NULL argument of its frame (the first
@@ -224,4 +306,35 @@ fn extremes(present: &Present, frames: &[Range<usize>], better: impl Fn(usize, u
         last = f.clone();
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_split_into_an_odd_integer_and_a_power_of_two() {
+        for x in [1.0, -3.5, 0.1, 1e300, -2.5e-300, f64::MIN_POSITIVE, 5e-324, 0.0, -0.0] {
+            let (m, e) = integer_and_exponent(x).expect("finite");
+            assert!(m == 0 || m % 2 != 0, "{x}: {m}");
+            assert_eq!(m as f64 * 2f64.powi(e / 2) * 2f64.powi(e - e / 2), x, "{x}");
+        }
+        assert_eq!(integer_and_exponent(f64::NAN), None);
+        assert_eq!(integer_and_exponent(f64::INFINITY), None);
+    }
+
+    #[test]
+    fn fixed_sums_are_exact_then_rounded_once() {
+        let values = [0.1, 0.2, 0.3, 1e16, 1.0, -1e16, 0.7];
+        let all = Present { null: None, before: (0..=values.len() as u32).collect() };
+        let fixed = FixedSums::new(&values, &all).expect("fits");
+        // 0.1 + 0.2 + 0.3 added one by one is 0.6000000000000001; the exact sum rounds to 0.6.
+        assert_eq!(fixed.sum(&(0..3)), 0.6);
+        // 1e16 + 1 - 1e16 loses the 1 when added one by one.
+        assert_eq!(fixed.sum(&(3..6)), 1.0);
+        let nulls = Present { null: Some(vec![false, true, false]), before: vec![0, 1, 1, 2] };
+        assert_eq!(FixedSums::new(&[1.5, 9.0, 2.25], &nulls).expect("fits").sum(&(0..3)), 3.75);
+        assert!(FixedSums::new(&[1.0, f64::INFINITY], &all).is_none());
+        assert!(FixedSums::new(&[1e300, 1e-300], &all).is_none());
+    }
 }

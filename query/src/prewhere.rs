@@ -17,11 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use granary_storage::part::Part;
-use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType};
+use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType, Value};
 
 use crate::error::{bail, Result};
 use crate::exec::mask_bytes;
 use crate::expr::{Expr, Func};
+use crate::kernels::CmpOp;
 
 /// One condition and the columns it adds to what the steps before it read.
 #[derive(Debug)]
@@ -33,6 +34,9 @@ struct Step {
     /// When the condition reads one column only, a non-Nullable string the step reads first:
     /// the condition over that column alone (index 0), to run on the part's dictionary.
     on_dictionary: Option<Expr>,
+    /// When the condition is `s = 'text'` on a non-Nullable String column the step reads
+    /// first: the text, compared in the encoded granules (`Part::rows_equal`).
+    equals: Option<Vec<u8>>,
 }
 
 /// How a scan reads a granule range: the WHERE conjuncts as prewhere steps, then the rest.
@@ -91,7 +95,8 @@ impl ScanReader {
             if on_dictionary.is_none() {
                 used.iter().for_each(|&c| coded[c] = false);
             }
-            steps.push(Step { reads: read.len(), condition, on_dictionary });
+            let equals = on_dictionary.as_ref().and_then(|_| equality_text(&condition, types));
+            steps.push(Step { reads: read.len(), condition, on_dictionary, equals });
         }
         (0..names.len()).for_each(|c| take(c, &mut read));
         for step in &mut steps {
@@ -140,6 +145,23 @@ impl ScanReader {
         loop {
             let step = steps.next();
             let wanted = step.map_or(self.names.len(), |s| s.reads);
+            if let Some(text) = step.and_then(|s| s.equals.as_ref()) {
+                let i = column_index(part, &self.names[columns.len()])?;
+                if let Some(mask) = part.rows_equal(i, granules.clone(), keep.as_deref(), text)? {
+                    self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
+                    let kept = mask.iter().filter(|&&m| m != 0).count();
+                    if kept < rows {
+                        columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
+                        keep = Some(narrow(keep, &mask));
+                        rows = kept;
+                    }
+                    // Every row left holds the text: a dictionary of one entry.
+                    let mut entry = granary_storage::column::StringData::default();
+                    entry.push(text);
+                    self.push(&mut columns, &mut dicts, vec![0; rows], Arc::new(Column::new(DataType::String, ColumnData::Bytes(entry))));
+                    continue;
+                }
+            }
             if let Some(alone) = step.and_then(|s| s.on_dictionary.as_ref()) {
                 let i = column_index(part, &self.names[columns.len()])?;
                 // Worth it while the dictionary is smaller than the rows it decides for.
@@ -227,6 +249,19 @@ fn pass_codes(codes: &[u32], passes: &[u8]) -> (Vec<u8>, Vec<u32>) {
     }
     kept.truncate(n);
     (mask, kept)
+}
+
+/// The text of a condition `column = 'text'` (either way round) on a String column.
+fn equality_text(condition: &Expr, types: &[DataType]) -> Option<Vec<u8>> {
+    let Expr::Call { func: Func::Cmp(CmpOp::Eq), args, .. } = condition else { return None };
+    match &args[..] {
+        [Expr::Column { index, .. }, Expr::Literal { value: Value::String(text), .. }] | [Expr::Literal { value: Value::String(text), .. }, Expr::Column { index, .. }]
+            if types[*index].value_type() == DataType::String =>
+        {
+            Some(text.as_bytes().to_vec())
+        }
+        _ => None,
+    }
 }
 
 /// The index of column `name` in `part`.

@@ -538,12 +538,40 @@ impl Column {
 
     /// Like `decode_append`, but appends only the rows whose `keep` byte is non-zero (all
     /// rows without a mask); still returns the bytes of all `rows` consumed.
+    ///
+    /// Only the kept rows are decoded: a late-materialised read that keeps a row or two of a
+    /// granule (`WHERE user_id = …`) copies those, not the granule.
     pub fn decode_append_kept(&mut self, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<usize> {
         let Some(keep) = keep else { return self.decode_append(bytes, rows) };
-        let mut all = Column::empty(self.ty.clone());
-        let used = all.decode_append(bytes, rows)?;
-        self.append(&all.filter(keep));
-        Ok(used)
+        let short = || StorageError::Invalid("column data is shorter than its row count".into());
+        let mut pos = 0;
+        if let Some(nulls) = &mut self.nulls {
+            let map = bytes.get(..rows).ok_or_else(short)?;
+            nulls.extend(map.iter().zip(keep).filter(|(_, &k)| k != 0).map(|(&n, _)| n));
+            pos = rows;
+        }
+        let bytes = &bytes[pos..];
+        Ok(pos + match_data!(&mut self.data,
+            v => decode_fixed_kept(v, bytes, rows, keep).ok_or_else(short)?,
+            s => {
+                let mut pos = 0;
+                for &k in &keep[..rows] {
+                    let (len, n) = match bytes.get(pos) {
+                        Some(&b) if b < 0x80 => (b as usize, 1),
+                        _ => read_varint(bytes.get(pos..).ok_or_else(short)?).map(|(l, n)| (l as usize, n)).ok_or_else(short)?,
+                    };
+                    pos += n;
+                    if k != 0 {
+                        push_short(&mut s.bytes, bytes, pos, len).ok_or_else(short)?;
+                        s.offsets.push(s.bytes.len() as u64);
+                    }
+                    pos += len;
+                }
+                if pos > bytes.len() {
+                    return Err(short());
+                }
+                pos
+            }))
     }
 
     /// Sets `flags[i]` to 1 where row `i` differs from row `i - 1` (row 0 is left alone), so
@@ -656,6 +684,14 @@ impl ColumnData {
 fn decode_fixed<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize) -> Option<usize> {
     let need = rows * T::WIDTH;
     v.extend(bytes.get(..need)?.chunks_exact(T::WIDTH).map(T::read_le));
+    Some(need)
+}
+
+/// `decode_fixed` of the rows whose `keep` byte is non-zero only.
+fn decode_fixed_kept<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize, keep: &[u8]) -> Option<usize> {
+    let need = rows * T::WIDTH;
+    let values = bytes.get(..need)?;
+    v.extend(keep[..rows].iter().enumerate().filter(|(_, &k)| k != 0).map(|(i, _)| T::read_le(&values[i * T::WIDTH..])));
     Some(need)
 }
 

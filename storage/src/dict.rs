@@ -257,20 +257,106 @@ pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usiz
     Ok(true)
 }
 
+/// Appends, for each row of one granule of a non-Nullable column (only the rows `keep` keeps),
+/// 1 when it equals `value` and 0 when not, comparing encoded bytes: lengths then bytes in a
+/// plain granule, `value`'s bytes in a hexadecimal one, codes against `code` (`value`'s code
+/// in the part's dictionary, which `code` finds on the first coded granule) in a coded one.
+/// No string is decoded: a filter `s = 'x'` costs a pass over the granule's bytes.
+pub fn granule_equals(bytes: &[u8], rows: usize, value: &[u8], code: &mut impl FnMut() -> Option<u32>, keep: Option<&[u8]>, out: &mut Vec<u8>) -> Result<()> {
+    let kept = |row: usize| keep.is_none_or(|k| k[row] != 0);
+    let width = *bytes.first().ok_or_else(short_granule)? as usize;
+    let bytes = &bytes[1..];
+    match width {
+        w if w == PLAIN as usize => {
+            // Texts of up to 16 bytes with 16 bytes of granule behind them compare as one
+            // masked 128-bit word each, not through `memcmp`.
+            let short = (value.len() <= 16).then(|| {
+                let mut padded = [0u8; 16];
+                padded[..value.len()].copy_from_slice(value);
+                let mask = if value.len() == 16 { u128::MAX } else { (1u128 << (8 * value.len())) - 1 };
+                (u128::from_le_bytes(padded), mask)
+            });
+            let mut pos = 0;
+            for row in 0..rows {
+                let (len, n) = match bytes.get(pos) {
+                    Some(&b) if b < 0x80 => (b as usize, 1),
+                    _ => read_varint(bytes.get(pos..).ok_or_else(short_granule)?).map(|(l, n)| (l as usize, n)).ok_or_else(short_granule)?,
+                };
+                pos += n;
+                let equal = match (short, bytes.get(pos..pos + 16)) {
+                    (Some((want, mask)), Some(window)) => len == value.len() && u128::from_le_bytes(window.try_into().unwrap()) & mask == want,
+                    _ => bytes.get(pos..pos + len).ok_or_else(short_granule)? == value,
+                };
+                if kept(row) {
+                    out.push(equal as u8);
+                }
+                pos += len;
+            }
+            if pos > bytes.len() {
+                return Err(short_granule());
+            }
+        }
+        w if w == HEX as usize => {
+            let half = *bytes.first().ok_or_else(short_granule)? as usize;
+            let raw = bytes.get(1..1 + rows * half).ok_or_else(short_granule)?;
+            let mut wanted = Vec::with_capacity(half);
+            encode_hex_value(value, half, &mut wanted);
+            for (row, id) in raw.chunks_exact(half).enumerate() {
+                if kept(row) {
+                    out.push((wanted.len() == half && id == wanted) as u8);
+                }
+            }
+        }
+        1 | 2 | 4 => {
+            let mut codes = Vec::with_capacity(rows);
+            extend_codes_of_width(&mut codes, width, bytes.get(..rows * width).ok_or_else(short_granule)?, keep);
+            let code = code().map_or(u64::MAX, u64::from);
+            out.extend(codes.iter().map(|&c| (c as u64 == code) as u8));
+        }
+        _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
+    }
+    Ok(())
+}
+
+/// `value` as the bytes of a `HEX` granule of `half`-byte ids, appended to `out`; nothing
+/// when it is not lowercase hexadecimal of that length (no row of the granule equals it).
+fn encode_hex_value(value: &[u8], half: usize, out: &mut Vec<u8>) {
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    if value.len() != 2 * half {
+        return;
+    }
+    let start = out.len();
+    for pair in value.chunks_exact(2) {
+        match (digit(pair[0]), digit(pair[1])) {
+            (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+            _ => return out.truncate(start),
+        }
+    }
+}
+
 /// Appends the `width`-byte codes of the rows `keep` keeps (all without a mask) to `out`;
 /// an error when one is past a dictionary of `entries` entries.
 fn kept_codes(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]>, entries: usize) -> Result<()> {
     let start = out.len();
-    match width {
-        1 => extend_codes::<1>(out, codes, keep),
-        2 => extend_codes::<2>(out, codes, keep),
-        _ => extend_codes::<4>(out, codes, keep),
-    }
+    extend_codes_of_width(out, width, codes, keep);
     // A fold, not `max()`, so that the loop vectorizes.
     let max = out[start..].iter().fold(0, |max, &c| max.max(c));
     match out.len() > start && max as usize >= entries {
         true => Err(StorageError::Invalid(format!("code {max} past a dictionary of {entries}"))),
         false => Ok(()),
+    }
+}
+
+/// `extend_codes` for a width known at run time (1, 2 or 4 bytes).
+fn extend_codes_of_width(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]>) {
+    match width {
+        1 => extend_codes::<1>(out, codes, keep),
+        2 => extend_codes::<2>(out, codes, keep),
+        _ => extend_codes::<4>(out, codes, keep),
     }
 }
 

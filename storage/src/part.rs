@@ -21,7 +21,7 @@ use crate::block::Block;
 use crate::codec::{read_frame, Codec, Filter};
 use crate::collapse::MergeMode;
 use crate::column::{Column, ColumnData, ColumnRef, StringData};
-use crate::dict::{decode_codes, decode_dictionary, decode_granule, is_dictionary_capable, DictWriter};
+use crate::dict::{decode_codes, decode_dictionary, decode_granule, granule_equals, is_dictionary_capable, DictWriter};
 use crate::error::{io_at, Result, StorageError};
 use crate::index::{granule_may_match, ColumnRange};
 use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
@@ -538,10 +538,9 @@ impl Part {
     /// a granule with no kept row is neither decompressed nor decoded.
     pub fn read_column_kept(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>) -> Result<ColumnRef> {
         let spec = &self.meta.columns[col];
-        let rows = keep.map_or_else(|| granules.clone().map(|g| self.meta.granule_rows(g)).sum(), |k| k.iter().filter(|&&b| b != 0).count());
         let mut out = Column::empty(spec.ty.clone());
-        if let crate::column::ColumnData::Bytes(s) = &mut out.data {
-            s.offsets.reserve(rows);
+        if let (crate::column::ColumnData::Bytes(s), None) = (&mut out.data, keep) {
+            s.offsets.reserve(granules.clone().map(|g| self.meta.granule_rows(g)).sum());
         }
         let coded = is_dictionary_capable(&spec.ty);
         self.visit_granules(col, granules, keep, |file, src, rows, mask| {
@@ -571,6 +570,25 @@ impl Part {
         Ok(all_coded.then(|| (codes, dict.clone())))
     }
 
+    /// For each row of granules `granules` that `keep` keeps (all without a mask), 1 when the
+    /// non-Nullable String column `col` holds `value` there, else 0: compared in the encoded
+    /// granules without decoding a string (`dict::granule_equals`). `None` for a column of
+    /// another type.
+    pub fn rows_equal(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, value: &[u8]) -> Result<Option<Vec<u8>>> {
+        let spec = &self.meta.columns[col];
+        if spec.ty.value_type() != DataType::String || spec.ty.is_nullable() {
+            return Ok(None);
+        }
+        let entries = self.column_file(col)?.entries();
+        let mut found = None;
+        let mut code = || *found.get_or_insert_with(|| entries.and_then(|e| e.iter().position(|entry| entry == value)).map(|c| c as u32));
+        let mut mask = Vec::new();
+        self.visit_granules(col, granules, keep, |_, src, rows, mask_of_granule| {
+            granule_equals(src, rows, value, &mut code, mask_of_granule, &mut mask).map(|_| true)
+        })?;
+        Ok(Some(mask))
+    }
+
     /// Calls `visit(file, bytes, rows, mask)` for each granule of the range with a kept row
     /// (all of them without `keep`): the granule's bytes in its decompressed frame, its row
     /// count and its slice of `keep` (`None` when it keeps every row). Stops early, returning
@@ -585,11 +603,12 @@ impl Part {
             let rows = self.meta.granule_rows(g);
             let mask = keep.map(|k| &k[first_row..first_row + rows]);
             first_row += rows;
-            // A mask that keeps every row of the granule is no mask.
-            let mask = match mask {
-                Some(m) if m.iter().all(|&b| b == 0) => continue,
-                Some(m) if m.iter().all(|&b| b != 0) => None,
-                m => m,
+            // A mask that keeps every row of the granule is no mask. (One pass without an
+            // early exit, which vectorizes: it runs once per column and granule.)
+            let mask = match mask.map(|m| m.iter().fold((0u8, 1u8), |(any, all), &b| ((any | (b != 0) as u8), all & (b != 0) as u8))) {
+                Some((0, _)) => continue,
+                Some((_, 1)) => None,
+                _ => mask,
             };
             let (frame_off, in_frame) = file.marks[g];
             if current != Some(frame_off) {

@@ -281,8 +281,9 @@ fn pack(keys: &[ColumnRef], widths: &[usize], rows: usize) -> Vec<u128> {
     for (k, &w) in keys.iter().zip(widths) {
         match_data!(&k.data,
             v => for (p, x) in packed.iter_mut().zip(v) {
+                // The value's own width (a constant in each arm), not `w`: a fixed-size copy.
                 let mut b = [0u8; 16];
-                b[..w].copy_from_slice(x.le_array().as_ref());
+                b[..std::mem::size_of_val(x)].copy_from_slice(x.le_array().as_ref());
                 *p |= u128::from_le_bytes(b) << shift;
             },
             _s => unreachable!("packed keys are fixed-width"));

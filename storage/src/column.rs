@@ -691,7 +691,15 @@ fn decode_fixed<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize) -> Opti
 fn decode_fixed_kept<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize, keep: &[u8]) -> Option<usize> {
     let need = rows * T::WIDTH;
     let values = bytes.get(..need)?;
-    v.extend(keep[..rows].iter().enumerate().filter(|(_, &k)| k != 0).map(|(i, _)| T::read_le(&values[i * T::WIDTH..])));
+    // Every row is written and only a kept one advances: no branch per row.
+    let start = v.len();
+    v.resize(start + rows, T::default());
+    let mut n = start;
+    for (value, &k) in values.chunks_exact(T::WIDTH).zip(&keep[..rows]) {
+        v[n] = T::read_le(value);
+        n += (k != 0) as usize;
+    }
+    v.truncate(n);
     Some(need)
 }
 

@@ -296,6 +296,10 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
         (_, Some(reader)) if plan.aggregate.is_some() => {
             let agg = plan.aggregate.as_ref().expect("an aggregate");
             let held = AtomicUsize::new(0);
+            // A scan that reads no column (`count()` without WHERE) only adds up row counts:
+            // threads would cost more than they share.
+            let one_thread = QueryContext { max_threads: 1, ..ctx.clone() };
+            let ctx = if reader.reads_nothing() { &one_thread } else { ctx };
             let tables = on_threads(&tasks, ctx, || Aggregation::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
                 let scanned = reader.read(&task.part, task.granules.clone())?;
                 table.update(&scanned.block, &scanned.dicts)?;

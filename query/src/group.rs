@@ -108,10 +108,13 @@ impl<'p> GroupTable<'p> {
             return Ok(());
         }
         let mut ids = std::mem::take(&mut self.ids);
-        ids.clear();
         if self.plan.keys.is_empty() {
-            ids.resize(block.rows(), 0);
+            // Every row is group 0: the zeros stay from one block to the next.
+            if ids.len() < block.rows() {
+                ids.resize(block.rows(), 0);
+            }
         } else {
+            ids.clear();
             let keys = self.plan.keys.iter().map(|k| k.eval(block)).collect::<Result<Vec<_>>>()?;
             let key_dicts: Vec<Option<&ColumnRef>> = self.plan.keys.iter().map(|k| k.column_index().and_then(|c| dicts.get(c)?.as_ref())).collect();
             if key_dicts.iter().all(Option::is_none) {
@@ -122,7 +125,7 @@ impl<'p> GroupTable<'p> {
         }
         for (acc, call) in self.accs.iter_mut().zip(&self.plan.aggs) {
             let args = call.args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
-            acc.update(&ids, self.n_groups, &args)?;
+            acc.update(&ids[..block.rows()], self.n_groups, &args)?;
         }
         self.ids = ids;
         Ok(())

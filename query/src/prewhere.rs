@@ -107,6 +107,11 @@ impl ScanReader {
         ScanReader { names, steps, order, coded, decoded: AtomicUsize::new(0) }
     }
 
+    /// True when a read decodes nothing: no column and no condition (`count()` alone).
+    pub(crate) fn reads_nothing(&self) -> bool {
+        self.names.is_empty() && self.steps.is_empty()
+    }
+
     /// Column granules decoded by every `read` so far.
     pub(crate) fn decoded(&self) -> usize {
         self.decoded.load(Ordering::Relaxed)

@@ -6,12 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// Query operators allocate and free large tables all the time (hash tables that grow to
-/// millions of slots, column buffers): mimalloc keeps freed pages for reuse instead of
-/// returning them to the kernel, so the next query does not fault them in again.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Granary: a columnar OLAP engine that speaks the Postgres wire protocol.
 #[derive(Parser)]
 #[command(version, about)]

@@ -14,6 +14,11 @@
 //! encodings of up to 23 bytes inline (a short string key, or `tenant_id, scenario_id, date,
 //! hour`). The packed and inline keys live in `FlatMap`s: a block's keys are looked up as a
 //! batch, with prefetching, one cache line per lookup.
+//!
+//! String keys may arrive from the scan as codes into their part's dictionary (see
+//! `prewhere::ScanBlock`): the codes, packed with the other fixed-width keys, are looked up in
+//! a small table of their own per set of dictionaries (`CodedGroups`), and only a combination
+//! met for the first time decodes its strings to find its group in the table above.
 
 use std::sync::Arc;
 

@@ -155,11 +155,7 @@ impl ScanReader {
                 if let Some(mask) = part.rows_equal(i, granules.clone(), keep.as_deref(), text)? {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
                     let kept = mask.iter().filter(|&&m| m != 0).count();
-                    if kept < rows {
-                        columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
-                        keep = Some(narrow(keep, &mask));
-                        rows = kept;
-                    }
+                    drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
                     // Every row left holds the text: a dictionary of one entry.
                     let mut entry = granary_storage::column::StringData::default();
                     entry.push(text);
@@ -179,11 +175,7 @@ impl ScanReader {
                 }) {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
                     let (mask, kept) = pass_codes(&codes, &mask_bytes(&passes));
-                    if kept.len() < rows {
-                        columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
-                        keep = Some(narrow(keep, &mask));
-                        rows = kept.len();
-                    }
+                    drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept.len());
                     self.push(&mut columns, &mut dicts, kept, dict);
                     continue;
                 }
@@ -207,11 +199,7 @@ impl ScanReader {
             let mask = step.condition.eval(&Block::with_rows(columns.clone(), rows))?;
             let mask = mask_bytes(&mask);
             let kept = mask.iter().filter(|&&m| m != 0).count();
-            if kept < rows {
-                columns = columns.iter().map(|c| Arc::new(c.filter(&mask))).collect();
-                keep = Some(narrow(keep, &mask));
-                rows = kept;
-            }
+            drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
         }
         Ok(ScanBlock {
             block: Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows),
@@ -302,6 +290,16 @@ fn live_granules(part: &Part, granules: std::ops::Range<usize>, keep: Option<&[u
             keep[start - rows..start].iter().any(|&k| k != 0)
         })
         .count()
+}
+
+/// After a step whose `mask` (one byte per row left) keeps `kept` of the `rows` rows: drops the
+/// others from the columns read so far and from `keep` (see `narrow`).
+fn drop_rows(columns: &mut Vec<ColumnRef>, keep: &mut Option<Vec<u8>>, rows: &mut usize, mask: &[u8], kept: usize) {
+    if kept < *rows {
+        *columns = columns.iter().map(|c| Arc::new(c.filter(mask))).collect();
+        *keep = Some(narrow(keep.take(), mask));
+        *rows = kept;
+    }
 }
 
 /// The rows kept after a step: of the rows `keep` kept (all without a mask), those `mask`

@@ -520,19 +520,8 @@ impl Column {
         Ok(pos + match_data!(&mut self.data,
             v => decode_fixed(v, bytes, rows).ok_or_else(short)?,
             s => {
-                let mut pos = 0;
                 s.offsets.reserve(rows);
-                for _ in 0..rows {
-                    let (len, n) = match bytes.get(pos) {
-                        Some(&b) if b < 0x80 => (b as usize, 1),
-                        _ => read_varint(bytes.get(pos..).ok_or_else(short)?).map(|(l, n)| (l as usize, n)).ok_or_else(short)?,
-                    };
-                    pos += n;
-                    push_short(&mut s.bytes, bytes, pos, len).ok_or_else(short)?;
-                    s.offsets.push(s.bytes.len() as u64);
-                    pos += len;
-                }
-                pos
+                decode_strings(s, bytes, rows, None).ok_or_else(short)?
             }))
     }
 
@@ -553,25 +542,7 @@ impl Column {
         let bytes = &bytes[pos..];
         Ok(pos + match_data!(&mut self.data,
             v => decode_fixed_kept(v, bytes, rows, keep).ok_or_else(short)?,
-            s => {
-                let mut pos = 0;
-                for &k in &keep[..rows] {
-                    let (len, n) = match bytes.get(pos) {
-                        Some(&b) if b < 0x80 => (b as usize, 1),
-                        _ => read_varint(bytes.get(pos..).ok_or_else(short)?).map(|(l, n)| (l as usize, n)).ok_or_else(short)?,
-                    };
-                    pos += n;
-                    if k != 0 {
-                        push_short(&mut s.bytes, bytes, pos, len).ok_or_else(short)?;
-                        s.offsets.push(s.bytes.len() as u64);
-                    }
-                    pos += len;
-                }
-                if pos > bytes.len() {
-                    return Err(short());
-                }
-                pos
-            }))
+            s => decode_strings(s, bytes, rows, Some(keep)).ok_or_else(short)?))
     }
 
     /// Sets `flags[i]` to 1 where row `i` differs from row `i - 1` (row 0 is left alone), so
@@ -690,17 +661,49 @@ fn decode_fixed<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize) -> Opti
 /// `decode_fixed` of the rows whose `keep` byte is non-zero only.
 fn decode_fixed_kept<T: Primitive>(v: &mut Vec<T>, bytes: &[u8], rows: usize, keep: &[u8]) -> Option<usize> {
     let need = rows * T::WIDTH;
-    let values = bytes.get(..need)?;
-    // Every row is written and only a kept one advances: no branch per row.
-    let start = v.len();
-    v.resize(start + rows, T::default());
+    extend_kept(v, bytes.get(..need)?.chunks_exact(T::WIDTH).map(T::read_le), &keep[..rows]);
+    Some(need)
+}
+
+/// Appends the values whose `keep` byte (one per value) is non-zero to `out`. Every value is
+/// written and only a kept one advances the end: no branch per value, which matters where
+/// the kept rows are a random half.
+pub fn extend_kept<T: Copy + Default>(out: &mut Vec<T>, values: impl Iterator<Item = T>, keep: &[u8]) {
+    let start = out.len();
+    out.resize(start + keep.len(), T::default());
     let mut n = start;
-    for (value, &k) in values.chunks_exact(T::WIDTH).zip(&keep[..rows]) {
-        v[n] = T::read_le(value);
+    for (value, &k) in values.zip(keep) {
+        out[n] = value;
         n += (k != 0) as usize;
     }
-    v.truncate(n);
-    Some(need)
+    out.truncate(n);
+}
+
+/// Appends `rows` strings of the column encoding (each a LEB128 length, then its bytes) to
+/// `s`, only those whose `keep` byte is non-zero when there is a mask; the bytes consumed, or
+/// `None` when `bytes` ends too soon.
+fn decode_strings(s: &mut StringData, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Option<usize> {
+    let mut pos = 0;
+    for row in 0..rows {
+        let (len, n) = read_length(bytes, pos)?;
+        pos += n;
+        if keep.is_none_or(|k| k[row] != 0) {
+            push_short(&mut s.bytes, bytes, pos, len)?;
+            s.offsets.push(s.bytes.len() as u64);
+        }
+        pos += len;
+    }
+    (pos <= bytes.len()).then_some(pos)
+}
+
+/// The length prefix of the string at `pos` of the column encoding: the length and the bytes
+/// the prefix takes (one byte, the common case, without the LEB128 loop).
+#[inline]
+pub fn read_length(bytes: &[u8], pos: usize) -> Option<(usize, usize)> {
+    match bytes.get(pos) {
+        Some(&b) if b < 0x80 => Some((b as usize, 1)),
+        _ => read_varint(bytes.get(pos..)?).map(|(l, n)| (l as usize, n)),
+    }
 }
 
 fn append_fixed(a: &mut ColumnData, b: &ColumnData, rows: std::ops::Range<usize>) {

@@ -17,7 +17,7 @@
 use ahash::RandomState;
 use hashbrown::HashMap;
 
-use crate::column::{cmp_strings, push_short, read_varint, write_varint, Column, ColumnData, StringData};
+use crate::column::{cmp_strings, extend_kept, push_short, read_length, read_varint, write_varint, Column, ColumnData, StringData};
 use crate::error::{Result, StorageError};
 use crate::types::DataType;
 
@@ -278,10 +278,7 @@ pub fn granule_equals(bytes: &[u8], rows: usize, value: &[u8], code: &mut impl F
             });
             let mut pos = 0;
             for row in 0..rows {
-                let (len, n) = match bytes.get(pos) {
-                    Some(&b) if b < 0x80 => (b as usize, 1),
-                    _ => read_varint(bytes.get(pos..).ok_or_else(short_granule)?).map(|(l, n)| (l as usize, n)).ok_or_else(short_granule)?,
-                };
+                let (len, n) = read_length(bytes, pos).ok_or_else(short_granule)?;
                 pos += n;
                 let equal = match (short, bytes.get(pos..pos + 16)) {
                     (Some((want, mask)), Some(window)) => len == value.len() && u128::from_le_bytes(window.try_into().unwrap()) & mask == want,
@@ -370,16 +367,7 @@ fn extend_codes<const W: usize>(out: &mut Vec<u32>, codes: &[u8], keep: Option<&
     };
     match keep {
         None => out.extend(codes.chunks_exact(W).map(code)),
-        Some(keep) => {
-            let start = out.len();
-            out.resize(start + codes.len() / W, 0);
-            let mut n = start;
-            for (c, &k) in codes.chunks_exact(W).zip(keep) {
-                out[n] = code(c);
-                n += (k != 0) as usize;
-            }
-            out.truncate(n);
-        }
+        Some(keep) => extend_kept(out, codes.chunks_exact(W).map(code), &keep[..codes.len() / W]),
     }
 }
 

@@ -71,6 +71,28 @@ fn where_conditions_run_first_and_other_columns_are_read_for_surviving_rows_only
 }
 
 #[test]
+fn order_by_limit_reads_the_other_columns_of_the_chosen_rows_only() {
+    let (_dir, _db, mut s) = fresh();
+    s.execute("CREATE TABLE e (k UInt64, tag String, a UInt64, b String, c Float64) ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 100").unwrap();
+    let values: Vec<String> = (0..10_000).map(|i| format!("({i}, '{}', {}, 'b{i}', {i}.5)", if i % 3 == 0 { "hay" } else { "straw" }, (i * 7919) % 10_000)).collect();
+    s.execute(&format!("INSERT INTO e VALUES {}", values.join(", "))).unwrap();
+    // a = 7919 k mod 10000 is a permutation: its three largest among the 'hay' rows (k a
+    // multiple of 3) are 9997 (k 6963), 9995 (k 1605) and 9992 (k 8568), in granules 69, 16, 85.
+    let sql = "SELECT * FROM e WHERE tag = 'hay' ORDER BY a DESC LIMIT 3";
+    let explain = rows(&mut s, &format!("EXPLAIN {sql}"));
+    let line = Value::String("  Top 3 rows chosen on: tag, a; the other columns read for those rows only".into());
+    assert!(explain.contains(&vec![line]), "{explain:?}");
+    let found = rows(&mut s, sql);
+    assert_eq!(found.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), [Value::UInt(6963), Value::UInt(1605), Value::UInt(8568)]);
+    assert_eq!(found[2], vec![Value::UInt(8568), Value::String("hay".into()), Value::UInt(9992), Value::String("b8568".into()), Value::Float(8568.5)]);
+    // First tag and a of all 100 granules, then the five columns of the three granules chosen.
+    assert_eq!(stats(&mut s, sql).column_granules_read, 100 + 100 + 3 * 5);
+    // With OFFSET the rows skipped are chosen too; past the bound every row is read.
+    assert_eq!(rows(&mut s, "SELECT k FROM e WHERE tag = 'hay' ORDER BY a DESC LIMIT 1 OFFSET 2"), vec![vec![Value::UInt(8568)]]);
+    assert_eq!(stats(&mut s, "SELECT * FROM e WHERE tag = 'hay' ORDER BY a DESC LIMIT 20000").column_granules_read, 100 * 5);
+}
+
+#[test]
 fn a_failed_insert_writes_nothing() {
     let (dir, db, mut s) = fresh();
     s.execute("CREATE TABLE t (d Date, x UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY x").unwrap();

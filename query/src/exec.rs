@@ -16,7 +16,7 @@ use granary_storage::collapse::MergeMode;
 use granary_storage::merge::MergeSource;
 use granary_storage::part::Part;
 use granary_storage::table::part_block_range;
-use granary_storage::{Block, Column, ColumnRef};
+use granary_storage::{Block, Column, ColumnRef, DataType};
 use hashbrown::HashMap;
 
 use crate::aggregate::append_key;
@@ -25,6 +25,7 @@ use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
 use crate::prewhere::ScanReader;
+use crate::top_n::TopNScan;
 
 /// Stack for the threads statements run on: binding and evaluating an expression recurse
 /// once per level, up to `max_expression_depth` levels (see `parse::ParseLimits`).
@@ -163,11 +164,13 @@ impl QueryResult {
 }
 
 /// One part's granule ranges to read.
-struct ScanTask {
+pub(crate) struct ScanTask {
     /// Position in the scan order.
-    index: usize,
-    part: Arc<Part>,
-    granules: std::ops::Range<usize>,
+    pub(crate) index: usize,
+    /// The part read.
+    pub(crate) part: Arc<Part>,
+    /// Its granules read.
+    pub(crate) granules: std::ops::Range<usize>,
 }
 
 /// Decides which parts and granules the plan reads.
@@ -245,6 +248,7 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
             if let Some(reader) = scan_reader(plan) {
                 lines.extend(reader.explain());
             }
+            lines.extend(top_n_scan(plan).map(|t| t.explain()));
         }
     }
     lines
@@ -253,18 +257,30 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
 /// How the plan's MergeTree parts are read, unless FINAL folds them in one merge (the
 /// WHERE clause then runs on the folded rows) or the table is computed.
 fn scan_reader(plan: &SelectPlan) -> Option<ScanReader> {
+    let (names, types) = scan_columns(plan)?;
+    let codes_wanted = match &plan.aggregate {
+        Some(agg) => agg.columns_read_as_keys(names.len()),
+        None => vec![false; names.len()],
+    };
+    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &codes_wanted))
+}
+
+/// The first pass of a lazily materialised `ORDER BY … LIMIT` scan, where it pays.
+fn top_n_scan(plan: &SelectPlan) -> Option<TopNScan> {
+    let (names, types) = scan_columns(plan)?;
+    TopNScan::new(plan, &names, &types)
+}
+
+/// The names and types of the columns a `ScanReader` reads for the plan (see `scan_reader`).
+fn scan_columns(plan: &SelectPlan) -> Option<(Vec<String>, Vec<DataType>)> {
     let Source::Table { table, columns, final_merge, .. } = &plan.source else { return None };
     let store = table.store()?;
     if *final_merge && store.layout().mode != MergeMode::Ordinary {
         return None;
     }
     let names = columns.iter().map(|&c| table.columns()[c].name.clone()).collect();
-    let types: Vec<_> = columns.iter().map(|&c| table.columns()[c].ty.clone()).collect();
-    let codes_wanted = match &plan.aggregate {
-        Some(agg) => agg.columns_read_as_keys(columns.len()),
-        None => vec![false; columns.len()],
-    };
-    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &codes_wanted))
+    let types = columns.iter().map(|&c| table.columns()[c].ty.clone()).collect();
+    Some((names, types))
 }
 
 /// Runs a plan to completion.
@@ -290,6 +306,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
     };
     // The scan runs on threads over MergeTree parts, unless FINAL folds them in one merge.
     let parallel = reader.is_some() && ctx.threads() > 1 && tasks.len() > 1;
+    let top_n = reader.and_then(|_| top_n_scan(plan));
     let input: Box<dyn Iterator<Item = Result<Block>>> = match (&plan.source, reader) {
         (Source::OneRow, _) => Box::new(std::iter::once(Ok(Block::with_rows(Vec::new(), 1)))),
         // Partial aggregation runs where the scan does, on the blocks as they are read.
@@ -316,6 +333,10 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
                 ctx.check_memory(merged.memory_size())?;
             }
             return finish(plan, Box::new(std::iter::empty()), ctx, stats, Some(merged));
+        }
+        (_, Some(reader)) if top_n.is_some() => {
+            let top_n = top_n.as_ref().expect("checked");
+            Box::new(top_n.read(&tasks, reader, ctx)?.into_iter().map(Ok))
         }
         (_, Some(reader)) if parallel => {
             // A LIMIT without ORDER BY (and nothing that needs every row) stops the threads
@@ -350,7 +371,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
 /// Runs `work` over the scan tasks on the context's threads, each thread with its own state
 /// from `init`, taking tasks in order; `work` returning false stops every thread from taking
 /// more (the tasks done are then a prefix of the list). Returns the threads' states.
-fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -> Result<T> + Sync, work: impl Fn(&mut T, &ScanTask) -> Result<bool> + Sync) -> Result<Vec<T>> {
+pub(crate) fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -> Result<T> + Sync, work: impl Fn(&mut T, &ScanTask) -> Result<bool> + Sync) -> Result<Vec<T>> {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let threads = ctx.threads().min(tasks.len()).max(1);

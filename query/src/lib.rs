@@ -23,6 +23,7 @@ pub mod parse;
 pub mod plan;
 mod prewhere;
 pub mod states;
+mod top_n;
 pub mod window;
 
 pub use error::{ErrorKind, QueryError, Result};

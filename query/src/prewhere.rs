@@ -112,6 +112,11 @@ impl ScanReader {
         self.names.is_empty() && self.steps.is_empty()
     }
 
+    /// Adds `n` column granules another reader decoded for the same scan to `decoded`.
+    pub(crate) fn count_decoded(&self, n: usize) {
+        self.decoded.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Column granules decoded by every `read` so far.
     pub(crate) fn decoded(&self) -> usize {
         self.decoded.load(Ordering::Relaxed)
@@ -141,9 +146,19 @@ impl ScanReader {
     /// Reads granules `granules` of `part`: the rows that pass every condition, with the scan
     /// block's columns.
     pub(crate) fn read(&self, part: &Part, granules: std::ops::Range<usize>) -> Result<ScanBlock> {
-        let mut rows: usize = granules.clone().map(|g| part.meta.granule_rows(g)).sum();
+        self.read_rows(part, granules, None)
+    }
+
+    /// `read`, of the granules' rows whose byte in `chosen` (one per row of the granules) is
+    /// non-zero only, or of all rows when `chosen` is `None`. Granules with no chosen row
+    /// are not decompressed.
+    pub(crate) fn read_rows(&self, part: &Part, granules: std::ops::Range<usize>, chosen: Option<Vec<u8>>) -> Result<ScanBlock> {
         // Which rows of the granules survive so far; `None` while all do.
-        let mut keep: Option<Vec<u8>> = None;
+        let mut keep = chosen;
+        let mut rows: usize = match &keep {
+            Some(k) => k.iter().filter(|&&m| m != 0).count(),
+            None => granules.clone().map(|g| part.meta.granule_rows(g)).sum(),
+        };
         let mut columns: Vec<ColumnRef> = Vec::with_capacity(self.names.len());
         let mut dicts: Vec<Option<ColumnRef>> = Vec::with_capacity(self.names.len());
         let mut steps = self.steps.iter();
@@ -204,6 +219,7 @@ impl ScanReader {
         Ok(ScanBlock {
             block: Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows),
             dicts: self.order.iter().map(|&i| dicts[i].clone()).collect(),
+            kept: keep,
         })
     }
 
@@ -227,6 +243,9 @@ pub(crate) struct ScanBlock {
     pub(crate) block: Block,
     /// Per column of the block: the dictionary its codes index, `None` for a plain column.
     pub(crate) dicts: Vec<Option<ColumnRef>>,
+    /// Which rows of the granules read the block holds (non-zero bytes, in order); `None`
+    /// when it holds them all.
+    pub(crate) kept: Option<Vec<u8>>,
 }
 
 /// For rows given as dictionary `codes`, and `passes` (non-zero for each entry that passes a

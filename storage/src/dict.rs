@@ -2,7 +2,7 @@
 //!
 //! Every granule of a String or FixedString column starts with a tag byte. `PLAIN` granules
 //! hold the column encoding (`Column::encode`); `HEX` granules hold hexadecimal ids as their
-//! bytes; the others hold the null map (Nullable columns only) and then one code per row, 1, 2 or 4 bytes wide, indexing the part's
+//! bytes; `DECIMAL` granules hold ids made of one text and a number as the numbers; the others hold the null map (Nullable columns only) and then one code per row, 1, 2 or 4 bytes wide, indexing the part's
 //! dictionary for that column (`<col>.dict`: entry count, then each entry as LEB128 length
 //! and bytes, in one compressed frame).
 //!
@@ -27,6 +27,13 @@ const PLAIN: u8 = 0;
 /// size of the text and no entropy for the codec to model.
 const HEX: u8 = 0x10;
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// A granule of non-Nullable strings that all are one text followed by a decimal number
+/// below 2^32 without leading zeros (`u1489982`, `i47219`, `42`): the text's length in a byte
+/// and its bytes, then each row's number as 4 little-endian bytes. Such ids take half their
+/// text's bytes, decompress about twice as fast, and `s = 'u42'` compares numbers.
+const DECIMAL: u8 = 0x20;
+/// The longest text before the number of a `DECIMAL` granule.
+const DECIMAL_MAX_PREFIX: usize = 64;
 const AUTO_MAX_ENTRIES: usize = 1 << 16;
 const AUTO_MIN_ROWS_PER_ENTRY: usize = 4;
 const LOW_CARDINALITY_MAX_ENTRIES: usize = 1 << 20;
@@ -78,7 +85,7 @@ impl DictWriter {
             self.coding = false;
         }
         if !self.coding {
-            if column.nulls.is_some() || !encode_hex(strings, start, end, out) {
+            if column.nulls.is_some() || !(encode_hex(strings, start, end, out) || encode_decimal(strings, start, end, out)) {
                 out.push(PLAIN);
                 column.encode(start, end, out);
             }
@@ -165,6 +172,73 @@ fn encode_hex(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>)
     true
 }
 
+/// Writes rows `start..end` as a `DECIMAL` granule when they all are the same text followed
+/// by a number (see `decimal_after`); false (nothing written) when they are not.
+fn encode_decimal(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>) -> bool {
+    let first = strings.get(start);
+    let prefix = &first[..first.len() - first.iter().rev().take_while(|b| b.is_ascii_digit()).count()];
+    if prefix.len() > DECIMAL_MAX_PREFIX {
+        return false;
+    }
+    let at = out.len();
+    out.push(DECIMAL);
+    out.push(prefix.len() as u8);
+    out.extend_from_slice(prefix);
+    out.reserve((end - start) * 4);
+    for i in start..end {
+        match decimal_after(strings.get(i), prefix) {
+            Some(n) => out.extend_from_slice(&n.to_le_bytes()),
+            None => {
+                out.truncate(at);
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The number `value` holds after `prefix` (which does not end in a digit): 1 to 10 digits,
+/// no leading zero unless the number is 0, below 2^32. `None` when `value` is not that, so
+/// that the prefix and the number's shortest digits give `value` back exactly.
+fn decimal_after(value: &[u8], prefix: &[u8]) -> Option<u32> {
+    let digits = value.strip_prefix(prefix)?;
+    if digits.is_empty() || digits.len() > 10 || (digits[0] == b'0' && digits.len() > 1) {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    u32::try_from(n).ok()
+}
+
+/// A `DECIMAL` granule (after its tag): the text before the numbers, and the numbers' bytes.
+fn decimal_parts(bytes: &[u8], rows: usize) -> Result<(&[u8], &[u8])> {
+    let len = *bytes.first().ok_or_else(short_granule)? as usize;
+    let prefix = bytes.get(1..1 + len).ok_or_else(short_granule)?;
+    let numbers = bytes.get(1 + len..1 + len + rows * 4).ok_or_else(short_granule)?;
+    Ok((prefix, numbers))
+}
+
+/// Appends the rows of a `DECIMAL` granule (after its tag) whose `keep` byte is non-zero to
+/// `strings`; returns the bytes consumed.
+fn decode_decimal(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<usize> {
+    let (prefix, raw) = decimal_parts(bytes, rows)?;
+    let mut numbers = Vec::with_capacity(rows);
+    extend_codes::<4>(&mut numbers, raw, keep);
+    strings.bytes.reserve(numbers.len() * (prefix.len() + 10));
+    let mut digits = itoa::Buffer::new();
+    for n in numbers {
+        strings.bytes.extend_from_slice(prefix);
+        strings.bytes.extend_from_slice(digits.format(n).as_bytes());
+        strings.offsets.push(strings.bytes.len() as u64);
+    }
+    Ok(1 + prefix.len() + raw.len())
+}
+
 /// Appends the rows of a `HEX` granule (after its tag) whose `keep` byte is non-zero to
 /// `strings`; returns the bytes consumed.
 fn decode_hex(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<usize> {
@@ -217,6 +291,12 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
         };
         return Ok(1 + decode_hex(strings, &bytes[1..], rows, keep)?);
     }
+    if width == DECIMAL as usize {
+        let ColumnData::Bytes(strings) = &mut out.data else {
+            return Err(StorageError::Invalid("decimal granule in a column that is not a string".into()));
+        };
+        return Ok(1 + decode_decimal(strings, &bytes[1..], rows, keep)?);
+    }
     if !matches!(width, 1 | 2 | 4) {
         return Err(StorageError::Invalid(format!("bad granule tag {width}")));
     }
@@ -248,7 +328,7 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
 pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usize, keep: Option<&[u8]>) -> Result<bool> {
     let width = *bytes.first().ok_or_else(short_granule)? as usize;
     match width {
-        w if w == PLAIN as usize || w == HEX as usize => return Ok(false),
+        w if w == PLAIN as usize || w == HEX as usize || w == DECIMAL as usize => return Ok(false),
         1 | 2 | 4 => {}
         _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
     }
@@ -259,7 +339,7 @@ pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usiz
 
 /// Appends, for each row of one granule of a non-Nullable column (only the rows `keep` keeps),
 /// 1 when it equals `value` and 0 when not, comparing encoded bytes: lengths then bytes in a
-/// plain granule, `value`'s bytes in a hexadecimal one, codes against `code` (`value`'s code
+/// plain granule, `value`'s bytes in a hexadecimal one, numbers in a decimal one, codes against `code` (`value`'s code
 /// in the part's dictionary, which `code` finds on the first coded granule) in a coded one.
 /// No string is decoded: a filter `s = 'x'` costs a pass over the granule's bytes.
 pub fn granule_equals(bytes: &[u8], rows: usize, value: &[u8], code: &mut impl FnMut() -> Option<u32>, keep: Option<&[u8]>, out: &mut Vec<u8>) -> Result<()> {
@@ -303,6 +383,13 @@ pub fn granule_equals(bytes: &[u8], rows: usize, value: &[u8], code: &mut impl F
                     out.push((wanted.len() == half && id == wanted) as u8);
                 }
             }
+        }
+        w if w == DECIMAL as usize => {
+            let (prefix, raw) = decimal_parts(bytes, rows)?;
+            let wanted = decimal_after(value, prefix).map_or(u64::MAX, u64::from);
+            let mut numbers = Vec::with_capacity(rows);
+            extend_codes::<4>(&mut numbers, raw, keep);
+            out.extend(numbers.iter().map(|&n| (n as u64 == wanted) as u8));
         }
         1 | 2 | 4 => {
             let mut codes = Vec::with_capacity(rows);
@@ -412,7 +499,7 @@ mod tests {
 
     #[test]
     fn unique_values_fall_back_to_plain_after_the_first_granule() {
-        let values: Vec<String> = (0..40).map(|i| format!("event{i}")).collect();
+        let values: Vec<String> = (0..40).map(|i| format!("event{i}.")).collect();
         let (_, bytes, starts, _) = forty_unique_values_read_back(&values);
         assert_eq!(bytes[starts[0]], 1);
         assert!(starts[1..].iter().all(|&s| bytes[s] == PLAIN));
@@ -455,6 +542,45 @@ mod tests {
             plain.push(odd.as_bytes());
             assert!(!encode_hex(&plain, 0, 10, &mut Vec::new()), "{odd:?}");
         }
+    }
+
+    #[test]
+    fn ids_of_text_and_number_are_stored_as_numbers() {
+        let ids: Vec<String> = (0..40u64).map(|i| format!("u{}", i * 104_729 + i % 2 * 4_290_000_000)).collect();
+        let (col, bytes, starts, dict) = forty_unique_values_read_back(&ids);
+        assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![1, DECIMAL, DECIMAL, DECIMAL], "coded, then decimal once coding gives up");
+        assert_eq!(starts[2] - starts[1], 3 + 10 * 4, "the prefix once, four bytes a row");
+        let mut kept = Column::empty(DataType::String);
+        let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();
+        decode_granule(&mut kept, &bytes[starts[1]..], 10, Some(&dict), Some(&keep)).unwrap();
+        assert_eq!(kept, col.take(&[10, 13, 16, 19]));
+        assert!(!decode_codes(&mut Vec::new(), &bytes[starts[1]..], 10, dict.len(), None).unwrap());
+        // Equality compares numbers; text that no number of the granule spells matches nothing.
+        for (value, expect) in [(ids[13].as_str(), vec![0, 1, 0, 0]), ("u0", vec![0; 4]), ("x1", vec![0; 4]), ("u", vec![0; 4]), ("u099", vec![0; 4])] {
+            let mut out = Vec::new();
+            granule_equals(&bytes[starts[1]..], 10, value.as_bytes(), &mut || None, Some(&keep), &mut out).unwrap();
+            assert_eq!(out, expect, "{value:?}");
+        }
+        // Leading zeros, numbers past 2^32, other prefixes, a missing number and a trailing
+        // text stay plain; a bare number and 0 do not.
+        let first = |extra: &str| {
+            let mut s = StringData::default();
+            ids[..9].iter().for_each(|v| s.push(v.as_bytes()));
+            s.push(extra.as_bytes());
+            encode_decimal(&s, 0, 10, &mut Vec::new())
+        };
+        for odd in ["u012", "u4294967296", "v12", "u", "u12x", ""] {
+            assert!(!first(odd), "{odd:?}");
+        }
+        assert!(first("u0") && first("u4294967295"));
+        let numbers: Vec<String> = (0..10).map(|i| (i * 7).to_string()).collect();
+        let mut s = StringData::default();
+        numbers.iter().for_each(|v| s.push(v.as_bytes()));
+        let mut out = Vec::new();
+        assert!(encode_decimal(&s, 0, 10, &mut out));
+        let mut back = StringData::default();
+        decode_decimal(&mut back, &out[1..], 10, None).unwrap();
+        assert_eq!(back.iter().collect::<Vec<_>>(), s.iter().collect::<Vec<_>>());
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! (from 1, which `grouping(…)` reads), then the aggregates. As in ClickHouse, grouping sets
 //! with keys over no rows give no rows, not even for the empty set.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType};
 
@@ -43,6 +44,21 @@ impl<'p> Aggregation<'p> {
     pub fn update(&mut self, block: &Block, dicts: &[Option<ColumnRef>]) -> Result<()> {
         self.rows += block.rows();
         self.tables.iter_mut().chain(&mut self.totals).try_for_each(|t| t.update(block, dicts))
+    }
+
+    /// Groups of a plain GROUP BY so far (0 with grouping sets, which are not pre-sized).
+    pub fn groups(&self) -> usize {
+        match self.plan.sets.is_empty() {
+            true => self.tables[0].groups(),
+            false => 0,
+        }
+    }
+
+    /// Makes a plain GROUP BY's table ready for `groups` groups (see `GroupTable::reserve`).
+    pub fn reserve(&mut self, groups: usize) {
+        if self.plan.sets.is_empty() {
+            self.tables[0].reserve(groups);
+        }
     }
 
     /// Bytes held, roughly.
@@ -103,4 +119,51 @@ fn sets_block(plan: &AggregatePlan, tables: Vec<GroupTable>) -> Result<Block> {
     }
     let columns = parts.into_iter().map(|p| Arc::new(Column::concat(p[0].ty.clone(), &p))).collect();
     Ok(Block::with_rows(columns, rows))
+}
+
+/// How many groups the GROUP BYs run lately ended with, by query shape: most per thread, and
+/// after the merge. The next run of the same query sizes its tables from them up front, as
+/// ClickHouse does (`collect_hash_table_stats_during_aggregation`). Dashboards run the same
+/// GROUP BY again and again, and a table of a million groups grown by doubling places every
+/// key about twice over and touches twice the memory.
+static GROUP_COUNTS: Mutex<Option<HashMap<u64, (usize, usize)>>> = Mutex::new(None);
+/// Shapes remembered before the memory starts over.
+const SHAPES_REMEMBERED: usize = 4096;
+/// Fewer groups than this grow fast enough: not remembered.
+const GROUPS_WORTH_REMEMBERING: usize = 16_384;
+
+/// The group counts (most per thread, merged) the query of this shape ended with last time.
+pub fn remembered_groups(shape: u64) -> Option<(usize, usize)> {
+    GROUP_COUNTS.lock().ok()?.as_ref()?.get(&shape).copied()
+}
+
+/// Records the group counts of a query of this shape for its next run.
+pub fn remember_groups(shape: u64, per_thread: usize, merged: usize) {
+    let Ok(mut counts) = GROUP_COUNTS.lock() else { return };
+    let counts = counts.get_or_insert_with(HashMap::new);
+    if merged < GROUPS_WORTH_REMEMBERING {
+        counts.remove(&shape);
+        return;
+    }
+    if counts.len() >= SHAPES_REMEMBERED {
+        counts.clear();
+    }
+    counts.insert(shape, (per_thread, merged));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_counts_are_remembered_by_shape_when_large() {
+        let (big, small) = (0x5eed_0001, 0x5eed_0002);
+        remember_groups(big, 40_000, 70_000);
+        remember_groups(small, 10, 10);
+        assert_eq!(remembered_groups(big), Some((40_000, 70_000)));
+        assert_eq!(remembered_groups(small), None, "small tables grow fast enough");
+        // The same shape with few groups now forgets the old count.
+        remember_groups(big, 5, 5);
+        assert_eq!(remembered_groups(big), None);
+    }
 }

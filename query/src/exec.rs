@@ -20,7 +20,7 @@ use granary_storage::{Block, Column, ColumnRef, DataType};
 use hashbrown::HashMap;
 
 use crate::aggregate::append_key;
-use crate::aggregation::Aggregation;
+use crate::aggregation::{remember_groups, remembered_groups, Aggregation};
 use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
@@ -317,7 +317,14 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
             // threads would cost more than they share.
             let one_thread = QueryContext { max_threads: 1, ..ctx.clone() };
             let ctx = if reader.reads_nothing() { &one_thread } else { ctx };
-            let tables = on_threads(&tasks, ctx, || Aggregation::new(agg).map(|t| (t, 0usize)), |(table, mine), task| {
+            let shape = group_shape(plan);
+            let expected = remembered_groups(shape);
+            let init = || {
+                let mut table = Aggregation::new(agg)?;
+                expected.inspect(|&(each, _)| table.reserve(each));
+                Ok((table, 0usize))
+            };
+            let tables = on_threads(&tasks, ctx, init, |(table, mine), task| {
                 let scanned = reader.read(&task.part, task.granules.clone())?;
                 table.update(&scanned.block, &scanned.dicts)?;
                 let now = table.memory_size();
@@ -326,12 +333,17 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
                 ctx.check_memory(held.fetch_add(grown, AtomicOrdering::Relaxed) + grown)?;
                 Ok(true)
             })?;
+            let per_thread = tables.iter().map(|(t, _)| t.groups()).max().unwrap_or(0);
             let mut tables = tables.into_iter().map(|(t, _)| t);
             let mut merged = tables.next().expect("at least one thread");
+            if tables.len() > 0 {
+                expected.inspect(|&(_, all)| merged.reserve(all));
+            }
             for t in tables {
                 merged.merge(t)?;
                 ctx.check_memory(merged.memory_size())?;
             }
+            remember_groups(shape, per_thread, merged.groups());
             return finish(plan, Box::new(std::iter::empty()), ctx, stats, Some(merged));
         }
         (_, Some(reader)) if top_n.is_some() => {
@@ -366,6 +378,17 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
         })),
     };
     finish(plan, input, ctx, stats, None)
+}
+
+/// What identifies a GROUP BY over a table for `remembered_groups`: the table, the columns
+/// read, the keys and the WHERE clause.
+fn group_shape(plan: &SelectPlan) -> u64 {
+    let table = match &plan.source {
+        Source::Table { table, columns, .. } => format!("{}.{} {columns:?}", table.database, table.name),
+        Source::OneRow => String::new(),
+    };
+    let keys = plan.aggregate.as_ref().map(|a| &a.keys);
+    ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(format!("{table} {keys:?} {:?}", plan.filter))
 }
 
 /// Runs `work` over the scan tasks on the context's threads, each thread with its own state

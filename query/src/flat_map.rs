@@ -41,6 +41,14 @@ impl FlatKey for u128 {
     }
 }
 
+impl FlatKey for [u8; 16] {
+    #[inline]
+    fn hash(&self, seed: u64) -> u64 {
+        let word = |i: usize| u64::from_le_bytes(self[i * 8..i * 8 + 8].try_into().unwrap());
+        fold(fold(word(0) ^ seed, word(1) ^ K1), K2)
+    }
+}
+
 impl FlatKey for [u8; 24] {
     #[inline]
     fn hash(&self, seed: u64) -> u64 {
@@ -49,7 +57,7 @@ impl FlatKey for [u8; 24] {
     }
 }
 
-/// One entry: 32 bytes for the keys and group ids used here, 25 for a set's keys.
+/// One entry: 24 or 32 bytes for the keys and group ids used here, 17 or 25 for a set's keys.
 #[derive(Clone, Copy, Default)]
 struct Slot<K, V> {
     key: K,
@@ -178,9 +186,28 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         }
     }
 
-    /// Doubles the slots (4 at first) and places every key again.
+    /// Makes room for `keys` keys in all, so that inserting them never grows the slots.
+    pub(crate) fn reserve(&mut self, keys: usize) {
+        let mut size = self.slots.len().max(4);
+        while match size <= SMALL_SLOTS {
+            true => (keys + 1) * 8 > size * 7,
+            false => (keys + 1) * 2 > size,
+        } {
+            size *= 2;
+        }
+        if size > self.slots.len() {
+            self.resize(size);
+        }
+    }
+
+    /// Doubles the slots (4 at first).
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(4);
+        self.resize((self.slots.len() * 2).max(4));
+    }
+
+    /// Moves to `size` slots (a power of two, more than there are keys), placing every key
+    /// again.
+    fn resize(&mut self, size: usize) {
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
         self.mask = size - 1;
         for slot in old.into_iter().filter(|s| s.used) {
@@ -236,6 +263,23 @@ mod tests {
         let mut expected: Vec<_> = reference.into_iter().collect();
         expected.sort();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn a_reserved_map_takes_its_keys_without_growing() {
+        let mut map: FlatMap<u128, u32> = FlatMap::default();
+        map.get_or_insert(u128::MAX, || 7);
+        map.reserve(100_000);
+        let slots = map.slots.len();
+        assert!(slots >= 200_000 && slots.is_power_of_two(), "{slots}");
+        let keys: Vec<u128> = (0..99_999u128).map(|i| i * 1_000_003).collect();
+        let mut out = Vec::new();
+        map.get_or_insert_batch(&keys, &mut out, |i| i as u32);
+        assert_eq!((map.slots.len(), map.len()), (slots, 100_000), "no growth");
+        assert_eq!(out, (0..99_999).collect::<Vec<u32>>());
+        assert_eq!(map.get_or_insert(u128::MAX, || unreachable!()), 7, "a key from before the reserve is still found");
+        map.reserve(10);
+        assert_eq!(map.slots.len(), slots, "a reserve never shrinks");
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //! together (integers, dates, times, enums: `GROUP BY user_id`, `GROUP BY date, hour`) are
 //! packed into one `u128` per row, a column at a time; other keys are encoded per row
 //! (`append_key`'s encoding, written a column at a time) into a `KeyIndex`, which holds
-//! encodings of up to 23 bytes inline (a short string key, or `tenant_id, scenario_id, date,
-//! hour`). The packed and inline keys live in `FlatMap`s: a block's keys are looked up as a
+//! encodings of up to 15 bytes (an id such as `u1489982`) in 24-byte slots and of up to 23
+//! bytes (`tenant_id, scenario_id, date, hour`) in 32-byte ones, inline. A GROUP BY that ran
+//! before with many groups sizes its table up front (`aggregation::remembered_groups`). The packed and inline keys live in `FlatMap`s: a block's keys are looked up as a
 //! batch, with prefetching, one cache line per lookup.
 //!
 //! String keys may arrive from the scan as codes into their part's dictionary (see
@@ -221,6 +222,21 @@ impl<'p> GroupTable<'p> {
         ids[start..].iter_mut().for_each(|id| *id = groups[*id as usize]);
     }
 
+    /// How many groups there are.
+    pub fn groups(&self) -> usize {
+        self.n_groups
+    }
+
+    /// Makes the key lookup ready for `groups` groups in all, so that it does not grow (and
+    /// place every key again, several times over) while they arrive.
+    pub fn reserve(&mut self, groups: usize) {
+        match &mut self.groups {
+            KeyMap::Direct(_) => {}
+            KeyMap::Packed(map, _) => map.reserve(groups),
+            KeyMap::Bytes(map) => map.reserve(groups),
+        }
+    }
+
     /// Bytes held, roughly: keys, key columns, a state per group and call, accumulator data.
     pub fn memory_size(&self) -> usize {
         let per_group = 32 + 16 * self.accs.len();
@@ -300,9 +316,12 @@ fn pack(keys: &[ColumnRef], widths: &[usize], rows: usize) -> Vec<u128> {
     packed
 }
 
-/// Encoded keys (`append_key`) to values: encodings of up to `SHORT - 1` bytes live inline in
-/// a `FlatMap`, longer ones in a box each.
+/// Encoded keys (`append_key`) to values: encodings of up to `NARROW - 1` bytes (a short id,
+/// a number or two) live inline in one `FlatMap`, those of up to `SHORT - 1` bytes in
+/// another with wider slots, longer ones in a box each. A table of a million short ids so
+/// takes 24-byte slots instead of 32, a `uniqExact` set 17-byte ones instead of 25.
 pub(crate) struct KeyIndex<V> {
+    narrow: FlatMap<[u8; NARROW], V>,
     short: FlatMap<[u8; SHORT], V>,
     long: HashMap<Box<[u8]>, V, ahash::RandomState>,
     /// Bytes of the boxed keys.
@@ -311,6 +330,8 @@ pub(crate) struct KeyIndex<V> {
 
 /// The inline key size: the encoding, zero-padded, then its length in the last byte.
 const SHORT: usize = 24;
+/// The narrow inline key size, laid out as a `SHORT` one.
+const NARROW: usize = 16;
 /// The length byte of an inline key whose encoding outgrew it.
 const LONG: u8 = u8::MAX;
 
@@ -323,15 +344,33 @@ impl<V: Copy + Default> Default for KeyIndex<V> {
 impl<V: Copy + Default> KeyIndex<V> {
     /// An empty index whose inline keys hash with `seed`.
     fn with_seed(seed: u64) -> Self {
-        KeyIndex { short: FlatMap::with_seed(seed), long: HashMap::default(), long_bytes: 0 }
+        KeyIndex { narrow: FlatMap::with_seed(seed), short: FlatMap::with_seed(seed), long: HashMap::default(), long_bytes: 0 }
+    }
+
+    /// How many keys there are.
+    pub(crate) fn len(&self) -> usize {
+        self.narrow.len() + self.short.len() + self.long.len()
+    }
+
+    /// Makes room for `keys` keys, expected to be narrow ones (the common case).
+    pub(crate) fn reserve(&mut self, keys: usize) {
+        self.narrow.reserve(keys);
     }
 
     /// The value of `key`, made by `new` when the key is not there yet.
     pub(crate) fn get_or_insert(&mut self, key: &[u8], new: impl FnOnce() -> V) -> V {
         if key.len() < SHORT {
-            return self.short.get_or_insert(inline(key), new);
+            return self.get_or_insert_inline(&inline(key), new);
         }
         self.get_or_insert_long(key, new)
+    }
+
+    /// `get_or_insert` of a key that fits inline, in the table its length picks.
+    fn get_or_insert_inline(&mut self, key: &[u8; SHORT], new: impl FnOnce() -> V) -> V {
+        match narrow(key) {
+            Some(n) => self.narrow.get_or_insert(n, new),
+            None => self.short.get_or_insert(*key, new),
+        }
     }
 
     fn get_or_insert_long(&mut self, key: &[u8], new: impl FnOnce() -> V) -> V {
@@ -351,14 +390,18 @@ impl<V: Copy + Default> KeyIndex<V> {
     /// yet. Short keys are encoded a column at a time and looked up as one batch.
     pub(crate) fn get_or_insert_rows(&mut self, columns: &[ColumnRef], rows: usize, out: &mut Vec<V>, mut new: impl FnMut(usize) -> V) {
         let keys = inline_keys(columns, rows);
-        if keys.iter().all(|k| k[SHORT - 1] != LONG) {
+        if keys.iter().all(|k| (k[SHORT - 1] as usize) < NARROW) {
+            let narrow: Vec<[u8; NARROW]> = keys.iter().map(|k| narrow(k).expect("checked")).collect();
+            return self.narrow.get_or_insert_batch(&narrow, out, new);
+        }
+        if keys.iter().all(|k| (NARROW..SHORT).contains(&(k[SHORT - 1] as usize))) {
             return self.short.get_or_insert_batch(&keys, out, new);
         }
         let mut long = Vec::new();
         for (row, key) in keys.iter().enumerate() {
             let value = match key[SHORT - 1] {
                 LONG => self.get_or_insert_long(long_key(columns, row, &mut long), || new(row)),
-                _ => self.short.get_or_insert(*key, || new(row)),
+                _ => self.get_or_insert_inline(key, || new(row)),
             };
             out.push(value);
         }
@@ -366,6 +409,7 @@ impl<V: Copy + Default> KeyIndex<V> {
 
     /// Looks every key of `other` up here as `FlatMap::merge` does.
     pub(crate) fn merge(&mut self, other: &KeyIndex<V>, mut new: impl FnMut(V) -> V, mut found: impl FnMut(V, V)) {
+        self.narrow.merge(&other.narrow, &mut new, &mut found);
         self.short.merge(&other.short, &mut new, &mut found);
         for (key, theirs) in other.long.iter() {
             found(*theirs, self.get_or_insert_long(key, || new(*theirs)));
@@ -374,14 +418,27 @@ impl<V: Copy + Default> KeyIndex<V> {
 
     /// Every `(key, value)`, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], V)> {
+        let narrow = self.narrow.iter().map(|(k, v)| (&k[..k[NARROW - 1] as usize], v));
         let short = self.short.iter().map(|(k, v)| (&k[..k[SHORT - 1] as usize], v));
-        short.chain(self.long.iter().map(|(k, &v)| (&k[..], v)))
+        narrow.chain(short).chain(self.long.iter().map(|(k, &v)| (&k[..], v)))
     }
 
-    /// Bytes held: the inline table and the boxed keys.
+    /// Bytes held: the inline tables and the boxed keys.
     pub(crate) fn memory_size(&self) -> usize {
-        self.short.memory_size() + self.long_bytes + self.long.len() * 32
+        self.narrow.memory_size() + self.short.memory_size() + self.long_bytes + self.long.len() * 32
     }
+}
+
+/// An inline key as a narrow one, when its encoding fits.
+#[inline]
+fn narrow(key: &[u8; SHORT]) -> Option<[u8; NARROW]> {
+    let len = key[SHORT - 1] as usize;
+    (len < NARROW).then(|| {
+        let mut n = [0u8; NARROW];
+        n[..NARROW - 1].copy_from_slice(&key[..NARROW - 1]);
+        n[NARROW - 1] = len as u8;
+        n
+    })
 }
 
 /// A short encoding as an inline key.
@@ -467,7 +524,7 @@ impl KeySets {
 
     /// How many keys group `g` holds.
     pub(crate) fn len(&self, g: usize) -> usize {
-        self.sets[g].short.len() + self.sets[g].long.len()
+        self.sets[g].len()
     }
 
     /// The keys of group `g`, in no particular order.
@@ -485,7 +542,8 @@ impl KeySets {
     pub(crate) fn insert_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
         let keys = inline_keys(columns, groups.len());
         let seed = key_sets_seed();
-        let hashes: Vec<u64> = keys.iter().map(|k| k.hash(seed)).collect();
+        // Each key hashed as the table its length picks will hash it.
+        let hashes: Vec<u64> = keys.iter().map(|k| narrow(k).map_or_else(|| k.hash(seed), |n| n.hash(seed))).collect();
         let mut long = Vec::new();
         let added = &mut self.keys;
         for (row, (key, &g)) in keys.iter().zip(groups).enumerate() {
@@ -493,12 +551,19 @@ impl KeySets {
                 continue;
             }
             if let (Some(&ahead), Some(&h)) = (groups.get(row + PREFETCH_AHEAD), hashes.get(row + PREFETCH_AHEAD)) {
-                self.sets[ahead as usize].short.prefetch(h);
+                let set = &self.sets[ahead as usize];
+                match (keys[row + PREFETCH_AHEAD][SHORT - 1] as usize) < NARROW {
+                    true => set.narrow.prefetch(h),
+                    false => set.short.prefetch(h),
+                }
             }
             let set = &mut self.sets[g as usize];
             match key[SHORT - 1] {
                 LONG => set.get_or_insert_long(long_key(columns, row, &mut long), || *added += 1),
-                _ => set.short.probe(*key, hashes[row], || *added += 1),
+                _ => match narrow(key) {
+                    Some(n) => set.narrow.probe(n, hashes[row], || *added += 1),
+                    None => set.short.probe(*key, hashes[row], || *added += 1),
+                },
             }
         }
     }
@@ -508,7 +573,7 @@ impl KeySets {
     pub(crate) fn merge(&mut self, groups: &[u32], other: KeySets) {
         for (set, &g) in other.sets.into_iter().zip(groups) {
             if self.len(g as usize) == 0 {
-                self.keys += set.short.len() + set.long.len();
+                self.keys += set.len();
                 self.sets[g as usize] = set;
             } else {
                 for (key, ()) in set.iter() {
@@ -522,5 +587,43 @@ impl KeySets {
     /// full) and an empty table per group.
     pub(crate) fn memory_size(&self) -> usize {
         self.keys * 64 + self.sets.len() * std::mem::size_of::<KeyIndex<()>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use granary_storage::{DataType, Value};
+
+    #[test]
+    fn keys_of_every_length_find_their_values_in_batches_and_one_by_one() {
+        // Encodings of 4 + 1..40 bytes: narrow (under 16), short (under 24) and boxed.
+        let texts: Vec<String> = (0..600).map(|i| "x".repeat(1 + i % 40) + &(i / 40).to_string()).collect();
+        let column = |rows: &[String]| -> ColumnRef {
+            let values: Vec<Value> = rows.iter().map(|t| Value::String(t.clone())).collect();
+            Arc::new(Column::from_values(DataType::String, &values).unwrap())
+        };
+        let mut index: KeyIndex<u32> = KeyIndex::default();
+        let mut ids = Vec::new();
+        // All narrow, then all short, then mixed: each batch path, then the row-by-row one.
+        let narrow: Vec<String> = texts.iter().filter(|t| t.len() + 4 < NARROW).cloned().collect();
+        let short: Vec<String> = texts.iter().filter(|t| (NARROW..SHORT).contains(&(t.len() + 4))).cloned().collect();
+        let mut next = 0;
+        for rows in [&narrow, &short, &texts, &texts] {
+            ids.clear();
+            index.get_or_insert_rows(&[column(rows)], rows.len(), &mut ids, |_| {
+                next += 1;
+                next - 1
+            });
+            for (text, &id) in rows.iter().zip(&ids) {
+                let mut key = Vec::new();
+                append_key(&column(std::slice::from_ref(text)), 0, &mut key);
+                assert_eq!(index.get_or_insert(&key, || unreachable!("{text} was inserted")), id, "{text}");
+            }
+        }
+        let distinct: std::collections::HashSet<&String> = texts.iter().collect();
+        assert_eq!((index.len(), next as usize), (distinct.len(), distinct.len()));
+        assert!(index.narrow.len() > 0 && index.short.len() > 0 && !index.long.is_empty());
+        assert_eq!(index.iter().count(), distinct.len());
     }
 }

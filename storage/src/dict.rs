@@ -547,6 +547,16 @@ mod tests {
         (col, bytes, starts, dict)
     }
 
+    /// Reads the second granule (rows 10..20) of `forty_unique_values_read_back`'s output
+    /// with every third row kept, and checks it has no codes to read.
+    fn second_granule_keeps_every_third_row_and_has_no_codes(col: &Column, bytes: &[u8], starts: &[usize], dict: &StringData) {
+        let mut kept = Column::empty(DataType::String);
+        let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();
+        decode_granule(&mut kept, &bytes[starts[1]..], 10, Some(dict), Some(&keep)).unwrap();
+        assert_eq!(kept, col.take(&[10, 13, 16, 19]));
+        assert!(!decode_codes(&mut Vec::new(), &bytes[starts[1]..], 10, dict.len(), None).unwrap());
+    }
+
     #[test]
     fn hexadecimal_ids_are_stored_as_bytes_and_other_text_plain() {
         let ids: Vec<String> = (0..40u64).map(|i| format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15))).collect();
@@ -554,11 +564,7 @@ mod tests {
         assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![1, HEX, HEX, HEX], "coded, then hexadecimal once coding gives up");
         assert_eq!(starts[2] - starts[1], 2 + 10 * 8, "eight bytes a row");
         // Kept rows only, and no codes to read from a hexadecimal granule.
-        let mut kept = Column::empty(DataType::String);
-        let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();
-        decode_granule(&mut kept, &bytes[starts[1]..], 10, Some(&dict), Some(&keep)).unwrap();
-        assert_eq!(kept, col.take(&[10, 13, 16, 19]));
-        assert!(!decode_codes(&mut Vec::new(), &bytes[starts[1]..], 10, dict.len(), None).unwrap());
+        second_granule_keeps_every_third_row_and_has_no_codes(&col, &bytes, &starts, &dict);
         // Uppercase, odd lengths, mixed lengths and other text stay plain.
         for odd in ["ABCDEF12", "abc", "zz", ""] {
             let ColumnData::Bytes(s) = &col.data else { unreachable!() };
@@ -575,11 +581,8 @@ mod tests {
         let (col, bytes, starts, dict) = forty_unique_values_read_back(&ids);
         assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![1, DECIMAL, DECIMAL, DECIMAL], "coded, then decimal once coding gives up");
         assert_eq!(starts[2] - starts[1], 3 + 10 * 4, "the prefix once, four bytes a row");
-        let mut kept = Column::empty(DataType::String);
+        second_granule_keeps_every_third_row_and_has_no_codes(&col, &bytes, &starts, &dict);
         let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();
-        decode_granule(&mut kept, &bytes[starts[1]..], 10, Some(&dict), Some(&keep)).unwrap();
-        assert_eq!(kept, col.take(&[10, 13, 16, 19]));
-        assert!(!decode_codes(&mut Vec::new(), &bytes[starts[1]..], 10, dict.len(), None).unwrap());
         // Equality compares numbers; text that no number of the granule spells matches nothing.
         for (value, expect) in [(ids[13].as_str(), vec![0, 1, 0, 0]), ("u0", vec![0; 4]), ("x1", vec![0; 4]), ("u", vec![0; 4]), ("u099", vec![0; 4])] {
             let mut out = Vec::new();

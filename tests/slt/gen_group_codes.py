@@ -4,7 +4,7 @@
 # Four INSERTs make four parts whose dictionaries differ (other values, other orders); the
 # third one's `city` has too many values for a dictionary, so its later granules are plain
 # text and the same query meets coded and plain blocks.
-import os
+from slt_script import write_script
 
 cities_a = ['Hangzhou', 'Beijing', 'Shanghai', 'Guangzhou', 'Suzhou']
 cities_b = ['Suzhou', 'Wuhan', 'Hangzhou', 'Chengdu']
@@ -41,13 +41,8 @@ queries = [
     "SELECT length(city) AS l, count() FROM (SELECT city, dev, count() AS c FROM g GROUP BY city, dev) GROUP BY l ORDER BY l",
 ]
 
-here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(here, 'group_codes.sql'), 'w') as f:
-    f.write("-- GROUP BY on string columns stored dictionary-coded: written by gen_group_codes.py.\n")
-    f.write("-- Parts with different dictionaries, and a part whose later granules are plain text.\n\n")
-    f.write("CREATE TABLE g (id UInt32, city String, dev String, n UInt16, ns Nullable(String), x Int64) ENGINE = MergeTree ORDER BY id SETTINGS index_granularity = 16;\n")
-    for rows in inserts:
-        f.write("INSERT INTO g VALUES " + ", ".join(rows) + ";\n")
-    f.write("\n")
-    for q in queries:
-        f.write(q + ";\n")
+write_script(__file__, 'group_codes.sql',
+             ["GROUP BY on string columns stored dictionary-coded: written by gen_group_codes.py.",
+              "Parts with different dictionaries, and a part whose later granules are plain text."],
+             "CREATE TABLE g (id UInt32, city String, dev String, n UInt16, ns Nullable(String), x Int64) ENGINE = MergeTree ORDER BY id SETTINGS index_granularity = 16",
+             'g', inserts, queries)

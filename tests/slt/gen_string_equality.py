@@ -4,7 +4,7 @@
 # granule form: dictionary-coded (the first granules of a part), plain text (once the
 # dictionary gives up on unique values), hexadecimal ids, texts longer than 16 bytes, and
 # after an earlier condition has already dropped rows (a keep mask).
-import os
+from slt_script import chunks, write_script
 
 def row(i):
     uid = f"u{(i * 7919) % 1000}"                          # repeats: coded, then plain
@@ -30,12 +30,7 @@ queries = [
     "SELECT k, count() FROM e WHERE u = 'u42' AND l = 'a-rather-long-label-2' GROUP BY k ORDER BY k",
     "SELECT u, count() FROM e WHERE u = 'u5' GROUP BY u",
 ]
-here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(here, 'string_equality.sql'), 'w') as f:
-    f.write("-- String equality filters over coded, plain, hexadecimal and long-text granules: written by gen_string_equality.py.\n\n")
-    f.write("CREATE TABLE e (id UInt32, u String, h String, l String, k UInt8) ENGINE = MergeTree ORDER BY id SETTINGS index_granularity = 64;\n")
-    for start in range(0, len(rows), 1000):
-        f.write("INSERT INTO e VALUES " + ", ".join(rows[start:start + 1000]) + ";\n")
-    f.write("\n")
-    for q in queries:
-        f.write(q + ";\n")
+write_script(__file__, 'string_equality.sql',
+             ["String equality filters over coded, plain, hexadecimal and long-text granules: written by gen_string_equality.py."],
+             "CREATE TABLE e (id UInt32, u String, h String, l String, k UInt8) ENGINE = MergeTree ORDER BY id SETTINGS index_granularity = 64",
+             'e', chunks(rows, 1000), queries)

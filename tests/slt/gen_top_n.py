@@ -4,7 +4,7 @@
 # first, then the other columns of the chosen rows only. The table has several parts and
 # small granules, ties on the first sort key, NULLs, an OFFSET, sort expressions, and ids of
 # a text and a number (stored as numbers: `DECIMAL` granules) next to ids that are not.
-import os
+from slt_script import chunks, write_script
 
 def row(i):
     user = f"u{(i * 7919) % 997}"
@@ -31,12 +31,7 @@ queries = [
     "SELECT min(item), max(item), min(user), max(user) FROM t",
     "SELECT * FROM t WHERE user = 'no-such-user' ORDER BY ts LIMIT 5",
 ]
-here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(here, 'top_n.sql'), 'w') as f:
-    f.write("-- ORDER BY ... LIMIT over several parts with ties, NULLs, offsets and number-like ids: written by gen_top_n.py.\n\n")
-    f.write("CREATE TABLE t (id UInt32, user String, item String, ts UInt32, score Nullable(Int32), label String, k UInt8) ENGINE = MergeTree ORDER BY (k, user) SETTINGS index_granularity = 64;\n")
-    for start in range(0, len(rows), 1250):
-        f.write("INSERT INTO t VALUES " + ", ".join(rows[start:start + 1250]) + ";\n")
-    f.write("\n")
-    for q in queries:
-        f.write(q + ";\n")
+write_script(__file__, 'top_n.sql',
+             ["ORDER BY ... LIMIT over several parts with ties, NULLs, offsets and number-like ids: written by gen_top_n.py."],
+             "CREATE TABLE t (id UInt32, user String, item String, ts UInt32, score Nullable(Int32), label String, k UInt8) ENGINE = MergeTree ORDER BY (k, user) SETTINGS index_granularity = 64",
+             't', chunks(rows, 1250), queries)

@@ -388,7 +388,7 @@ impl Accumulator for SkipNulls {
                 keep.iter_mut().zip(n).for_each(|(k, x)| *k &= x ^ 1);
             }
         }
-        let kept: Vec<u32> = keep.iter().enumerate().filter(|(_, k)| **k != 0).map(|(i, _)| i as u32).collect();
+        let kept = crate::exec::kept_indices(&keep);
         let groups: Vec<u32> = kept.iter().map(|&i| groups[i as usize]).collect();
         let args: Vec<ColumnRef> = args.iter().map(|a| Arc::new(a.take(&kept).without_nulls())).collect();
         if let Some(seen) = &mut self.seen {

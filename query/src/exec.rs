@@ -356,15 +356,12 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
             let streaming = plan.sort.is_empty() && plan.limit_by.is_none() && plan.windows.is_empty() && !plan.distinct;
             let wanted = plan.limit.filter(|_| streaming).map(|l| l.saturating_add(plan.offset));
             let rows = AtomicUsize::new(0);
-            let parts = on_threads(&tasks, ctx, || Ok(Vec::new()), |out: &mut Vec<(usize, Block)>, task| {
+            let blocks = read_in_order(&tasks, ctx, |task| {
                 let block = reader.read(&task.part, task.granules.clone())?.block;
                 let total = rows.fetch_add(block.rows(), AtomicOrdering::Relaxed) + block.rows();
-                out.push((task.index, block));
-                Ok(wanted.is_none_or(|w| total < w))
+                Ok((block, wanted.is_none_or(|w| total < w)))
             })?;
-            let mut blocks: Vec<(usize, Block)> = parts.into_iter().flatten().collect();
-            blocks.sort_by_key(|(i, _)| *i);
-            Box::new(blocks.into_iter().map(|(_, b)| Ok(b)))
+            Box::new(blocks.into_iter().map(Ok))
         }
         (Source::Table { table, columns, .. }, None) if table.store().is_none() => {
             let TableData::Rows { block, .. } = &table.data else { unreachable!("computed table") };
@@ -389,6 +386,20 @@ fn group_shape(plan: &SelectPlan) -> u64 {
     };
     let keys = plan.aggregate.as_ref().map(|a| &a.keys);
     ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(format!("{table} {keys:?} {:?}", plan.filter))
+}
+
+/// Reads the tasks with `read` on the context's threads; returns the blocks in task order.
+/// `read` also says whether to go on: false stops every thread from taking more tasks (the
+/// blocks are then those of a prefix of the tasks).
+pub(crate) fn read_in_order(tasks: &[ScanTask], ctx: &QueryContext, read: impl Fn(&ScanTask) -> Result<(Block, bool)> + Sync) -> Result<Vec<Block>> {
+    let parts = on_threads(tasks, ctx, || Ok(Vec::new()), |out: &mut Vec<(usize, Block)>, task| {
+        let (block, more) = read(task)?;
+        out.push((task.index, block));
+        Ok(more)
+    })?;
+    let mut blocks: Vec<(usize, Block)> = parts.into_iter().flatten().collect();
+    blocks.sort_by_key(|(i, _)| *i);
+    Ok(blocks.into_iter().map(|(_, b)| b).collect())
 }
 
 /// Runs `work` over the scan tasks on the context's threads, each thread with its own state
@@ -604,6 +615,11 @@ pub(crate) fn mask_bytes(mask: &Column) -> std::borrow::Cow<'_, [u8]> {
         Some(nulls) => v.iter().zip(nulls).map(|(x, n)| (*x != 0 && *n == 0) as u8).collect::<Vec<u8>>().into(),
         None => v.into(),
     }
+}
+
+/// The positions of the non-zero bytes of a mask.
+pub(crate) fn kept_indices(mask: &[u8]) -> Vec<u32> {
+    mask.iter().enumerate().filter(|(_, &k)| k != 0).map(|(i, _)| i as u32).collect()
 }
 
 /// True when rows `a` and `b` hold equal values in every column (two NULLs are equal):

@@ -13,7 +13,7 @@
 use granary_storage::{Block, ColumnRef, DataType};
 
 use crate::error::Result;
-use crate::exec::{on_threads, sort_indices, QueryContext, ScanTask};
+use crate::exec::{kept_indices, on_threads, read_in_order, sort_indices, QueryContext, ScanTask};
 use crate::plan::{SelectPlan, SortKey};
 use crate::prewhere::ScanReader;
 
@@ -109,14 +109,10 @@ impl TopNScan {
         }
         // Numbered by position in `selected`, which keeps the scan's order.
         let second: Vec<ScanTask> = selected.iter().enumerate().map(|(i, (t, _))| ScanTask { index: i, part: t.part.clone(), granules: t.granules.clone() }).collect();
-        let read = on_threads(&second, ctx, || Ok(Vec::new()), |out: &mut Vec<(usize, Block)>, task| {
+        read_in_order(&second, ctx, |task| {
             let mask = selected[task.index].1.clone();
-            out.push((task.index, reader.read_rows(&task.part, task.granules.clone(), Some(mask))?.block));
-            Ok(true)
-        })?;
-        let mut read: Vec<(usize, Block)> = read.into_iter().flatten().collect();
-        read.sort_by_key(|(index, _)| *index);
-        Ok(read.into_iter().map(|(_, b)| b).collect())
+            Ok((reader.read_rows(&task.part, task.granules.clone(), Some(mask))?.block, true))
+        })
     }
 
     /// The sort keys' values for the rows of a first-pass block.
@@ -135,6 +131,6 @@ impl TopNScan {
 fn positions(kept: Option<&[u8]>, rows: usize) -> Vec<u32> {
     match kept {
         None => (0..rows as u32).collect(),
-        Some(kept) => kept.iter().enumerate().filter(|(_, &k)| k != 0).map(|(i, _)| i as u32).collect(),
+        Some(kept) => kept_indices(kept),
     }
 }

@@ -243,10 +243,11 @@ fn decode_decimal(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Opt
             strings.offsets.push(end as u64);
         }
     } else {
-        let mut digits = itoa::Buffer::new();
+        let mut digits = [0u8; 10];
         for n in numbers {
+            let len = write_digits(&mut digits, n);
             strings.bytes.extend_from_slice(prefix);
-            strings.bytes.extend_from_slice(digits.format(n).as_bytes());
+            strings.bytes.extend_from_slice(&digits[..len]);
             strings.offsets.push(strings.bytes.len() as u64);
         }
     }

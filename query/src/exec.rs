@@ -25,6 +25,7 @@ use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
 use crate::prewhere::ScanReader;
+use crate::sort::sort_indices;
 use crate::top_n::TopNScan;
 
 /// Stack for the threads statements run on: binding and evaluating an expression recurse
@@ -631,35 +632,5 @@ pub(crate) fn same_values(columns: &[ColumnRef], a: u32, b: u32) -> bool {
         (false, false) => c.cmp_rows(a, c, b).is_eq(),
         _ => false,
     })
-}
-
-/// Row order for the sort keys; with `limit`, only the first `limit` positions are exact.
-pub(crate) fn sort_indices(keys: &[(ColumnRef, &SortKey)], rows: usize, limit: Option<usize>) -> Vec<u32> {
-    let cmp = |a: &u32, b: &u32| {
-        for (col, key) in keys {
-            let (a, b) = (*a as usize, *b as usize);
-            let (na, nb) = (col.is_null(a), col.is_null(b));
-            if na != nb {
-                return if na == key.nulls_first { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
-            }
-            let o = col.cmp_rows(a, col, b);
-            if o.is_ne() {
-                return if key.desc { o.reverse() } else { o };
-            }
-        }
-        a.cmp(b)
-    };
-    let mut idx: Vec<u32> = (0..rows as u32).collect();
-    match limit {
-        Some(k) if k < rows => {
-            if k > 0 {
-                idx.select_nth_unstable_by(k - 1, cmp);
-            }
-            idx.truncate(k);
-            idx.sort_unstable_by(cmp);
-        }
-        _ => idx.sort_unstable_by(cmp),
-    }
-    idx
 }
 

@@ -22,6 +22,7 @@ pub mod like;
 pub mod parse;
 pub mod plan;
 mod prewhere;
+mod sort;
 pub mod states;
 mod top_n;
 pub mod window;

@@ -13,9 +13,10 @@
 use granary_storage::{Block, ColumnRef, DataType};
 
 use crate::error::Result;
-use crate::exec::{kept_indices, on_threads, read_in_order, sort_indices, QueryContext, ScanTask};
+use crate::exec::{kept_indices, on_threads, read_in_order, QueryContext, ScanTask};
 use crate::plan::{SelectPlan, SortKey};
 use crate::prewhere::ScanReader;
+use crate::sort::sort_indices;
 
 /// The largest LIMIT + OFFSET read this way: past it, the rows chosen would touch about as
 /// many granules as the plain scan does.

@@ -16,10 +16,11 @@ use std::sync::Arc;
 use granary_storage::{Block, Column, ColumnRef, DataType, Value};
 
 use crate::error::{bail, Result};
-use crate::exec::{block_memory, same_values, sort_indices, QueryContext};
+use crate::exec::{block_memory, same_values, QueryContext};
 use crate::join::{take_padded, NONE};
 use crate::aggregate::AggFunc;
 use crate::plan::{FrameBound, SortKey, WindowCall, WindowFunc};
+use crate::sort::sort_indices;
 use crate::states::AggMode;
 
 /// Rows fed to an accumulator at a time, to bound the memory of gathered frame rows.

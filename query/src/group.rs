@@ -18,7 +18,8 @@
 //!
 //! String keys may arrive from the scan as codes into their part's dictionary (see
 //! `prewhere::ScanBlock`): the codes, packed with the other fixed-width keys, are looked up in
-//! a small table of their own per set of dictionaries (`CodedGroups`), and only a combination
+//! a small table of their own per set of dictionaries (`CodedGroups`), or index an array
+//! directly when every key is coded and the dictionaries are small, and only a combination
 //! met for the first time decodes its strings to find its group in the table above.
 
 use std::sync::Arc;
@@ -51,6 +52,11 @@ struct CodedGroups {
     dicts: Vec<Option<ColumnRef>>,
     /// Packed codes and other keys to an index into `groups`.
     local: FlatMap<u128, u32>,
+    /// When every key is coded and the dictionaries' sizes multiply to at most
+    /// `DIRECT_CODES`: each key's stride in a mixed-radix index of the codes, and per index
+    /// its position in `groups` (`NO_GROUP` for none yet). A lookup is then one array read
+    /// instead of a hash probe (Q09: 40 experiment ids by 3 groups).
+    direct: Option<(Vec<u32>, Vec<u32>)>,
     /// The group id of each combination in `local`.
     groups: Vec<u32>,
 }
@@ -188,8 +194,9 @@ impl<'p> GroupTable<'p> {
         let at = match self.coded.iter().position(|c| c.dicts.iter().zip(dicts).all(|(a, b)| same(a, b))) {
             Some(at) => at,
             None => {
-                let dicts = dicts.iter().map(|d| d.cloned()).collect();
-                self.coded.push(CodedGroups { dicts, local: FlatMap::default(), groups: Vec::new() });
+                let dicts: Vec<Option<ColumnRef>> = dicts.iter().map(|d| d.cloned()).collect();
+                let direct = direct_strides(&dicts).map(|(strides, size)| (strides, vec![NO_GROUP; size]));
+                self.coded.push(CodedGroups { dicts, local: FlatMap::default(), direct, groups: Vec::new() });
                 self.coded.len() - 1
             }
         };
@@ -197,11 +204,27 @@ impl<'p> GroupTable<'p> {
         let mut first_rows = Vec::new();
         let start = ids.len();
         let mut next = coded.groups.len() as u32;
-        coded.local.get_or_insert_batch(&pack(keys, &widths, rows), ids, |row| {
+        let mut new_local = |row: usize| {
             first_rows.push(row as u32);
             next += 1;
             next - 1
-        });
+        };
+        match &mut coded.direct {
+            Some((strides, table)) => {
+                let mut index = vec![0u32; rows];
+                for (k, &stride) in keys.iter().zip(strides.iter()) {
+                    index.iter_mut().zip(codes(k)).for_each(|(i, &c)| *i += c * stride);
+                }
+                ids.extend(index.iter().enumerate().map(|(row, &i)| {
+                    let slot = &mut table[i as usize];
+                    if *slot == NO_GROUP {
+                        *slot = new_local(row);
+                    }
+                    *slot
+                }));
+            }
+            None => coded.local.get_or_insert_batch(&pack(keys, &widths, rows), ids, new_local),
+        }
         if !first_rows.is_empty() {
             let firsts: Vec<ColumnRef> = keys
                 .iter()
@@ -295,6 +318,22 @@ impl<'p> GroupTable<'p> {
         columns.extend(self.accs.into_iter().map(|a| Arc::new(a.finish())));
         Ok(Block::with_rows(columns, self.n_groups))
     }
+}
+
+/// Index entries past which coded keys go through the hash table instead of `direct`.
+const DIRECT_CODES: usize = 1 << 16;
+
+/// For keys that are all codes into `dicts`: each key's stride in a mixed-radix index of its
+/// codes (the first key's code lowest) and the number of indexes, when that is at most
+/// `DIRECT_CODES`.
+fn direct_strides(dicts: &[Option<ColumnRef>]) -> Option<(Vec<u32>, usize)> {
+    let mut strides = Vec::with_capacity(dicts.len());
+    let mut size = 1usize;
+    for dict in dicts {
+        strides.push(size as u32);
+        size = size.checked_mul(dict.as_ref()?.len().max(1)).filter(|&n| n <= DIRECT_CODES)?;
+    }
+    Some((strides, size))
 }
 
 /// Each row's fixed-width keys packed into one `u128`, a column at a time (little-endian
@@ -610,6 +649,18 @@ impl KeySets {
 mod tests {
     use super::*;
     use granary_storage::{DataType, Value};
+
+    #[test]
+    fn coded_keys_index_a_direct_table_while_their_dictionaries_multiply_small() {
+        let dict = |n: usize| -> Option<ColumnRef> {
+            let values: Vec<Value> = (0..n).map(|i| Value::String(format!("v{i}"))).collect();
+            Some(Arc::new(Column::from_values(DataType::String, &values).unwrap()))
+        };
+        assert_eq!(direct_strides(&[dict(40), dict(3)]), Some((vec![1, 40], 120)));
+        assert_eq!(direct_strides(&[dict(256), dict(256)]), Some((vec![1, 256], DIRECT_CODES)));
+        assert_eq!(direct_strides(&[dict(256), dict(257)]), None, "past DIRECT_CODES");
+        assert_eq!(direct_strides(&[dict(4), None]), None, "a key that is not coded");
+    }
 
     #[test]
     fn keys_of_every_length_find_their_values_in_batches_and_one_by_one() {

@@ -8,14 +8,18 @@
 //! current one, so the misses of consecutive rows overlap instead of queueing. Rows equal to
 //! the row before (runs in data sorted by the key) skip the table altogether.
 //!
-//! Linear probing (small tables up to 7/8 full, large ones at most half), with a per-table
-//! random seed for the multiply-fold hash (keys chosen to collide under one seed do not under
+//! Linear probing (small tables up to 7/8 full, large ones at most half), with a random seed
+//! per process for the multiply-fold hash (keys chosen to collide under one seed do not under
 //! another).
 
 /// How many rows ahead a batch lookup prefetches.
 pub(crate) const PREFETCH_AHEAD: usize = 8;
 /// Tables of up to this many slots fill to 7/8 before they grow, larger ones to 1/2.
 const SMALL_SLOTS: usize = 256;
+/// Slots from which a table grows fourfold at a time (see `FlatMap::grow`)…
+const FAST_GROWTH: usize = 1 << 16;
+/// …and from which on twofold again.
+const SLOW_GROWTH: usize = 1 << 23;
 
 /// A key the table can hold: plain bytes, compared and hashed as words.
 pub(crate) trait FlatKey: Copy + Eq + Default {
@@ -78,12 +82,19 @@ pub(crate) struct FlatMap<K, V> {
 
 impl<K: FlatKey, V: Copy + Default> Default for FlatMap<K, V> {
     fn default() -> Self {
-        FlatMap::with_seed(random_seed())
+        FlatMap::with_seed(shared_seed())
     }
 }
 
+/// The hash seed of every map: random, once per process. Maps that share it hash a key
+/// alike, so a key hashed once can go to whichever of them (`uniqExact`'s per-group sets).
+pub(crate) fn shared_seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(random_seed)
+}
+
 /// A fresh random hash seed.
-pub(crate) fn random_seed() -> u64 {
+fn random_seed() -> u64 {
     ahash::RandomState::new().hash_one(0u64)
 }
 
@@ -158,7 +169,7 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         if self.full() {
             self.grow();
         }
-        let mut pos = hash as usize & self.mask;
+        let mut pos = self.home(hash);
         loop {
             let slot = &mut self.slots[pos];
             if !slot.used {
@@ -200,9 +211,13 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         }
     }
 
-    /// Doubles the slots (4 at first).
+    /// Doubles the slots (4 at first), or quadruples them from `FAST_GROWTH` slots on up to
+    /// `SLOW_GROWTH`, as ClickHouse's tables grow: a set that ends with millions of keys
+    /// (`uniqExact(user_id)` per tenant) places its keys again half as often, while the many
+    /// small sets of a GROUP BY of many groups stay as tight as before.
     fn grow(&mut self) {
-        self.resize((self.slots.len() * 2).max(4));
+        let size = self.slots.len();
+        self.resize(if (FAST_GROWTH..SLOW_GROWTH).contains(&size) { size * 4 } else { (size * 2).max(4) });
     }
 
     /// Moves to `size` slots (a power of two, more than there are keys), placing every key
@@ -211,7 +226,7 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         let old = std::mem::replace(&mut self.slots, empty_slots(size));
         self.mask = size - 1;
         for slot in old.into_iter().filter(|s| s.used) {
-            let mut pos = slot.key.hash(self.seed) as usize & self.mask;
+            let mut pos = self.home(slot.key.hash(self.seed));
             while self.slots[pos].used {
                 pos = (pos + 1) & self.mask;
             }
@@ -219,12 +234,18 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
         }
     }
 
+    /// The slot a hash starts probing at: its low bits.
+    #[inline]
+    fn home(&self, hash: u64) -> usize {
+        hash as usize & self.mask
+    }
+
     /// Asks the CPU to start loading the slot a hash (under this map's seed) lands on.
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
         #[cfg(target_arch = "x86_64")]
         if !self.slots.is_empty() {
-            let slot = self.slots[hash as usize & self.mask..].as_ptr();
+            let slot = self.slots[self.home(hash)..].as_ptr();
             // SAFETY: the pointer is to a live slot; a prefetch reads nothing into the program.
             unsafe { std::arch::x86_64::_mm_prefetch(slot as *const i8, std::arch::x86_64::_MM_HINT_T0) }
         }

@@ -32,7 +32,7 @@ use granary_storage::match_data;
 
 use crate::aggregate::{append_key, Accumulator};
 use crate::error::Result;
-use crate::flat_map::{random_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
+use crate::flat_map::{shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
 use crate::plan::AggregatePlan;
 
 /// Group keys to group ids.
@@ -376,7 +376,7 @@ const LONG: u8 = u8::MAX;
 
 impl<V: Copy + Default> Default for KeyIndex<V> {
     fn default() -> Self {
-        KeyIndex::with_seed(random_seed())
+        KeyIndex::with_seed(shared_seed())
     }
 }
 
@@ -555,12 +555,6 @@ pub(crate) struct KeySets {
     keys: usize,
 }
 
-/// The hash seed of every `KeySets` set.
-fn key_sets_seed() -> u64 {
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *SEED.get_or_init(random_seed)
-}
-
 impl KeySets {
     /// No groups yet.
     pub(crate) fn new() -> KeySets {
@@ -569,7 +563,7 @@ impl KeySets {
 
     /// Makes groups `0..n` exist (the new ones empty).
     pub(crate) fn resize(&mut self, n: usize) {
-        self.sets.resize_with(n, || KeyIndex::with_seed(key_sets_seed()));
+        self.sets.resize_with(n, || KeyIndex::with_seed(shared_seed()));
     }
 
     /// How many groups there are.
@@ -596,7 +590,7 @@ impl KeySets {
     /// Adds each row's key (its values in `columns`) to the set of its group (`groups[row]`).
     pub(crate) fn insert_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
         let keys = inline_keys(columns, groups.len());
-        let seed = key_sets_seed();
+        let seed = shared_seed();
         // Each key hashed as the table its length picks will hash it.
         let hashes: Vec<u64> = keys.iter().map(|k| narrow(k).map_or_else(|| k.hash(seed), |n| n.hash(seed))).collect();
         let mut long = Vec::new();
@@ -631,9 +625,8 @@ impl KeySets {
                 self.keys += set.len();
                 self.sets[g as usize] = set;
             } else {
-                for (key, ()) in set.iter() {
-                    self.insert(g, key);
-                }
+                let added = &mut self.keys;
+                self.sets[g as usize].merge(&set, |()| *added += 1, |(), ()| {});
             }
         }
     }

@@ -80,31 +80,22 @@ pub(crate) struct FlatMap<K, V> {
     hashes: Vec<u64>,
 }
 
+/// An empty map, hashing with the process seed (`shared_seed`).
 impl<K: FlatKey, V: Copy + Default> Default for FlatMap<K, V> {
     fn default() -> Self {
-        FlatMap::with_seed(shared_seed())
+        FlatMap { slots: Vec::new(), mask: 0, len: 0, seed: shared_seed(), hashes: Vec::new() }
     }
 }
 
-/// The hash seed of every map: random, once per process. Maps that share it hash a key
-/// alike, so a key hashed once can go to whichever of them (`uniqExact`'s per-group sets).
+/// The hash seed of every map: random, once per process. Maps hash a key alike, so a caller
+/// can hash a key once for whichever of them it goes to (`probe`, `prefetch`: `uniqExact`'s
+/// per-group sets).
 pub(crate) fn shared_seed() -> u64 {
     static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *SEED.get_or_init(random_seed)
-}
-
-/// A fresh random hash seed.
-fn random_seed() -> u64 {
-    ahash::RandomState::new().hash_one(0u64)
+    *SEED.get_or_init(|| ahash::RandomState::new().hash_one(0u64))
 }
 
 impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
-    /// An empty map hashing with `seed`: maps that share a seed take the same hashes, so a
-    /// caller can hash a key once for whichever of them it goes to (`probe`, `prefetch`).
-    pub(crate) fn with_seed(seed: u64) -> Self {
-        FlatMap { slots: Vec::new(), mask: 0, len: 0, seed, hashes: Vec::new() }
-    }
-
     /// How many keys there are.
     pub(crate) fn len(&self) -> usize {
         self.len

@@ -268,7 +268,7 @@ impl<'p> GroupTable<'p> {
             KeyMap::Packed(map, _) => map.memory_size(),
             KeyMap::Bytes(map) => map.memory_size(),
         };
-        let coded: usize = self.coded.iter().map(|c| c.local.memory_size() + c.groups.len() * 4).sum();
+        let coded: usize = self.coded.iter().map(|c| c.local.memory_size() + c.direct.as_ref().map_or(0, |(_, table)| table.len() * 4) + c.groups.len() * 4).sum();
         key_bytes + coded + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
     }
 
@@ -376,16 +376,11 @@ const LONG: u8 = u8::MAX;
 
 impl<V: Copy + Default> Default for KeyIndex<V> {
     fn default() -> Self {
-        KeyIndex::with_seed(shared_seed())
+        KeyIndex { narrow: FlatMap::default(), short: FlatMap::default(), long: HashMap::default(), long_bytes: 0 }
     }
 }
 
 impl<V: Copy + Default> KeyIndex<V> {
-    /// An empty index whose inline keys hash with `seed`.
-    fn with_seed(seed: u64) -> Self {
-        KeyIndex { narrow: FlatMap::with_seed(seed), short: FlatMap::with_seed(seed), long: HashMap::default(), long_bytes: 0 }
-    }
-
     /// How many keys there are.
     pub(crate) fn len(&self) -> usize {
         self.narrow.len() + self.short.len() + self.long.len()
@@ -563,7 +558,7 @@ impl KeySets {
 
     /// Makes groups `0..n` exist (the new ones empty).
     pub(crate) fn resize(&mut self, n: usize) {
-        self.sets.resize_with(n, || KeyIndex::with_seed(shared_seed()));
+        self.sets.resize_with(n, KeyIndex::default);
     }
 
     /// How many groups there are.

@@ -34,26 +34,19 @@ pub(crate) fn sort_indices(keys: &[(ColumnRef, &SortKey)], rows: usize, limit: O
         }
         a.cmp(b)
     };
-    match limit {
-        Some(k) if k < rows => {
-            let narrowed = match keys.first() {
-                Some((first, key)) if k > 0 && rows / k >= NARROW_FROM => candidates(first, key.desc, k),
-                _ => None,
-            };
-            let mut idx = narrowed.unwrap_or_else(|| (0..rows as u32).collect());
-            if k > 0 && k < idx.len() {
-                idx.select_nth_unstable_by(k - 1, cmp);
-            }
-            idx.truncate(k);
-            idx.sort_unstable_by(cmp);
-            idx
+    let narrowed = match (limit, keys.first()) {
+        (Some(k), Some((first, key))) if k > 0 && rows / k >= NARROW_FROM => candidates(first, key.desc, k),
+        _ => None,
+    };
+    let mut idx = narrowed.unwrap_or_else(|| (0..rows as u32).collect());
+    if let Some(k) = limit.filter(|&k| k < idx.len()) {
+        if k > 0 {
+            idx.select_nth_unstable_by(k - 1, cmp);
         }
-        _ => {
-            let mut idx: Vec<u32> = (0..rows as u32).collect();
-            idx.sort_unstable_by(cmp);
-            idx
-        }
+        idx.truncate(k);
     }
+    idx.sort_unstable_by(cmp);
+    idx
 }
 
 /// The rows that can be among the first `k` in the order of `column` (descending with

@@ -122,6 +122,54 @@ fn string_keys_group_alike_on_one_and_two_threads() {
     }
 }
 
+/// Ids made of a text and a number (`u42`) group and count as numbers where a part's granules
+/// hold them so, and as strings elsewhere: six parts mix coded first granules, `DECIMAL` ones,
+/// granules made plain by a non-canonical id (`u042`), another text (`v42`), numbers past
+/// the direct array and past `u32`, and plain names. The answers are counted here.
+#[test]
+fn ids_of_a_text_and_a_number_group_and_count_alike_in_every_encoding() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let (_dir, _db, mut s) = fresh();
+    s.execute("SYSTEM STOP MERGES; CREATE TABLE ids (id UInt64, user String, g UInt8) ENGINE = MergeTree ORDER BY id SETTINGS index_granularity = 64").unwrap();
+    let user = |part: u64, i: u64| -> String {
+        let x = (i * 7919 + part * 13) % 2_500;
+        match part {
+            0 | 1 => format!("u{x}"),
+            2 if i.is_multiple_of(300) => format!("u0{x}"),
+            2 => format!("u{x}"),
+            3 => format!("v{x}"),
+            4 => ["u4294967295", "u4294967296", "u17000000", "u3000000000", "u0", &format!("u{}", 16_777_200 + x % 40)][(i % 6) as usize].to_string(),
+            _ => ["alice", "", "u", "u12a"][(i % 4) as usize].to_string(),
+        }
+    };
+    let (mut counts, mut distinct) = (BTreeMap::<String, u64>::new(), BTreeMap::<u64, BTreeSet<String>>::new());
+    let mut third = BTreeSet::new();
+    for part in 0..6u64 {
+        let values: Vec<String> = (0..3_000u64)
+            .map(|i| {
+                let (id, u, g) = (part * 3_000 + i, user(part, i), (i % 3 + part % 2) as u8);
+                *counts.entry(u.clone()).or_default() += 1;
+                distinct.entry(u64::from(g)).or_default().insert(u.clone());
+                if id % 3 == 0 {
+                    third.insert(u.clone());
+                }
+                format!("({id}, '{u}', {g})")
+            })
+            .collect();
+        s.execute(&format!("INSERT INTO ids VALUES {}", values.join(","))).unwrap();
+    }
+    let by_user: Vec<Vec<Value>> = counts.iter().map(|(u, &c)| vec![Value::String(u.clone()), Value::UInt(c)]).collect();
+    let by_g: Vec<Vec<Value>> = distinct.iter().map(|(&g, users)| vec![Value::UInt(g), Value::UInt(users.len() as u64), Value::UInt(users.len() as u64)]).collect();
+    for threads in [1, 2] {
+        let q = |sql: &str| format!("{sql} SETTINGS max_threads = {threads}");
+        assert_eq!(rows(&mut s, &q("SELECT user, count() FROM ids GROUP BY user ORDER BY user")), by_user, "{threads} threads");
+        assert_eq!(rows(&mut s, &q("SELECT g, uniqExact(user), count(DISTINCT user) FROM ids GROUP BY g ORDER BY g")), by_g, "{threads} threads");
+        assert_eq!(rows(&mut s, &q("SELECT uniqExact(user) FROM ids WHERE id % 3 = 0")), vec![vec![Value::UInt(third.len() as u64)]]);
+        let merged = q("SELECT g, uniqExactMerge(st), uniqExactMerge(st) FROM (SELECT g, uniqExactState(user) AS st FROM ids GROUP BY g) GROUP BY g ORDER BY g");
+        assert_eq!(rows(&mut s, &merged), by_g, "{threads} threads");
+    }
+}
+
 /// Conditions on one string column run once per dictionary entry where a part's granules are
 /// coded, and row by row where they are not: the answers must be the rows' own. Four parts
 /// code the cities with dictionaries in different orders; a fifth has a unique name per row,

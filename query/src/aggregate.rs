@@ -10,6 +10,7 @@ use std::sync::Arc;
 use granary_storage::column::{read_varint, write_varint, Primitive};
 use granary_storage::{match_data, text, Column, ColumnRef, DataType, StringData};
 
+use crate::coding::Coding;
 use crate::error::{bail, Result};
 use crate::group::KeySets;
 use crate::kernels::{self, Domain};
@@ -429,6 +430,11 @@ pub trait Accumulator: std::any::Any + Send {
         let states = other.states();
         self.merge_states(groups, n_groups, &states)
     }
+    /// Folds one block whose one argument is a String column given as numbers after `prefix`
+    /// (`Coding::Numbers`). By default the numbers become the strings they stand for.
+    fn update_numbers(&mut self, groups: &[u32], n_groups: usize, numbers: &ColumnRef, prefix: &Arc<[u8]>) -> Result<()> {
+        self.update(groups, n_groups, &[Coding::Numbers(prefix.clone()).decode(numbers)])
+    }
     /// Per group, whether a row reached the function (for accumulators that skip NULLs).
     fn seen(&self) -> Option<&[u8]> {
         None
@@ -729,6 +735,13 @@ impl Accumulator for UniqExact {
         Ok(())
     }
 
+    /// Ids such as `u1489982` count as their numbers, in a `NumberSet` per group.
+    fn update_numbers(&mut self, groups: &[u32], n_groups: usize, numbers: &ColumnRef, prefix: &Arc<[u8]>) -> Result<()> {
+        self.sets.resize(n_groups);
+        self.sets.insert_numbers(groups, crate::coding::numbers(numbers), prefix);
+        Ok(())
+    }
+
     fn memory_size(&self) -> usize {
         self.sets.memory_size()
     }
@@ -763,10 +776,10 @@ impl Accumulator for UniqExact {
     fn states(self: Box<Self>) -> StringData {
         write_states(self.sets.groups(), |g, out| {
             write_varint(self.sets.len(g) as u64, out);
-            for key in self.sets.keys(g) {
+            self.sets.for_each_key(g, |key| {
                 write_varint(key.len() as u64, out);
                 out.extend_from_slice(key);
-            }
+            });
         })
     }
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType};
 
+use crate::coding::Coding;
 use crate::error::Result;
 use crate::group::GroupTable;
 use crate::plan::AggregatePlan;
@@ -38,12 +39,11 @@ impl<'p> Aggregation<'p> {
         Ok(Aggregation { plan, tables, totals, rows: 0 })
     }
 
-    /// Folds one block of rows into every table; `dicts` gives, for each column of the block
-    /// that holds dictionary codes (see `prewhere::ScanBlock`), the dictionary (it may be
-    /// empty when no column does).
-    pub fn update(&mut self, block: &Block, dicts: &[Option<ColumnRef>]) -> Result<()> {
+    /// Folds one block of rows into every table; `codings` gives the form of each column of
+    /// the block (see `Coding`; it may be empty when every column is plain).
+    pub fn update(&mut self, block: &Block, codings: &[Coding]) -> Result<()> {
         self.rows += block.rows();
-        self.tables.iter_mut().chain(&mut self.totals).try_for_each(|t| t.update(block, dicts))
+        self.tables.iter_mut().chain(&mut self.totals).try_for_each(|t| t.update(block, codings))
     }
 
     /// Groups of a plain GROUP BY so far (0 with grouping sets, which are not pre-sized).

@@ -259,11 +259,11 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
 /// WHERE clause then runs on the folded rows) or the table is computed.
 fn scan_reader(plan: &SelectPlan) -> Option<ScanReader> {
     let (names, types) = scan_columns(plan)?;
-    let codes_wanted = match &plan.aggregate {
-        Some(agg) => agg.columns_read_as_keys(names.len()),
-        None => vec![false; names.len()],
+    let (codes_wanted, numbers_wanted) = match &plan.aggregate {
+        Some(agg) => (agg.columns_read_as_keys(names.len()), agg.columns_read_as_numbers(names.len())),
+        None => (vec![false; names.len()], vec![false; names.len()]),
     };
-    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &codes_wanted))
+    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &codes_wanted, &numbers_wanted))
 }
 
 /// The first pass of a lazily materialised `ORDER BY … LIMIT` scan, where it pays.
@@ -327,7 +327,7 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
             };
             let tables = on_threads(&tasks, ctx, init, |(table, mine), task| {
                 let scanned = reader.read(&task.part, task.granules.clone())?;
-                table.update(&scanned.block, &scanned.dicts)?;
+                table.update(&scanned.block, &scanned.codings)?;
                 let now = table.memory_size();
                 let grown = now.saturating_sub(*mine);
                 *mine = now;

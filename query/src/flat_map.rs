@@ -234,15 +234,22 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
     /// Asks the CPU to start loading the slot a hash (under this map's seed) lands on.
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
         if !self.slots.is_empty() {
-            let slot = self.slots[self.home(hash)..].as_ptr();
-            // SAFETY: the pointer is to a live slot; a prefetch reads nothing into the program.
-            unsafe { std::arch::x86_64::_mm_prefetch(slot as *const i8, std::arch::x86_64::_MM_HINT_T0) }
+            prefetch(&self.slots[self.home(hash)]);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = hash;
     }
+}
+
+/// Asks the CPU to start loading the cache line `value` is in (a no-op off x86-64).
+#[inline]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the pointer is to a live value; a prefetch reads nothing into the program.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(value as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// Bytes of a huge page (x86-64 and most of aarch64 Linux).

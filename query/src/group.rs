@@ -21,6 +21,12 @@
 //! a small table of their own per set of dictionaries (`CodedGroups`), or index an array
 //! directly when every key is coded and the dictionaries are small, and only a combination
 //! met for the first time decodes its strings to find its group in the table above.
+//!
+//! A lone String key may also arrive as the numbers of ids made of one text and a number
+//! (`u1489982`, see `Coding::Numbers`). Its groups are then found by number
+//! (`NumberedGroups`: an array indexed by the number, lazily zeroed, for numbers below 2^24),
+//! and a string that is the same text and a number in canonical form, met in a block of
+//! strings, goes to its number's group too; only the other strings use the table above.
 
 use std::sync::Arc;
 
@@ -30,9 +36,13 @@ use hashbrown::HashMap;
 use granary_storage::column::{ColumnData, Primitive};
 use granary_storage::match_data;
 
+use granary_storage::dict::number_after;
+
 use crate::aggregate::{append_key, Accumulator};
+use crate::coding::{numbered_strings, numbers as codes, Coding};
 use crate::error::Result;
-use crate::flat_map::{shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
+use crate::flat_map::{prefetch, shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
+use crate::number_set::NumberSet;
 use crate::plan::AggregatePlan;
 
 /// Group keys to group ids.
@@ -61,11 +71,87 @@ struct CodedGroups {
     groups: Vec<u32>,
 }
 
-/// The codes of a coded key column.
-fn codes(column: &Column) -> &[u32] {
-    match &column.data {
-        ColumnData::U32(codes) => codes,
-        _ => unreachable!("coded keys hold UInt32 codes"),
+/// The groups of a lone String key's values that are `prefix` followed by a number in
+/// canonical form (`storage::dict::number_after`), by number.
+struct NumberedGroups {
+    prefix: Arc<[u8]>,
+    /// Per number below its length (a power of two, at most `DIRECT_NUMBERS`): the number's
+    /// group id + 1, 0 for none yet. Allocated zeroed, so the kernel backs only the pages
+    /// numbers fall in.
+    direct: Vec<u32>,
+    /// The groups of numbers from `DIRECT_NUMBERS` on.
+    far: FlatMap<u128, u32>,
+    /// Each number with a group, and the group.
+    members: Vec<(u32, u32)>,
+}
+
+/// Numbers from which a `NumberedGroups` looks groups up in a hash table instead of an array.
+const DIRECT_NUMBERS: usize = 1 << 24;
+
+impl NumberedGroups {
+    fn new(prefix: Arc<[u8]>) -> NumberedGroups {
+        NumberedGroups { prefix, direct: Vec::new(), far: FlatMap::default(), members: Vec::new() }
+    }
+
+    /// For each number, its group id (made by `new(i)` for `numbers[i]` met first), appended
+    /// to `out`.
+    fn get_or_insert(&mut self, numbers: &[u32], out: &mut Vec<u32>, mut new: impl FnMut(usize) -> u32) {
+        if let Some(&max) = numbers.iter().max() {
+            self.cover(max);
+        }
+        let NumberedGroups { direct, far, members, .. } = self;
+        out.reserve(numbers.len());
+        for (i, &n) in numbers.iter().enumerate() {
+            // The array is larger than the caches: the entry of the number a few rows on
+            // loads while this one is looked up.
+            if let Some(ahead) = numbers.get(i + PREFETCH_AHEAD).and_then(|&a| direct.get(a as usize)) {
+                prefetch(ahead);
+            }
+            let id = match direct.get_mut(n as usize) {
+                Some(slot) => {
+                    if *slot == 0 {
+                        let g = new(i);
+                        members.push((n, g));
+                        *slot = g + 1;
+                    }
+                    *slot - 1
+                }
+                None => far.get_or_insert(u128::from(n), || {
+                    let g = new(i);
+                    members.push((n, g));
+                    g
+                }),
+            };
+            out.push(id);
+        }
+    }
+
+    /// Makes `direct` reach number `max` (or `DIRECT_NUMBERS`): a new zeroed array, twice as
+    /// long or more, with the groups of the old one written in, one per member, so that only
+    /// pages holding a group are touched.
+    fn cover(&mut self, max: u32) {
+        let want = (max as usize + 1).min(DIRECT_NUMBERS);
+        if want <= self.direct.len() {
+            return;
+        }
+        let mut direct = vec![0u32; want.next_power_of_two().max(1 << 12)];
+        for &(n, g) in self.members.iter().filter(|(n, _)| (*n as usize) < self.direct.len()) {
+            direct[n as usize] = g + 1;
+        }
+        self.direct = direct;
+    }
+
+    /// Looks every number of `other` up here as `FlatMap::merge` does.
+    fn merge(&mut self, other: &NumberedGroups, mut new: impl FnMut(u32) -> u32, mut found: impl FnMut(u32, u32)) {
+        let numbers: Vec<u32> = other.members.iter().map(|&(n, _)| n).collect();
+        let mut ids = Vec::with_capacity(numbers.len());
+        self.get_or_insert(&numbers, &mut ids, |i| new(other.members[i].1));
+        other.members.iter().zip(ids).for_each(|(&(_, theirs), mine)| found(theirs, mine));
+    }
+
+    /// Bytes held: the members, the far table and the pages of `direct` touched, at most.
+    fn memory_size(&self) -> usize {
+        self.members.len() * 8 + self.far.memory_size() + (self.direct.len() * 4).min(self.members.len() * 4096)
     }
 }
 
@@ -79,6 +165,8 @@ pub struct GroupTable<'p> {
     groups: KeyMap,
     /// Lookups of coded keys, one per set of dictionaries met (one per part, typically).
     coded: Vec<CodedGroups>,
+    /// The groups of a lone String key found by number, once a block of numbers came.
+    numbered: Option<NumberedGroups>,
     /// Each group's key values, in group id order.
     key_columns: Vec<Column>,
     n_groups: usize,
@@ -107,6 +195,7 @@ impl<'p> GroupTable<'p> {
             accs,
             groups,
             coded: Vec::new(),
+            numbered: None,
             key_columns: plan.keys.iter().map(|k| Column::empty(k.ty())).collect(),
             n_groups: if plan.keys.is_empty() { 1 } else { 0 },
             ids: Vec::new(),
@@ -114,11 +203,22 @@ impl<'p> GroupTable<'p> {
     }
 
     /// Folds one block of rows: one group id per row, then each accumulator folds the block.
-    /// A key column with a dictionary in `dicts` holds codes into it (see `Aggregation::update`).
-    pub fn update(&mut self, block: &Block, dicts: &[Option<ColumnRef>]) -> Result<()> {
+    /// `codings` gives the form of the block's columns (see `Aggregation::update`).
+    pub fn update(&mut self, block: &Block, codings: &[Coding]) -> Result<()> {
         if block.is_empty() {
             return Ok(());
         }
+        // Numbers this plan does not read as numbers become strings again.
+        let readable = match codings.iter().any(|c| c.prefix().is_some()) {
+            true => self.plan.columns_read_as_numbers(block.columns.len()),
+            false => Vec::new(),
+        };
+        if codings.iter().zip(&readable).any(|(c, &ok)| c.prefix().is_some() && !ok) {
+            let columns = block.columns.iter().zip(codings).zip(&readable).map(|((col, c), &ok)| if ok { col.clone() } else { c.decode(col) }).collect();
+            let codings: Vec<Coding> = codings.iter().zip(&readable).map(|(c, &ok)| if ok { c.clone() } else { Coding::Plain }).collect();
+            return self.update(&Block::with_rows(columns, block.rows()), &codings);
+        }
+        let prefix_of = |e: &crate::expr::Expr| e.column_index().and_then(|c| codings.get(c)?.prefix());
         let mut ids = std::mem::take(&mut self.ids);
         if self.plan.keys.is_empty() {
             // Every row is group 0: the zeros stay from one block to the next.
@@ -128,8 +228,10 @@ impl<'p> GroupTable<'p> {
         } else {
             ids.clear();
             let keys = self.plan.keys.iter().map(|k| k.eval(block)).collect::<Result<Vec<_>>>()?;
-            let key_dicts: Vec<Option<&ColumnRef>> = self.plan.keys.iter().map(|k| k.column_index().and_then(|c| dicts.get(c)?.as_ref())).collect();
-            if key_dicts.iter().all(Option::is_none) {
+            let key_dicts: Vec<Option<&ColumnRef>> = self.plan.keys.iter().map(|k| k.column_index().and_then(|c| codings.get(c)?.dict())).collect();
+            if let (Some(prefix), [numbers]) = (prefix_of(&self.plan.keys[0]), &keys[..]) {
+                self.assign_numbers(codes(numbers), prefix, &mut ids);
+            } else if key_dicts.iter().all(Option::is_none) {
                 self.assign(&keys, block.rows(), &mut ids);
             } else {
                 self.assign_coded(&keys, &key_dicts, block.rows(), &mut ids);
@@ -137,15 +239,70 @@ impl<'p> GroupTable<'p> {
         }
         for (acc, call) in self.accs.iter_mut().zip(&self.plan.aggs) {
             let args = call.args.iter().map(|a| a.eval(block)).collect::<Result<Vec<_>>>()?;
-            acc.update(&ids[..block.rows()], self.n_groups, &args)?;
+            match (&args[..], call.args.first().and_then(prefix_of)) {
+                ([numbers], Some(prefix)) => acc.update_numbers(&ids[..block.rows()], self.n_groups, numbers, prefix)?,
+                _ => acc.update(&ids[..block.rows()], self.n_groups, &args)?,
+            }
         }
         self.ids = ids;
         Ok(())
     }
 
     /// Appends the group id of each of `rows` rows of key values `keys` to `ids`, making the
-    /// groups that are new.
+    /// groups that are new. Once groups are found by number, a string that is their text and
+    /// a number goes to its number's group.
     fn assign(&mut self, keys: &[ColumnRef], rows: usize, ids: &mut Vec<u32>) {
+        let (Some(prefix), [key]) = (self.numbered.as_ref().map(|n| n.prefix.clone()), keys) else {
+            return self.assign_keys(keys, rows, ids);
+        };
+        let ColumnData::Bytes(strings) = &key.data else { unreachable!("numbered keys are strings") };
+        let (mut numbers, mut numbered_rows, mut other_rows) = (Vec::new(), Vec::new(), Vec::new());
+        for row in 0..rows {
+            match number_after(strings.get(row), &prefix) {
+                Some(n) => {
+                    numbers.push(n);
+                    numbered_rows.push(row);
+                }
+                None => other_rows.push(row as u32),
+            }
+        }
+        if other_rows.is_empty() {
+            return self.assign_numbers(&numbers, &prefix, ids);
+        }
+        let start = ids.len();
+        ids.resize(start + rows, 0);
+        let mut found = Vec::with_capacity(rows);
+        self.assign_numbers(&numbers, &prefix, &mut found);
+        numbered_rows.iter().zip(&found).for_each(|(&row, &id)| ids[start + row] = id);
+        found.clear();
+        self.assign_keys(&[Arc::new(key.take(&other_rows))], other_rows.len(), &mut found);
+        other_rows.iter().zip(&found).for_each(|(&row, &id)| ids[start + row as usize] = id);
+    }
+
+    /// `assign` for a lone String key given as numbers after `prefix`: by number when the
+    /// table finds groups by number after that text (or has no group yet, and starts to),
+    /// else as the strings they stand for.
+    fn assign_numbers(&mut self, numbers: &[u32], prefix: &Arc<[u8]>, ids: &mut Vec<u32>) {
+        if self.numbered.is_none() && self.n_groups == 0 {
+            self.numbered = Some(NumberedGroups::new(prefix.clone()));
+        }
+        let Some(numbered) = self.numbered.as_mut().filter(|n| n.prefix == *prefix) else {
+            return self.assign_keys(&[Arc::new(numbered_strings(prefix, numbers))], numbers.len(), ids);
+        };
+        let mut first = Vec::new();
+        let n_groups = &mut self.n_groups;
+        numbered.get_or_insert(numbers, ids, |i| {
+            first.push(numbers[i]);
+            *n_groups += 1;
+            (*n_groups - 1) as u32
+        });
+        if !first.is_empty() {
+            self.key_columns[0].append(&numbered_strings(prefix, &first));
+        }
+    }
+
+    /// `assign` through the key map (or the direct table) alone.
+    fn assign_keys(&mut self, keys: &[ColumnRef], rows: usize, ids: &mut Vec<u32>) {
         let mut first_rows = Vec::new();
         let n_groups = &mut self.n_groups;
         let mut new_group = |row: usize| {
@@ -269,13 +426,33 @@ impl<'p> GroupTable<'p> {
             KeyMap::Bytes(map) => map.memory_size(),
         };
         let coded: usize = self.coded.iter().map(|c| c.local.memory_size() + c.direct.as_ref().map_or(0, |(_, table)| table.len() * 4) + c.groups.len() * 4).sum();
-        key_bytes + coded + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
+        let numbered = self.numbered.as_ref().map_or(0, NumberedGroups::memory_size);
+        key_bytes + coded + numbered + self.n_groups * per_group + self.key_columns.iter().map(Column::memory_size).sum::<usize>() + self.accs.iter().map(|a| a.memory_size()).sum::<usize>()
     }
 
     /// Folds another table of the same plan into this one.
     pub fn merge(&mut self, mut other: GroupTable) -> Result<()> {
         for acc in &mut other.accs {
             acc.update(&[], other.n_groups, &[])?;
+        }
+        if self.numbered.is_none() && self.n_groups == 0 {
+            self.numbered = other.numbered.as_ref().map(|n| NumberedGroups::new(n.prefix.clone()));
+        }
+        let alike = match (&self.numbered, &other.numbered) {
+            (None, None) => true,
+            (Some(mine), Some(theirs)) => mine.prefix == theirs.prefix,
+            _ => false,
+        };
+        if !alike {
+            // Keys found by number on one side only: the other table's keys are looked up here
+            // as the values they are.
+            let keys: Vec<ColumnRef> = other.key_columns.iter().map(|k| Arc::new(k.clone())).collect();
+            let mut ids = Vec::with_capacity(other.n_groups);
+            self.assign(&keys, other.n_groups, &mut ids);
+            for (acc, theirs) in self.accs.iter_mut().zip(other.accs) {
+                acc.merge_from(&ids, self.n_groups, theirs)?;
+            }
+            return Ok(());
         }
         let mut ids = vec![0u32; other.n_groups];
         let mut new_groups = Vec::new();
@@ -294,9 +471,12 @@ impl<'p> GroupTable<'p> {
                     ids[their as usize] = mine[value];
                 }
             }
-            (KeyMap::Packed(mine, _), KeyMap::Packed(theirs, _)) => mine.merge(&theirs, new_group, |their, id| ids[their as usize] = id),
-            (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => mine.merge(&theirs, new_group, |their, id| ids[their as usize] = id),
+            (KeyMap::Packed(mine, _), KeyMap::Packed(theirs, _)) => mine.merge(&theirs, &mut new_group, |their, id| ids[their as usize] = id),
+            (KeyMap::Bytes(mine), KeyMap::Bytes(theirs)) => mine.merge(&theirs, &mut new_group, |their, id| ids[their as usize] = id),
             _ => unreachable!("tables of one plan key the same way"),
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.numbered, &other.numbered) {
+            mine.merge(theirs, &mut new_group, |their, id| ids[their as usize] = id);
         }
         // New groups got ids in the order of `new_groups`.
         for (mine, theirs) in self.key_columns.iter_mut().zip(&other.key_columns) {
@@ -544,21 +724,32 @@ fn push_inline_text(key: &mut [u8; SHORT], src: &[u8], at: usize, len: usize) {
 /// Every set hashes with one process-wide seed, so a row's key is hashed once, the set of the
 /// row `PREFETCH_AHEAD` rows on is prefetched while the current row is probed, and a set can
 /// move from one table to another whole.
+///
+/// Keys of one String that arrive as numbers after a text (`Coding::Numbers`) go to a
+/// `NumberSet` per group instead, and so does every string key that is that text and a
+/// number in canonical form: a key is in exactly one of a group's two sets.
 pub(crate) struct KeySets {
     sets: Vec<KeyIndex<()>>,
     /// Keys held in all sets.
     keys: usize,
+    /// The text before the numbers, and each group's numbers.
+    numbered: Option<(Arc<[u8]>, Vec<NumberSet>)>,
+    /// Numbers held in all number sets.
+    numbers: usize,
 }
 
 impl KeySets {
     /// No groups yet.
     pub(crate) fn new() -> KeySets {
-        KeySets { sets: Vec::new(), keys: 0 }
+        KeySets { sets: Vec::new(), keys: 0, numbered: None, numbers: 0 }
     }
 
     /// Makes groups `0..n` exist (the new ones empty).
     pub(crate) fn resize(&mut self, n: usize) {
         self.sets.resize_with(n, KeyIndex::default);
+        if let Some((_, sets)) = &mut self.numbered {
+            sets.resize_with(n, NumberSet::default);
+        }
     }
 
     /// How many groups there are.
@@ -568,22 +759,80 @@ impl KeySets {
 
     /// How many keys group `g` holds.
     pub(crate) fn len(&self, g: usize) -> usize {
-        self.sets[g].len()
+        self.sets[g].len() + self.numbered.as_ref().map_or(0, |(_, sets)| sets[g].len())
     }
 
-    /// The keys of group `g`, in no particular order.
-    pub(crate) fn keys(&self, g: usize) -> impl Iterator<Item = &[u8]> {
-        self.sets[g].iter().map(|(k, ())| k)
+    /// Calls `f` with each key of group `g` (numbers as the strings' encodings), in no
+    /// particular order.
+    pub(crate) fn for_each_key(&self, g: usize, mut f: impl FnMut(&[u8])) {
+        self.sets[g].iter().for_each(|(k, ())| f(k));
+        if let Some((prefix, sets)) = &self.numbered {
+            let mut key = Vec::new();
+            for n in sets[g].iter() {
+                key.clear();
+                append_key(&numbered_strings(prefix, &[n]), 0, &mut key);
+                f(&key);
+            }
+        }
     }
 
     /// Adds an encoded key to group `g`'s set.
     pub(crate) fn insert(&mut self, g: u32, key: &[u8]) {
+        if let Some((prefix, sets)) = &mut self.numbered {
+            // A lone string's encoding: its length, then its bytes.
+            if let Some(n) = key.get(4..).and_then(|text| number_after(text, prefix)) {
+                self.numbers += usize::from(sets[g as usize].insert(n));
+                return;
+            }
+        }
         let keys = &mut self.keys;
         self.sets[g as usize].get_or_insert(key, || *keys += 1);
     }
 
+    /// Adds each number (`prefix` and the number, a lone String key) to the set of its group
+    /// (`groups[row]`). Sets that hold no key yet start to keep numbers after `prefix`;
+    /// numbers after another text go in as strings.
+    pub(crate) fn insert_numbers(&mut self, groups: &[u32], numbers: &[u32], prefix: &Arc<[u8]>) {
+        if self.numbered.is_none() && self.keys == 0 {
+            self.numbered = Some((prefix.clone(), vec![NumberSet::default(); self.sets.len()]));
+        }
+        match &mut self.numbered {
+            Some((mine, sets)) if mine == prefix => {
+                let mut last = None;
+                for (&g, &n) in groups.iter().zip(numbers) {
+                    // Runs of one key in one group (data sorted by it) cost one compare.
+                    if last != Some((g, n)) {
+                        self.numbers += usize::from(sets[g as usize].insert(n));
+                        last = Some((g, n));
+                    }
+                }
+            }
+            _ => self.insert_rows(groups, &[Arc::new(numbered_strings(prefix, numbers))]),
+        }
+    }
+
     /// Adds each row's key (its values in `columns`) to the set of its group (`groups[row]`).
     pub(crate) fn insert_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
+        if let (Some((prefix, sets)), [column]) = (&mut self.numbered, columns) {
+            // Strings that are the text and a number go to the number sets.
+            let ColumnData::Bytes(strings) = &column.data else { unreachable!("numbered keys are strings") };
+            let mut rest = Vec::new();
+            for (row, &g) in groups.iter().enumerate() {
+                match number_after(strings.get(row), prefix) {
+                    Some(n) => self.numbers += usize::from(sets[g as usize].insert(n)),
+                    None => rest.push(row as u32),
+                }
+            }
+            if rest.len() < groups.len() {
+                let groups: Vec<u32> = rest.iter().map(|&row| groups[row as usize]).collect();
+                return self.insert_key_rows(&groups, &[Arc::new(column.take(&rest))]);
+            }
+        }
+        self.insert_key_rows(groups, columns)
+    }
+
+    /// `insert_rows` into the sets of keys.
+    fn insert_key_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
         let keys = inline_keys(columns, groups.len());
         let seed = shared_seed();
         // Each key hashed as the table its length picks will hash it.
@@ -615,6 +864,28 @@ impl KeySets {
     /// Folds another table's sets in, theirs group `g` into this one's `groups[g]`: a set
     /// moves whole where this table's group is still empty.
     pub(crate) fn merge(&mut self, groups: &[u32], other: KeySets) {
+        if self.numbered.is_none() && self.keys == 0 {
+            self.numbered = other.numbered.as_ref().map(|(prefix, _)| (prefix.clone(), vec![NumberSet::default(); self.sets.len()]));
+        }
+        let alike = match (&self.numbered, &other.numbered) {
+            (None, None) => true,
+            (Some((mine, _)), Some((theirs, _))) => mine == theirs,
+            (Some(_), None) => other.keys == 0,
+            (None, Some(_)) => false,
+        };
+        if !alike {
+            for (g, &mine) in groups.iter().enumerate() {
+                other.for_each_key(g, |key| self.insert(mine, key));
+            }
+            return;
+        }
+        if let (Some((_, mine)), Some((_, theirs))) = (&mut self.numbered, other.numbered) {
+            for (set, &g) in theirs.into_iter().zip(groups) {
+                let before = mine[g as usize].len();
+                mine[g as usize].merge(set);
+                self.numbers += mine[g as usize].len() - before;
+            }
+        }
         for (set, &g) in other.sets.into_iter().zip(groups) {
             if self.len(g as usize) == 0 {
                 self.keys += set.len();
@@ -627,9 +898,11 @@ impl KeySets {
     }
 
     /// Bytes held, roughly: two slots per key (the tables are between a quarter and half
-    /// full) and an empty table per group.
+    /// full), two 4-byte slots per number (a bitmap is no larger), and an empty table per
+    /// group.
     pub(crate) fn memory_size(&self) -> usize {
-        self.keys * 64 + self.sets.len() * std::mem::size_of::<KeyIndex<()>>()
+        let per_group = std::mem::size_of::<KeyIndex<()>>() + self.numbered.as_ref().map_or(0, |_| std::mem::size_of::<NumberSet>());
+        self.keys * 64 + self.numbers * 8 + self.sets.len() * per_group
     }
 }
 

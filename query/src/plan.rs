@@ -55,6 +55,14 @@ pub struct AggCall {
     pub ty: DataType,
 }
 
+impl AggCall {
+    /// True for `uniqExact(c)` (or `uniq(c)`, `count(DISTINCT c)`) of one column, not
+    /// merging states: it depends only on which values of `c` are equal.
+    pub fn counts_distinct_column(&self) -> bool {
+        matches!(self.func, AggFunc::UniqExact | AggFunc::Uniq) && self.mode != AggMode::Merge && matches!(&self.args[..], [arg] if arg.column_index().is_some())
+    }
+}
+
 /// Grouping: output blocks hold the keys, then (with grouping sets) the number of the set a
 /// row belongs to, then one column per aggregate call.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +132,25 @@ impl AggregatePlan {
         self.keys.iter().filter(|k| k.column_index().is_none()).for_each(&mut other);
         self.aggs.iter().flat_map(|a| &a.args).for_each(&mut other);
         plain
+    }
+
+    /// For each of the `columns` columns of the input block: true when the plan (its grouping
+    /// sets and totals too) reads it only as its one key (`GROUP BY user_id`) or as the one
+    /// argument of `uniqExact` (`count(DISTINCT user_id)`), or not at all. Such a String
+    /// column may arrive as numbers after a text (`Coding::Numbers`): equal numbers after one
+    /// text are equal strings.
+    pub fn columns_read_as_numbers(&self, columns: usize) -> Vec<bool> {
+        let mut numbers = vec![true; columns];
+        let mut plans = vec![self];
+        while let Some(plan) = plans.pop() {
+            let mut other = |e: &Expr| e.visit_columns(&mut |c| numbers[c] = false);
+            if !matches!(&plan.keys[..], [key] if key.column_index().is_some()) {
+                plan.keys.iter().for_each(&mut other);
+            }
+            plan.aggs.iter().filter(|a| !a.counts_distinct_column()).flat_map(|a| &a.args).for_each(&mut other);
+            plans.extend(plan.sets.iter().map(|s| &s.plan).chain(plan.totals.as_deref()));
+        }
+        numbers
     }
 
     /// Output columns.

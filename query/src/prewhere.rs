@@ -10,8 +10,10 @@
 //!
 //! A string column an aggregation reads only as a plain GROUP BY key (or not at all, when
 //! only the WHERE clause names it) can arrive as codes into its part's dictionary instead of
-//! as text (`ScanBlock::dicts`): the grouping then keys on the codes, and the strings are
-//! looked up once per group instead of copied once per row.
+//! as text (`ScanBlock::codings`): the grouping then keys on the codes, and the strings are
+//! looked up once per group instead of copied once per row. One that no condition reads, and
+//! the aggregation reads only as its one key or as `uniqExact`'s argument, can arrive as the
+//! numbers of its `DECIMAL` granules (ids such as `u1489982`), never made into strings.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use granary_storage::part::Part;
 use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType, Value};
 
+use crate::coding::Coding;
 use crate::error::{bail, Result};
 use crate::exec::mask_bytes;
 use crate::expr::{Expr, Func};
@@ -51,6 +54,8 @@ pub(crate) struct ScanReader {
     order: Vec<usize>,
     /// For each column in read order: whether it may arrive as dictionary codes.
     coded: Vec<bool>,
+    /// For each column in read order: whether it may arrive as numbers (`Coding::Numbers`).
+    numbered: Vec<bool>,
     /// Column granules decoded so far (a column of a granule counts once it has a row to keep).
     decoded: AtomicUsize,
 }
@@ -59,8 +64,9 @@ impl ScanReader {
     /// Plans the steps for a scan of `names` (the scan block's columns) filtered by `filter`
     /// (over the scan block), whose first `explicit` conjuncts come from a PREWHERE clause.
     /// The columns `codes_wanted` marks may arrive as codes, unless a condition that does not
-    /// run on the dictionary reads them.
-    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize, codes_wanted: &[bool]) -> ScanReader {
+    /// run on the dictionary reads them; those `numbers_wanted` marks as numbers, unless a
+    /// condition reads them.
+    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize, codes_wanted: &[bool], numbers_wanted: &[bool]) -> ScanReader {
         let mut conjuncts: Vec<(usize, Expr)> = filter.map(Expr::conjuncts).unwrap_or_default().into_iter().map(|e| (cost_of(e, types), e.clone())).collect();
         // Stable: the PREWHERE conditions keep their place ahead of the rest.
         conjuncts.iter_mut().take(explicit).for_each(|(cost, _)| *cost = 0);
@@ -74,7 +80,9 @@ impl ScanReader {
             }
         };
         let mut steps = Vec::with_capacity(conjuncts.len());
-        let mut coded: Vec<bool> = codes_wanted.iter().zip(types).map(|(&w, ty)| w && ty.value_type().is_string() && !ty.is_nullable()).collect();
+        let string = |ty: &DataType| ty.value_type().is_string() && !ty.is_nullable();
+        let mut coded: Vec<bool> = codes_wanted.iter().zip(types).map(|(&w, ty)| w && string(ty)).collect();
+        let mut numbered: Vec<bool> = numbers_wanted.iter().zip(types).map(|(&w, ty)| w && string(ty)).collect();
         for (_, condition) in conjuncts {
             let before = read.len();
             let mut used = Vec::new();
@@ -84,6 +92,7 @@ impl ScanReader {
             });
             used.sort_unstable();
             used.dedup();
+            used.iter().for_each(|&c| numbered[c] = false);
             let on_dictionary = match used[..] {
                 [c] if read.len() == before + 1 && types[c].value_type().is_string() && !types[c].is_nullable() => {
                     let mut alone = condition.clone();
@@ -104,7 +113,8 @@ impl ScanReader {
         }
         let names = read.iter().map(|&c| names[c].clone()).collect();
         let coded = read.iter().map(|&c| coded[c]).collect();
-        ScanReader { names, steps, order, coded, decoded: AtomicUsize::new(0) }
+        let numbered = read.iter().map(|&c| numbered[c]).collect();
+        ScanReader { names, steps, order, coded, numbered, decoded: AtomicUsize::new(0) }
     }
 
     /// True when a read decodes nothing: no column and no condition (`count()` alone).
@@ -160,7 +170,7 @@ impl ScanReader {
             None => granules.clone().map(|g| part.meta.granule_rows(g)).sum(),
         };
         let mut columns: Vec<ColumnRef> = Vec::with_capacity(self.names.len());
-        let mut dicts: Vec<Option<ColumnRef>> = Vec::with_capacity(self.names.len());
+        let mut codings: Vec<Coding> = Vec::with_capacity(self.names.len());
         let mut steps = self.steps.iter();
         loop {
             let step = steps.next();
@@ -174,7 +184,7 @@ impl ScanReader {
                     // Every row left holds the text: a dictionary of one entry.
                     let mut entry = granary_storage::column::StringData::default();
                     entry.push(text);
-                    self.push(&mut columns, &mut dicts, vec![0; rows], Arc::new(Column::new(DataType::String, ColumnData::Bytes(entry))));
+                    self.push(&mut columns, &mut codings, vec![0; rows], Arc::new(Column::new(DataType::String, ColumnData::Bytes(entry))));
                     continue;
                 }
             }
@@ -191,7 +201,7 @@ impl ScanReader {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
                     let (mask, kept) = pass_codes(&codes, &mask_bytes(&passes));
                     drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept.len());
-                    self.push(&mut columns, &mut dicts, kept, dict);
+                    self.push(&mut columns, &mut codings, kept, dict);
                     continue;
                 }
             }
@@ -200,11 +210,21 @@ impl ScanReader {
                 // Conditions read strings; only the columns read after them may stay coded.
                 for name in &self.names[columns.len()..wanted] {
                     let i = column_index(part, name)?;
-                    match (step.is_none() && self.coded[columns.len()]).then(|| part.read_codes(i, granules.clone(), keep.as_deref(), usize::MAX)).transpose()?.flatten() {
-                        Some((codes, dict)) => self.push(&mut columns, &mut dicts, codes, dict),
-                        None => {
+                    let at = columns.len();
+                    let codes = (step.is_none() && self.coded[at]).then(|| part.read_codes(i, granules.clone(), keep.as_deref(), usize::MAX)).transpose()?.flatten();
+                    let numbers = match codes {
+                        None if step.is_none() && self.numbered[at] => part.read_numbers(i, granules.clone(), keep.as_deref())?,
+                        _ => None,
+                    };
+                    match (codes, numbers) {
+                        (Some((codes, dict)), _) => self.push(&mut columns, &mut codings, codes, dict),
+                        (None, Some((numbers, prefix))) => {
+                            columns.push(Arc::new(Column::new(DataType::UInt32, ColumnData::U32(numbers))));
+                            codings.push(Coding::Numbers(prefix.into()));
+                        }
+                        (None, None) => {
                             columns.push(part.read_column_kept(i, granules.clone(), keep.as_deref())?);
-                            dicts.push(None);
+                            codings.push(Coding::Plain);
                         }
                     }
                     self.decoded.fetch_add(live, Ordering::Relaxed);
@@ -218,31 +238,30 @@ impl ScanReader {
         }
         Ok(ScanBlock {
             block: Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows),
-            dicts: self.order.iter().map(|&i| dicts[i].clone()).collect(),
+            codings: self.order.iter().map(|&i| codings[i].clone()).collect(),
             kept: keep,
         })
     }
 
     /// Adds the next column in read order, given as `codes` into `dict`: the codes themselves
     /// when the column may stay coded, else the strings they stand for.
-    fn push(&self, columns: &mut Vec<ColumnRef>, dicts: &mut Vec<Option<ColumnRef>>, codes: Vec<u32>, dict: ColumnRef) {
+    fn push(&self, columns: &mut Vec<ColumnRef>, codings: &mut Vec<Coding>, codes: Vec<u32>, dict: ColumnRef) {
         if self.coded[columns.len()] {
             columns.push(Arc::new(Column::new(DataType::UInt32, ColumnData::U32(codes))));
-            dicts.push(Some(dict));
+            codings.push(Coding::Dict(dict));
         } else {
             columns.push(Arc::new(dict.take(&codes)));
-            dicts.push(None);
+            codings.push(Coding::Plain);
         }
     }
 }
 
-/// The rows one scan read: the block, and for each of its columns that holds codes into its
-/// part's dictionary instead of strings, that dictionary.
+/// The rows one scan read: the block, and how each of its columns holds its values.
 pub(crate) struct ScanBlock {
-    /// The rows; a coded column holds `UInt32` codes.
+    /// The rows; a coded or numbered column holds `UInt32` values.
     pub(crate) block: Block,
-    /// Per column of the block: the dictionary its codes index, `None` for a plain column.
-    pub(crate) dicts: Vec<Option<ColumnRef>>,
+    /// Per column of the block: its form.
+    pub(crate) codings: Vec<Coding>,
     /// Which rows of the granules read the block holds (non-zero bytes, in order); `None`
     /// when it holds them all.
     pub(crate) kept: Option<Vec<u8>>,

@@ -173,10 +173,9 @@ fn encode_hex(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>)
 }
 
 /// Writes rows `start..end` as a `DECIMAL` granule when they all are the same text followed
-/// by a number (see `decimal_after`); false (nothing written) when they are not.
+/// by a number (see `number_after`); false (nothing written) when they are not.
 fn encode_decimal(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>) -> bool {
-    let first = strings.get(start);
-    let prefix = &first[..first.len() - first.iter().rev().take_while(|b| b.is_ascii_digit()).count()];
+    let prefix = text_before_number(strings.get(start));
     if prefix.len() > DECIMAL_MAX_PREFIX {
         return false;
     }
@@ -186,7 +185,7 @@ fn encode_decimal(strings: &StringData, start: usize, end: usize, out: &mut Vec<
     out.extend_from_slice(prefix);
     out.reserve((end - start) * 4);
     for i in start..end {
-        match decimal_after(strings.get(i), prefix) {
+        match number_after(strings.get(i), prefix) {
             Some(n) => out.extend_from_slice(&n.to_le_bytes()),
             None => {
                 out.truncate(at);
@@ -197,10 +196,27 @@ fn encode_decimal(strings: &StringData, start: usize, end: usize, out: &mut Vec<
     true
 }
 
+/// `value` without its trailing digits: the text before its number, if it is a text and a
+/// number.
+fn text_before_number(value: &[u8]) -> &[u8] {
+    &value[..value.len() - value.iter().rev().take_while(|b| b.is_ascii_digit()).count()]
+}
+
+/// A dictionary's entries as numbers after the text before the first entry's number, and
+/// that text, when every entry is that text and a number in canonical form (`number_after`):
+/// codes into it then read as numbers (`Part::read_numbers`).
+pub fn entry_numbers(entries: &StringData) -> Option<(Vec<u8>, Vec<u32>)> {
+    let prefix = text_before_number(entries.iter().next()?);
+    let numbers = entries.iter().map(|e| number_after(e, prefix)).collect::<Option<Vec<u32>>>()?;
+    Some((prefix.to_vec(), numbers))
+}
+
 /// The number `value` holds after `prefix` (which does not end in a digit): 1 to 10 digits,
 /// no leading zero unless the number is 0, below 2^32. `None` when `value` is not that, so
-/// that the prefix and the number's shortest digits give `value` back exactly.
-fn decimal_after(value: &[u8], prefix: &[u8]) -> Option<u32> {
+/// that the prefix and the number's shortest digits give `value` back exactly: a string is
+/// `prefix` and a number in exactly one way, which lets numbers read from `DECIMAL` granules
+/// (`decode_numbers`) and strings read from other granules be compared.
+pub fn number_after(value: &[u8], prefix: &[u8]) -> Option<u32> {
     let digits = value.strip_prefix(prefix)?;
     if digits.is_empty() || digits.len() > 10 || (digits[0] == b'0' && digits.len() > 1) {
         return None;
@@ -229,13 +245,21 @@ fn decode_decimal(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Opt
     let (prefix, raw) = decimal_parts(bytes, rows)?;
     let mut numbers = Vec::with_capacity(rows);
     extend_codes::<4>(&mut numbers, raw, keep);
+    push_numbered(strings, prefix, &numbers);
+    Ok(1 + prefix.len() + raw.len())
+}
+
+/// Appends `prefix` followed by each number's decimal digits to `strings`: the strings a
+/// `DECIMAL` granule (or the numbers `decode_numbers` gave) stands for.
+pub fn push_numbered(strings: &mut StringData, prefix: &[u8], numbers: &[u32]) {
     strings.bytes.reserve(numbers.len() * (prefix.len() + 10));
+    strings.offsets.reserve(numbers.len());
     if prefix.len() + 10 <= 16 {
         // The text and the digits built in a 16-byte block, stored whole and cut back: no
         // `memcpy` call per row.
         let mut text = [0u8; 16];
         text[..prefix.len()].copy_from_slice(prefix);
-        for n in numbers {
+        for &n in numbers {
             let len = prefix.len() + write_digits(&mut text[prefix.len()..], n);
             let end = strings.bytes.len() + len;
             strings.bytes.extend_from_slice(&text);
@@ -244,14 +268,28 @@ fn decode_decimal(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Opt
         }
     } else {
         let mut digits = [0u8; 10];
-        for n in numbers {
+        for &n in numbers {
             let len = write_digits(&mut digits, n);
             strings.bytes.extend_from_slice(prefix);
             strings.bytes.extend_from_slice(&digits[..len]);
             strings.offsets.push(strings.bytes.len() as u64);
         }
     }
-    Ok(1 + prefix.len() + raw.len())
+}
+
+/// Appends the numbers of one granule's rows that `keep` keeps (all without a mask) to
+/// `out` when it is a `DECIMAL` granule whose text before the numbers is `prefix` (set from
+/// the first such granule while `None`); false (nothing appended) when it is not.
+pub fn decode_numbers(out: &mut Vec<u32>, prefix: &mut Option<Vec<u8>>, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<bool> {
+    if *bytes.first().ok_or_else(short_granule)? != DECIMAL {
+        return Ok(false);
+    }
+    let (text, raw) = decimal_parts(&bytes[1..], rows)?;
+    if prefix.get_or_insert_with(|| text.to_vec()) != text {
+        return Ok(false);
+    }
+    extend_codes::<4>(out, raw, keep);
+    Ok(true)
 }
 
 /// Writes `n`'s decimal digits at the start of `out` (which has room for 10); returns how many.
@@ -412,7 +450,7 @@ pub fn granule_equals(bytes: &[u8], rows: usize, value: &[u8], code: &mut impl F
         }
         w if w == DECIMAL as usize => {
             let (prefix, raw) = decimal_parts(bytes, rows)?;
-            let wanted = decimal_after(value, prefix).map_or(u64::MAX, u64::from);
+            let wanted = number_after(value, prefix).map_or(u64::MAX, u64::from);
             let mut numbers = Vec::with_capacity(rows);
             extend_codes::<4>(&mut numbers, raw, keep);
             out.extend(numbers.iter().map(|&n| (n as u64 == wanted) as u8));

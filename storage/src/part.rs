@@ -21,7 +21,7 @@ use crate::block::Block;
 use crate::codec::{read_frame, Codec, Filter};
 use crate::collapse::MergeMode;
 use crate::column::{Column, ColumnData, ColumnRef, StringData};
-use crate::dict::{decode_codes, decode_dictionary, decode_granule, granule_equals, is_dictionary_capable, DictWriter};
+use crate::dict::{decode_codes, decode_dictionary, decode_granule, decode_numbers, entry_numbers, granule_equals, is_dictionary_capable, DictWriter};
 use crate::error::{io_at, Result, StorageError};
 use crate::index::{granule_may_match, ColumnRange};
 use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
@@ -409,6 +409,9 @@ struct ColumnFile {
     /// The part's dictionary for a String column whose granules use one, as a column of the
     /// column's type.
     dict: Option<ColumnRef>,
+    /// The dictionary's entries as numbers after one text (`dict::entry_numbers`), once a read
+    /// of numbers needed them.
+    entry_numbers: OnceLock<Option<(Vec<u8>, Vec<u32>)>>,
 }
 
 impl ColumnFile {
@@ -570,6 +573,35 @@ impl Part {
         Ok(all_coded.then(|| (codes, dict.clone())))
     }
 
+    /// The kept rows (as `read_column_kept` takes them) of the non-Nullable String column
+    /// `col` as numbers after one common text, and that text, when every granule with a kept
+    /// row is a `DECIMAL` one of that text (ids such as `u1489982`), or a coded one whose
+    /// dictionary holds only such ids (the first granules of a part, written before the
+    /// dictionary gave up): such ids then group and count as numbers, never made into
+    /// strings. `None` otherwise.
+    pub fn read_numbers(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>) -> Result<Option<(Vec<u32>, Vec<u8>)>> {
+        let spec = &self.meta.columns[col];
+        if spec.ty.value_type() != DataType::String || spec.ty.is_nullable() {
+            return Ok(None);
+        }
+        let (mut numbers, mut prefix) = (Vec::new(), None);
+        let all = self.visit_granules(col, granules, keep, |file, src, rows, mask| {
+            if decode_numbers(&mut numbers, &mut prefix, src, rows, mask)? {
+                return Ok(true);
+            }
+            let by_code = file.entry_numbers.get_or_init(|| file.entries().and_then(entry_numbers));
+            let Some((text, by_code)) = by_code.as_ref().filter(|(text, _)| prefix.get_or_insert_with(|| text.clone()) == text) else {
+                return Ok(false);
+            };
+            let start = numbers.len();
+            let coded = decode_codes(&mut numbers, src, rows, by_code.len(), mask)?;
+            numbers[start..].iter_mut().for_each(|code| *code = by_code[*code as usize]);
+            debug_assert!(!coded || prefix.as_ref() == Some(text));
+            Ok(coded)
+        })?;
+        Ok(prefix.filter(|_| all).map(|prefix| (numbers, prefix)))
+    }
+
     /// For each row of granules `granules` that `keep` keeps (all without a mask), 1 when the
     /// non-Nullable String column `col` holds `value` there, else 0: compared in the encoded
     /// granules without decoding a string (`dict::granule_equals`). `None` for a column of
@@ -652,7 +684,7 @@ impl Part {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(StorageError::Io { path: dict_path, source: e }),
         };
-        Ok(self.files[col].get_or_init(|| ColumnFile { data, marks, dict }))
+        Ok(self.files[col].get_or_init(|| ColumnFile { data, marks, dict, entry_numbers: OnceLock::new() }))
     }
 
     fn corrupt(&self, reason: &str) -> StorageError {

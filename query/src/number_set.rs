@@ -1,0 +1,207 @@
+//! A set of `u32` numbers: `uniqExact`'s per-group state for ids that arrive as numbers
+//! (`Coding::Numbers`, `u1489982` as 1489982).
+//!
+//! While its numbers are few and far apart the set is an open-addressing hash table of
+//! 4-byte slots (16 numbers of an hourly group fit in a cache line). When the table is due
+//! to grow and a bitmap over `0..=max` would take no more bytes than the grown table, the
+//! numbers move to the bitmap: a daily-active-users set over two million ids is then 256 KiB
+//! of bits, an insert sets a bit, and two threads' sets merge by OR-ing words. Numbers past
+//! the bitmap's end stay in the table, which may move them into a longer bitmap later.
+
+use crate::flat_map::shared_seed;
+
+/// A free slot. The number `u32::MAX` itself is `has_empty`.
+const EMPTY: u32 = u32::MAX;
+/// The smallest table: one cache line.
+const MIN_SLOTS: usize = 16;
+/// Tables below this many slots grow fourfold at a time, larger ones twofold.
+const SMALL_SLOTS: usize = 256;
+
+/// Distinct `u32` numbers (see the module doc).
+#[derive(Clone, Default)]
+pub(crate) struct NumberSet {
+    /// Numbers at or past the bitmap's end, by linear probing; empty, or a power of two long.
+    slots: Vec<u32>,
+    in_slots: usize,
+    /// Bit `n % 64` of word `n / 64` is set for each number `n` in the set below
+    /// `64 × bits.len()`.
+    bits: Vec<u64>,
+    in_bits: usize,
+    /// Whether `u32::MAX` is in the set.
+    has_empty: bool,
+}
+
+impl NumberSet {
+    /// How many numbers the set holds.
+    pub(crate) fn len(&self) -> usize {
+        self.in_slots + self.in_bits + usize::from(self.has_empty)
+    }
+
+    /// Adds `n`; true when it was not in the set.
+    #[inline]
+    pub(crate) fn insert(&mut self, n: u32) -> bool {
+        let i = n as usize;
+        if let Some(word) = self.bits.get_mut(i / 64) {
+            let bit = 1u64 << (i % 64);
+            let new = *word & bit == 0;
+            *word |= bit;
+            self.in_bits += usize::from(new);
+            return new;
+        }
+        if n == EMPTY {
+            return !std::mem::replace(&mut self.has_empty, true);
+        }
+        if self.full() {
+            self.grow();
+            if i / 64 < self.bits.len() {
+                return self.insert(n);
+            }
+        }
+        self.insert_slot(n)
+    }
+
+    /// Every number, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let bits = self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    (w * 64) as u32 + bit
+                })
+            })
+        });
+        let slots = self.slots.iter().copied().filter(|&n| n != EMPTY);
+        bits.chain(slots).chain(self.has_empty.then_some(EMPTY))
+    }
+
+    /// Adds every number of `other`: words OR-ed where both have a bitmap, the rest one by one.
+    pub(crate) fn merge(&mut self, other: NumberSet) {
+        if self.len() == 0 {
+            *self = other;
+            return;
+        }
+        if !other.bits.is_empty() {
+            self.extend_bits(other.bits.len());
+            self.bits.iter_mut().zip(&other.bits).for_each(|(mine, theirs)| *mine |= theirs);
+            self.in_bits = self.bits.iter().map(|w| w.count_ones() as usize).sum();
+        }
+        other.slots.iter().filter(|&&n| n != EMPTY).for_each(|&n| {
+            self.insert(n);
+        });
+        self.has_empty |= other.has_empty;
+    }
+
+    /// True when the table must grow before it takes another number: it fills to half, where
+    /// linear probing still finds a free slot in a few steps.
+    fn full(&self) -> bool {
+        (self.in_slots + 1) * 2 > self.slots.len()
+    }
+
+    /// Makes room in the table: moves its numbers below `64 × slots` to a bitmap of that many
+    /// bits (no more bytes than the table grown twofold) when at least half of them are
+    /// there, else grows the table (fourfold while small, else twofold).
+    fn grow(&mut self) {
+        let words = self.slots.len();
+        let below = self.slots.iter().filter(|&&n| n != EMPTY && (n as usize) < words * 64).count();
+        if words > self.bits.len() && below * 2 >= self.in_slots {
+            return self.extend_bits(words);
+        }
+        let len = self.slots.len();
+        self.rehash(if len < SMALL_SLOTS { len * 4 } else { len * 2 }.max(MIN_SLOTS));
+    }
+
+    /// Makes the bitmap at least `words` long, moving the table's numbers below its new end
+    /// into it.
+    fn extend_bits(&mut self, words: usize) {
+        if words <= self.bits.len() {
+            return;
+        }
+        self.bits.resize(words, 0);
+        let len = self.slots.len();
+        self.rehash(len);
+    }
+
+    /// Places the table's numbers again in a table of `len` slots, or in the bitmap when they
+    /// fall below its end.
+    fn rehash(&mut self, len: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; len]);
+        self.in_slots = 0;
+        for n in old.into_iter().filter(|&n| n != EMPTY) {
+            match self.bits.get_mut(n as usize / 64) {
+                Some(word) => {
+                    *word |= 1 << (n % 64);
+                    self.in_bits += 1;
+                }
+                None => {
+                    self.insert_slot(n);
+                }
+            }
+        }
+    }
+
+    /// Adds `n` (not `EMPTY`, past the bitmap) to the table, which has a free slot.
+    #[inline]
+    fn insert_slot(&mut self, n: u32) -> bool {
+        let mask = self.slots.len() - 1;
+        let h = (u64::from(n) ^ shared_seed()).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut at = (h ^ (h >> 32)) as usize & mask;
+        loop {
+            match self.slots[at] {
+                EMPTY => {
+                    self.slots[at] = n;
+                    self.in_slots += 1;
+                    return true;
+                }
+                m if m == n => return false,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Inserts `numbers` into a set and a reference set, checking every answer, and returns
+    /// the set.
+    fn filled(numbers: impl IntoIterator<Item = u32>, reference: &mut BTreeSet<u32>) -> NumberSet {
+        let mut set = NumberSet::default();
+        for n in numbers {
+            assert_eq!(set.insert(n), reference.insert(n), "insert {n}");
+        }
+        set
+    }
+
+    #[test]
+    fn sparse_dense_and_extreme_numbers_match_a_reference_set() {
+        let mut reference = BTreeSet::new();
+        // Spread out (stays a table), then dense below 100,000 (moves to a bitmap), then far
+        // past the bitmap again, and the numbers at both ends of the range.
+        let spread = (0..500u32).map(|i| i.wrapping_mul(2_654_435_761));
+        let dense = (0..200_000u32).map(|i| i.wrapping_mul(7919) % 100_000);
+        let far = (0..300u32).map(|i| 3_000_000_000 + i * 1_000_003);
+        let set = filled(spread.chain(dense).chain(far).chain([0, u32::MAX, u32::MAX - 1, 0]), &mut reference);
+        assert!(!set.bits.is_empty() && set.in_slots > 0, "both forms in use");
+        assert_eq!(set.len(), reference.len());
+        assert_eq!(set.iter().collect::<BTreeSet<u32>>(), reference);
+    }
+
+    #[test]
+    fn merging_sets_of_either_form_is_their_union() {
+        let (mut a_ref, mut b_ref) = (BTreeSet::new(), BTreeSet::new());
+        let mut a = filled((0..50_000u32).map(|i| i * 3 % 70_000), &mut a_ref);
+        let b = filled((0..40_000u32).map(|i| i * 5 % 300_000).chain([4_000_000_000]), &mut b_ref);
+        let small = filled([7, 1 << 30], &mut BTreeSet::new());
+        a.merge(b);
+        a.merge(small);
+        let union: BTreeSet<u32> = a_ref.union(&b_ref).copied().chain([7, 1 << 30]).collect();
+        assert_eq!((a.len(), a.iter().collect::<BTreeSet<u32>>()), (union.len(), union));
+        let mut empty = NumberSet::default();
+        empty.merge(a.clone());
+        assert_eq!(empty.len(), a.len());
+    }
+}

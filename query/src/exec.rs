@@ -24,7 +24,7 @@ use crate::aggregation::{remember_groups, remembered_groups, Aggregation};
 use crate::catalog::{Table, TableData};
 use crate::error::{bail, QueryError, Result};
 use crate::plan::{Field, SelectPlan, SortKey, Source};
-use crate::prewhere::ScanReader;
+use crate::prewhere::{ColumnUse, ScanReader};
 use crate::sort::sort_indices;
 use crate::top_n::TopNScan;
 
@@ -259,11 +259,11 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
 /// WHERE clause then runs on the folded rows) or the table is computed.
 fn scan_reader(plan: &SelectPlan) -> Option<ScanReader> {
     let (names, types) = scan_columns(plan)?;
-    let (codes_wanted, numbers_wanted) = match &plan.aggregate {
-        Some(agg) => (agg.columns_read_as_keys(names.len()), agg.columns_read_as_numbers(names.len())),
-        None => (vec![false; names.len()], vec![false; names.len()]),
+    let uses = match &plan.aggregate {
+        Some(agg) => ColumnUse { read: agg.columns_read(names.len()), codes: agg.columns_read_as_keys(names.len()), numbers: agg.columns_read_as_numbers(names.len()) },
+        None => ColumnUse::values(names.len()),
     };
-    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &codes_wanted, &numbers_wanted))
+    Some(ScanReader::new(names, &types, plan.filter.as_ref(), plan.prewhere, &uses))
 }
 
 /// The first pass of a lazily materialised `ORDER BY … LIMIT` scan, where it pays.

@@ -141,16 +141,35 @@ impl AggregatePlan {
     /// text are equal strings.
     pub fn columns_read_as_numbers(&self, columns: usize) -> Vec<bool> {
         let mut numbers = vec![true; columns];
-        let mut plans = vec![self];
-        while let Some(plan) = plans.pop() {
+        for plan in self.with_sets_and_totals() {
             let mut other = |e: &Expr| e.visit_columns(&mut |c| numbers[c] = false);
             if !matches!(&plan.keys[..], [key] if key.column_index().is_some()) {
                 plan.keys.iter().for_each(&mut other);
             }
             plan.aggs.iter().filter(|a| !a.counts_distinct_column()).flat_map(|a| &a.args).for_each(&mut other);
-            plans.extend(plan.sets.iter().map(|s| &s.plan).chain(plan.totals.as_deref()));
         }
         numbers
+    }
+
+    /// For each of the `columns` columns of the input block: true when the plan (its grouping
+    /// sets and totals too) reads it, as a key or an argument.
+    pub fn columns_read(&self, columns: usize) -> Vec<bool> {
+        let mut read = vec![false; columns];
+        for plan in self.with_sets_and_totals() {
+            plan.keys.iter().chain(plan.aggs.iter().flat_map(|a| &a.args)).for_each(|e| e.visit_columns(&mut |c| read[c] = true));
+        }
+        read
+    }
+
+    /// This plan, its grouping sets' and its totals' plans, and theirs.
+    fn with_sets_and_totals(&self) -> Vec<&AggregatePlan> {
+        let mut all = vec![self];
+        let mut at = 0;
+        while let Some(plan) = all.get(at).copied() {
+            all.extend(plan.sets.iter().map(|s| &s.plan).chain(plan.totals.as_deref()));
+            at += 1;
+        }
+        all
     }
 
     /// Output columns.

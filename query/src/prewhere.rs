@@ -40,6 +40,27 @@ struct Step {
     /// When the condition is `s = 'text'` on a non-Nullable String column the step reads
     /// first: the text, compared in the encoded granules (`Part::rows_equal`).
     equals: Option<Vec<u8>>,
+    /// With `on_dictionary`: no later step and not the scan's consumer reads the column, so
+    /// the step need only decide which rows pass, never gather the column's values (it
+    /// stays a placeholder, see `placeholder`).
+    drops_column: bool,
+}
+
+/// What the consumer of a scan does with each column of the scan block.
+pub(crate) struct ColumnUse {
+    /// Whether it reads the column at all (not so a column only the WHERE clause names).
+    pub(crate) read: Vec<bool>,
+    /// Whether the column may arrive as dictionary codes (`AggregatePlan::columns_read_as_keys`).
+    pub(crate) codes: Vec<bool>,
+    /// Whether it may arrive as numbers (`AggregatePlan::columns_read_as_numbers`).
+    pub(crate) numbers: Vec<bool>,
+}
+
+impl ColumnUse {
+    /// A consumer that reads each of `columns` columns as the values they are.
+    pub(crate) fn values(columns: usize) -> ColumnUse {
+        ColumnUse { read: vec![true; columns], codes: vec![false; columns], numbers: vec![false; columns] }
+    }
 }
 
 /// How a scan reads a granule range: the WHERE conjuncts as prewhere steps, then the rest.
@@ -63,10 +84,10 @@ pub(crate) struct ScanReader {
 impl ScanReader {
     /// Plans the steps for a scan of `names` (the scan block's columns) filtered by `filter`
     /// (over the scan block), whose first `explicit` conjuncts come from a PREWHERE clause.
-    /// The columns `codes_wanted` marks may arrive as codes, unless a condition that does not
-    /// run on the dictionary reads them; those `numbers_wanted` marks as numbers, unless a
-    /// condition reads them.
-    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize, codes_wanted: &[bool], numbers_wanted: &[bool]) -> ScanReader {
+    /// The columns `uses` lets arrive as codes may, unless a condition that does not run on
+    /// the dictionary reads them; those it lets arrive as numbers may, unless a condition
+    /// reads them.
+    pub(crate) fn new(names: Vec<String>, types: &[DataType], filter: Option<&Expr>, explicit: usize, uses: &ColumnUse) -> ScanReader {
         let mut conjuncts: Vec<(usize, Expr)> = filter.map(Expr::conjuncts).unwrap_or_default().into_iter().map(|e| (cost_of(e, types), e.clone())).collect();
         // Stable: the PREWHERE conditions keep their place ahead of the rest.
         conjuncts.iter_mut().take(explicit).for_each(|(cost, _)| *cost = 0);
@@ -81,8 +102,9 @@ impl ScanReader {
         };
         let mut steps = Vec::with_capacity(conjuncts.len());
         let string = |ty: &DataType| ty.value_type().is_string() && !ty.is_nullable();
-        let mut coded: Vec<bool> = codes_wanted.iter().zip(types).map(|(&w, ty)| w && string(ty)).collect();
-        let mut numbered: Vec<bool> = numbers_wanted.iter().zip(types).map(|(&w, ty)| w && string(ty)).collect();
+        let mut coded: Vec<bool> = uses.codes.iter().zip(types).map(|(&w, ty)| w && string(ty)).collect();
+        let mut numbered: Vec<bool> = uses.numbers.iter().zip(types).map(|(&w, ty)| w && string(ty)).collect();
+        let mut step_columns = Vec::with_capacity(conjuncts.len());
         for (_, condition) in conjuncts {
             let before = read.len();
             let mut used = Vec::new();
@@ -105,7 +127,12 @@ impl ScanReader {
                 used.iter().for_each(|&c| coded[c] = false);
             }
             let equals = on_dictionary.as_ref().and_then(|_| equality_text(&condition, types));
-            steps.push(Step { reads: read.len(), condition, on_dictionary, equals });
+            steps.push(Step { reads: read.len(), condition, on_dictionary, equals, drops_column: false });
+            step_columns.push(used);
+        }
+        for (k, step) in steps.iter_mut().enumerate().filter(|(_, s)| s.on_dictionary.is_some()) {
+            let c = step_columns[k][0];
+            step.drops_column = !uses.read[c] && !step_columns[k + 1..].iter().any(|later| later.contains(&c));
         }
         (0..names.len()).for_each(|c| take(c, &mut read));
         for step in &mut steps {
@@ -181,10 +208,28 @@ impl ScanReader {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
                     let kept = mask.iter().filter(|&&m| m != 0).count();
                     drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
+                    if step.is_some_and(|s| s.drops_column) {
+                        columns.push(placeholder());
+                        codings.push(Coding::Plain);
+                        continue;
+                    }
                     // Every row left holds the text: a dictionary of one entry.
                     let mut entry = granary_storage::column::StringData::default();
                     entry.push(text);
                     self.push(&mut columns, &mut codings, vec![0; rows], Arc::new(Column::new(DataType::String, ColumnData::Bytes(entry))));
+                    continue;
+                }
+            }
+            if let Some(alone) = step.filter(|s| s.drops_column).and_then(|s| s.on_dictionary.as_ref()) {
+                // Only which rows pass matters: decided per entry, applied to the encoded codes.
+                let i = column_index(part, &self.names[columns.len()])?;
+                let passes = part.dictionary(i)?.filter(|d| d.len() <= rows).and_then(|dict| alone.eval(&Block::with_rows(vec![dict.clone()], dict.len())).ok());
+                if let Some(mask) = passes.map(|p| part.rows_passing(i, granules.clone(), keep.as_deref(), &mask_bytes(&p))).transpose()?.flatten() {
+                    self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
+                    let kept = mask.iter().filter(|&&m| m != 0).count();
+                    drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
+                    columns.push(placeholder());
+                    codings.push(Coding::Plain);
                     continue;
                 }
             }
@@ -231,13 +276,14 @@ impl ScanReader {
                 }
             }
             let Some(step) = step else { break };
-            let mask = step.condition.eval(&Block::with_rows(columns.clone(), rows))?;
+            let mask = step.condition.eval(&Block::with_rows(filled(&columns, rows), rows))?;
             let mask = mask_bytes(&mask);
             let kept = mask.iter().filter(|&&m| m != 0).count();
             drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
         }
+        let filled = filled(&columns, rows);
         Ok(ScanBlock {
-            block: Block::with_rows(self.order.iter().map(|&i| columns[i].clone()).collect(), rows),
+            block: Block::with_rows(self.order.iter().map(|&i| filled[i].clone()).collect(), rows),
             codings: self.order.iter().map(|&i| codings[i].clone()).collect(),
             kept: keep,
         })
@@ -330,11 +376,24 @@ fn live_granules(part: &Part, granules: std::ops::Range<usize>, keep: Option<&[u
         .count()
 }
 
+/// The column a step that `drops_column` leaves in its column's place while rows are being
+/// dropped: no rows, so nothing to filter (`filled` gives it rows).
+fn placeholder() -> ColumnRef {
+    Arc::new(Column::new(DataType::UInt8, ColumnData::U8(Vec::new())))
+}
+
+/// The columns read so far, each placeholder made a column of `rows` zeros: a block's worth,
+/// for a block no one reads the placeholders of.
+fn filled(columns: &[ColumnRef], rows: usize) -> Vec<ColumnRef> {
+    let zeros = || Arc::new(Column::new(DataType::UInt8, ColumnData::U8(vec![0; rows])));
+    columns.iter().map(|c| if c.len() == rows { c.clone() } else { zeros() }).collect()
+}
+
 /// After a step whose `mask` (one byte per row left) keeps `kept` of the `rows` rows: drops the
-/// others from the columns read so far and from `keep` (see `narrow`).
+/// others from the columns read so far (placeholders aside) and from `keep` (see `narrow`).
 fn drop_rows(columns: &mut Vec<ColumnRef>, keep: &mut Option<Vec<u8>>, rows: &mut usize, mask: &[u8], kept: usize) {
     if kept < *rows {
-        *columns = columns.iter().map(|c| Arc::new(c.filter(mask))).collect();
+        *columns = columns.iter().map(|c| if c.len() == *rows { Arc::new(c.filter(mask)) } else { c.clone() }).collect();
         *keep = Some(narrow(keep.take(), mask));
         *rows = kept;
     }

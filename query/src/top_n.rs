@@ -15,7 +15,7 @@ use granary_storage::{Block, ColumnRef, DataType};
 use crate::error::Result;
 use crate::exec::{kept_indices, on_threads, read_in_order, QueryContext, ScanTask};
 use crate::plan::{SelectPlan, SortKey};
-use crate::prewhere::ScanReader;
+use crate::prewhere::{ColumnUse, ScanReader};
 use crate::sort::sort_indices;
 
 /// The largest LIMIT + OFFSET read this way: past it, the rows chosen would touch about as
@@ -62,7 +62,7 @@ impl TopNScan {
         let first_names: Vec<String> = read.iter().map(|&c| names[c].clone()).collect();
         let first_types: Vec<DataType> = read.iter().map(|&c| types[c].clone()).collect();
         let filter = plan.filter.as_ref().map(remap);
-        let first = ScanReader::new(first_names.clone(), &first_types, filter.as_ref(), plan.prewhere, &vec![false; read.len()], &vec![false; read.len()]);
+        let first = ScanReader::new(first_names.clone(), &first_types, filter.as_ref(), plan.prewhere, &ColumnUse::values(read.len()));
         let keys = plan.sort.iter().map(|k| SortKey { expr: remap(&k.expr), ..k.clone() }).collect();
         Some(TopNScan { first, keys, wanted, names: first_names })
     }

@@ -499,6 +499,45 @@ fn kept_codes(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]
     }
 }
 
+/// Appends, for each row of one coded granule that `keep` keeps (all without a mask), the
+/// byte `passes` holds for the row's code: a condition decided once per dictionary entry
+/// applied to the rows straight from the encoded codes. False (nothing appended) when the
+/// granule is not coded.
+pub fn granule_passes(bytes: &[u8], rows: usize, passes: &[u8], keep: Option<&[u8]>, out: &mut Vec<u8>) -> Result<bool> {
+    let width = *bytes.first().ok_or_else(short_granule)? as usize;
+    match width {
+        w if w == PLAIN as usize || w == HEX as usize || w == DECIMAL as usize => return Ok(false),
+        1 | 2 | 4 => {}
+        _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
+    }
+    let codes = bytes.get(1..1 + rows * width).ok_or_else(short_granule)?;
+    match width {
+        1 => pass_rows::<1>(codes, passes, keep, out),
+        2 => pass_rows::<2>(codes, passes, keep, out),
+        _ => pass_rows::<4>(codes, passes, keep, out),
+    }?;
+    Ok(true)
+}
+
+/// `granule_passes` for `W`-byte codes: one loop per width, without a branch per row.
+fn pass_rows<const W: usize>(codes: &[u8], passes: &[u8], keep: Option<&[u8]>, out: &mut Vec<u8>) -> Result<()> {
+    let code = |c: &[u8]| {
+        let mut le = [0u8; 4];
+        le[..W].copy_from_slice(c);
+        u32::from_le_bytes(le) as usize
+    };
+    let max = codes.chunks_exact(W).fold(0, |max, c| max.max(code(c)));
+    if !codes.is_empty() && max >= passes.len() {
+        return Err(StorageError::Invalid(format!("code {max} past a dictionary of {}", passes.len())));
+    }
+    let passing = codes.chunks_exact(W).map(|c| passes[code(c)]);
+    match keep {
+        None => out.extend(passing),
+        Some(keep) => extend_kept(out, passing, keep),
+    }
+    Ok(())
+}
+
 /// `extend_codes` for a width known at run time (1, 2 or 4 bytes).
 fn extend_codes_of_width(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]>) {
     match width {

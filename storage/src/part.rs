@@ -21,7 +21,7 @@ use crate::block::Block;
 use crate::codec::{read_frame, Codec, Filter};
 use crate::collapse::MergeMode;
 use crate::column::{Column, ColumnData, ColumnRef, StringData};
-use crate::dict::{decode_codes, decode_dictionary, decode_granule, decode_numbers, entry_numbers, granule_equals, is_dictionary_capable, DictWriter};
+use crate::dict::{decode_codes, decode_dictionary, decode_granule, decode_numbers, entry_numbers, granule_equals, granule_passes, is_dictionary_capable, DictWriter};
 use crate::error::{io_at, Result, StorageError};
 use crate::index::{granule_may_match, ColumnRange};
 use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
@@ -600,6 +600,25 @@ impl Part {
             Ok(coded)
         })?;
         Ok(prefix.filter(|_| all).map(|prefix| (numbers, prefix)))
+    }
+
+    /// The part's dictionary of String column `col` (its entries as a column), when its
+    /// granules use one.
+    pub fn dictionary(&self, col: usize) -> Result<Option<ColumnRef>> {
+        Ok(self.column_file(col)?.dict.clone())
+    }
+
+    /// For each row of granules `granules` that `keep` keeps (all without a mask), the byte
+    /// `passes` holds for the row's code in the dictionary of the non-Nullable String column
+    /// `col` (one byte per entry: a condition decided on the dictionary), when every granule
+    /// with a kept row is coded: the codes are never gathered. `None` otherwise.
+    pub fn rows_passing(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, passes: &[u8]) -> Result<Option<Vec<u8>>> {
+        if self.meta.columns[col].ty.is_nullable() || self.dictionary(col)?.is_none_or(|d| d.len() != passes.len()) {
+            return Ok(None);
+        }
+        let mut mask = Vec::new();
+        let all = self.visit_granules(col, granules, keep, |_, src, rows, mask_of_granule| granule_passes(src, rows, passes, mask_of_granule, &mut mask))?;
+        Ok(all.then_some(mask))
     }
 
     /// For each row of granules `granules` that `keep` keeps (all without a mask), 1 when the

@@ -386,17 +386,23 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
     Ok(pos + rows * width)
 }
 
+/// The code width and the codes of one granule of `rows` rows of a non-Nullable column, or
+/// `None` when the granule is not coded.
+fn granule_codes(bytes: &[u8], rows: usize) -> Result<Option<(usize, &[u8])>> {
+    let width = *bytes.first().ok_or_else(short_granule)? as usize;
+    match width {
+        w if w == PLAIN as usize || w == HEX as usize || w == DECIMAL as usize => return Ok(None),
+        1 | 2 | 4 => {}
+        _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
+    }
+    Ok(Some((width, bytes.get(1..1 + rows * width).ok_or_else(short_granule)?)))
+}
+
 /// Appends the codes of one granule of `rows` rows of a non-Nullable column (only the rows
 /// whose `keep` byte is non-zero when there is a mask) to `out`; false, and nothing appended,
 /// when the granule is not coded.
 pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usize, keep: Option<&[u8]>) -> Result<bool> {
-    let width = *bytes.first().ok_or_else(short_granule)? as usize;
-    match width {
-        w if w == PLAIN as usize || w == HEX as usize || w == DECIMAL as usize => return Ok(false),
-        1 | 2 | 4 => {}
-        _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
-    }
-    let codes = bytes.get(1..1 + rows * width).ok_or_else(short_granule)?;
+    let Some((width, codes)) = granule_codes(bytes, rows)? else { return Ok(false) };
     kept_codes(out, width, codes, keep, entries)?;
     Ok(true)
 }
@@ -504,13 +510,7 @@ fn kept_codes(out: &mut Vec<u32>, width: usize, codes: &[u8], keep: Option<&[u8]
 /// applied to the rows straight from the encoded codes. False (nothing appended) when the
 /// granule is not coded.
 pub fn granule_passes(bytes: &[u8], rows: usize, passes: &[u8], keep: Option<&[u8]>, out: &mut Vec<u8>) -> Result<bool> {
-    let width = *bytes.first().ok_or_else(short_granule)? as usize;
-    match width {
-        w if w == PLAIN as usize || w == HEX as usize || w == DECIMAL as usize => return Ok(false),
-        1 | 2 | 4 => {}
-        _ => return Err(StorageError::Invalid(format!("bad granule tag {width}"))),
-    }
-    let codes = bytes.get(1..1 + rows * width).ok_or_else(short_granule)?;
+    let Some((width, codes)) = granule_codes(bytes, rows)? else { return Ok(false) };
     match width {
         1 => pass_rows::<1>(codes, passes, keep, out),
         2 => pass_rows::<2>(codes, passes, keep, out),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use granary_storage::column::{read_varint, write_varint, Primitive};
 use granary_storage::{match_data, text, Column, ColumnRef, DataType, StringData};
 
-use crate::coding::Coding;
+use crate::coding::numbered_strings;
 use crate::error::{bail, Result};
 use crate::group::KeySets;
 use crate::kernels::{self, Domain};
@@ -433,7 +433,7 @@ pub trait Accumulator: std::any::Any + Send {
     /// Folds one block whose one argument is a String column given as numbers after `prefix`
     /// (`Coding::Numbers`). By default the numbers become the strings they stand for.
     fn update_numbers(&mut self, groups: &[u32], n_groups: usize, numbers: &ColumnRef, prefix: &Arc<[u8]>) -> Result<()> {
-        self.update(groups, n_groups, &[Coding::Numbers(prefix.clone()).decode(numbers)])
+        self.update(groups, n_groups, &[Arc::new(numbered_strings(prefix, crate::coding::numbers(numbers)))])
     }
     /// Per group, whether a row reached the function (for accumulators that skip NULLs).
     fn seen(&self) -> Option<&[u8]> {

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use granary_storage::dict::push_numbered;
+use granary_storage::dict::{number_after, push_numbered};
 use granary_storage::{Column, ColumnData, ColumnRef, DataType, StringData};
 
 /// The form of one column of a block.
@@ -56,6 +56,24 @@ pub fn numbers(column: &Column) -> &[u32] {
         ColumnData::U32(values) => values,
         _ => unreachable!("coded columns hold UInt32 values"),
     }
+}
+
+/// The rows of a String column that are `prefix` and a number in canonical form
+/// (`dict::number_after`), with their numbers, and the other rows: a string read as text that
+/// stands for the same id as a number read as a number must meet it.
+pub fn split_numbered(column: &Column, prefix: &[u8]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let ColumnData::Bytes(strings) = &column.data else { unreachable!("numbered values are strings") };
+    let (mut numbers, mut numbered_rows, mut other_rows) = (Vec::new(), Vec::new(), Vec::new());
+    for row in 0..strings.len() {
+        match number_after(strings.get(row), prefix) {
+            Some(n) => {
+                numbers.push(n);
+                numbered_rows.push(row as u32);
+            }
+            None => other_rows.push(row as u32),
+        }
+    }
+    (numbers, numbered_rows, other_rows)
 }
 
 /// The String column of `prefix` followed by each number's digits.

@@ -39,7 +39,7 @@ use granary_storage::match_data;
 use granary_storage::dict::number_after;
 
 use crate::aggregate::{append_key, Accumulator};
-use crate::coding::{numbered_strings, numbers as codes, Coding};
+use crate::coding::{numbered_strings, numbers as codes, split_numbered, Coding};
 use crate::error::Result;
 use crate::flat_map::{prefetch, shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
 use crate::number_set::NumberSet;
@@ -255,17 +255,7 @@ impl<'p> GroupTable<'p> {
         let (Some(prefix), [key]) = (self.numbered.as_ref().map(|n| n.prefix.clone()), keys) else {
             return self.assign_keys(keys, rows, ids);
         };
-        let ColumnData::Bytes(strings) = &key.data else { unreachable!("numbered keys are strings") };
-        let (mut numbers, mut numbered_rows, mut other_rows) = (Vec::new(), Vec::new(), Vec::new());
-        for row in 0..rows {
-            match number_after(strings.get(row), &prefix) {
-                Some(n) => {
-                    numbers.push(n);
-                    numbered_rows.push(row);
-                }
-                None => other_rows.push(row as u32),
-            }
-        }
+        let (numbers, numbered_rows, other_rows) = split_numbered(key, &prefix);
         if other_rows.is_empty() {
             return self.assign_numbers(&numbers, &prefix, ids);
         }
@@ -273,7 +263,7 @@ impl<'p> GroupTable<'p> {
         ids.resize(start + rows, 0);
         let mut found = Vec::with_capacity(rows);
         self.assign_numbers(&numbers, &prefix, &mut found);
-        numbered_rows.iter().zip(&found).for_each(|(&row, &id)| ids[start + row] = id);
+        numbered_rows.iter().zip(&found).for_each(|(&row, &id)| ids[start + row as usize] = id);
         found.clear();
         self.assign_keys(&[Arc::new(key.take(&other_rows))], other_rows.len(), &mut found);
         other_rows.iter().zip(&found).for_each(|(&row, &id)| ids[start + row as usize] = id);
@@ -815,15 +805,11 @@ impl KeySets {
     pub(crate) fn insert_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
         if let (Some((prefix, sets)), [column]) = (&mut self.numbered, columns) {
             // Strings that are the text and a number go to the number sets.
-            let ColumnData::Bytes(strings) = &column.data else { unreachable!("numbered keys are strings") };
-            let mut rest = Vec::new();
-            for (row, &g) in groups.iter().enumerate() {
-                match number_after(strings.get(row), prefix) {
-                    Some(n) => self.numbers += usize::from(sets[g as usize].insert(n)),
-                    None => rest.push(row as u32),
-                }
+            let (numbers, numbered_rows, rest) = split_numbered(column, prefix);
+            for (&row, &n) in numbered_rows.iter().zip(&numbers) {
+                self.numbers += usize::from(sets[groups[row as usize] as usize].insert(n));
             }
-            if rest.len() < groups.len() {
+            if !numbered_rows.is_empty() {
                 let groups: Vec<u32> = rest.iter().map(|&row| groups[row as usize]).collect();
                 return self.insert_key_rows(&groups, &[Arc::new(column.take(&rest))]);
             }

@@ -228,6 +228,15 @@ fn conditions_on_coded_strings_match_the_rows() {
     }
     let expected: Vec<Vec<Value>> = expected.into_iter().map(|(c, (k, n))| vec![Value::String(c), Value::UInt(k), Value::Int(n)]).collect();
     assert_eq!(got, expected);
+    // A column an earlier step read keeps the rows the later steps on codes pass.
+    type Keep<'a> = &'a dyn Fn(&str, i32) -> bool;
+    let sums: [(&str, Keep); 2] = [("n > 2 AND city LIKE '%o%'", &|c, n| n > 2 && c.contains('o')), ("n > 6 AND city = 'rome'", &|c, n| n > 6 && c == "rome")];
+    for (condition, keep) in sums {
+        let sum: i64 = data.iter().filter(|(_, c, n)| keep(c, *n)).map(|(_, _, n)| *n as i64).sum();
+        assert!(sum > 0, "{condition}");
+        let got = rows(&mut s, &format!("SELECT sum(n), count() FROM c WHERE {condition}"));
+        assert_eq!(got, vec![vec![Value::Int(sum), Value::UInt(count(keep))]], "{condition}");
+    }
 }
 
 #[test]

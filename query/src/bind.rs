@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use granary_storage::column::count_nonzero;
 use granary_storage::index::ColumnRange;
 use granary_storage::part::ColumnSpec;
 use granary_storage::{Block, Column, DataType, Value};
@@ -164,7 +165,7 @@ impl<'a> Binder<'a> {
         let mut out = Vec::with_capacity(columns.len());
         for (i, spec) in columns.iter_mut().enumerate() {
             // A column of only NULLs (`SELECT NULL`) has no type of its own yet.
-            let only_nulls = |block: &Block| block.rows() == block.columns[i].nulls.as_ref().map_or(usize::MAX, |n| n.iter().filter(|&&x| x != 0).count());
+            let only_nulls = |block: &Block| block.rows() == block.columns[i].nulls.as_ref().map_or(usize::MAX, |n| count_nonzero(n));
             let ty = match union_type(&spec.ty, &b.columns()[i].ty) {
                 Ok(ty) => ty,
                 Err(_) if only_nulls(ba) => b.columns()[i].ty.clone().nullable(),

@@ -18,6 +18,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use granary_storage::column::{count_nonzero, extend_kept};
 use granary_storage::part::Part;
 use granary_storage::{Block, Column, ColumnData, ColumnRef, DataType, Value};
 
@@ -193,8 +194,8 @@ impl ScanReader {
         // Which rows of the granules survive so far; `None` while all do.
         let mut keep = chosen;
         let mut rows: usize = match &keep {
-            Some(k) => k.iter().filter(|&&m| m != 0).count(),
-            None => granules.clone().map(|g| part.meta.granule_rows(g)).sum(),
+            Some(k) => count_nonzero(k),
+            None => part.meta.rows_in(granules.clone()),
         };
         let mut columns: Vec<ColumnRef> = Vec::with_capacity(self.names.len());
         let mut codings: Vec<Coding> = Vec::with_capacity(self.names.len());
@@ -204,10 +205,9 @@ impl ScanReader {
             let wanted = step.map_or(self.names.len(), |s| s.reads);
             if let Some(text) = step.and_then(|s| s.equals.as_ref()) {
                 let i = column_index(part, &self.names[columns.len()])?;
-                if let Some(mask) = part.rows_equal(i, granules.clone(), keep.as_deref(), text)? {
+                if let Some(passed) = part.rows_equal(i, granules.clone(), keep.as_deref(), text)? {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
-                    let kept = mask.iter().filter(|&&m| m != 0).count();
-                    drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
+                    keep_passed(&mut columns, &mut keep, &mut rows, passed);
                     if step.is_some_and(|s| s.drops_column) {
                         columns.push(placeholder());
                         codings.push(Coding::Plain);
@@ -224,10 +224,9 @@ impl ScanReader {
                 // Only which rows pass matters: decided per entry, applied to the encoded codes.
                 let i = column_index(part, &self.names[columns.len()])?;
                 let passes = part.dictionary(i)?.filter(|d| d.len() <= rows).and_then(|dict| alone.eval(&Block::with_rows(vec![dict.clone()], dict.len())).ok());
-                if let Some(mask) = passes.map(|p| part.rows_passing(i, granules.clone(), keep.as_deref(), &mask_bytes(&p))).transpose()?.flatten() {
+                if let Some(passed) = passes.map(|p| part.rows_passing(i, granules.clone(), keep.as_deref(), &mask_bytes(&p))).transpose()?.flatten() {
                     self.decoded.fetch_add(live_granules(part, granules.clone(), keep.as_deref()), Ordering::Relaxed);
-                    let kept = mask.iter().filter(|&&m| m != 0).count();
-                    drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
+                    keep_passed(&mut columns, &mut keep, &mut rows, passed);
                     columns.push(placeholder());
                     codings.push(Coding::Plain);
                     continue;
@@ -278,7 +277,7 @@ impl ScanReader {
             let Some(step) = step else { break };
             let mask = step.condition.eval(&Block::with_rows(filled(&columns, rows), rows))?;
             let mask = mask_bytes(&mask);
-            let kept = mask.iter().filter(|&&m| m != 0).count();
+            let kept = count_nonzero(&mask);
             drop_rows(&mut columns, &mut keep, &mut rows, &mask, kept);
         }
         let filled = filled(&columns, rows);
@@ -393,10 +392,39 @@ fn filled(columns: &[ColumnRef], rows: usize) -> Vec<ColumnRef> {
 /// others from the columns read so far (placeholders aside) and from `keep` (see `narrow`).
 fn drop_rows(columns: &mut Vec<ColumnRef>, keep: &mut Option<Vec<u8>>, rows: &mut usize, mask: &[u8], kept: usize) {
     if kept < *rows {
-        *columns = columns.iter().map(|c| if c.len() == *rows { Arc::new(c.filter(mask)) } else { c.clone() }).collect();
+        filter_columns(columns, *rows, mask);
         *keep = Some(narrow(keep.take(), mask));
         *rows = kept;
     }
+}
+
+/// After a step that decided over all rows of the granules (`passed`: non-zero for the rows
+/// that pass it and every step before, so a row `keep` dropped is 0): drops the other rows
+/// from the columns read so far (placeholders aside) and makes `passed` the rows kept.
+fn keep_passed(columns: &mut Vec<ColumnRef>, keep: &mut Option<Vec<u8>>, rows: &mut usize, passed: Vec<u8>) {
+    let kept = count_nonzero(&passed);
+    if kept == *rows {
+        return;
+    }
+    if columns.iter().any(|c| c.len() == *rows) {
+        // One byte per row kept so far, as the columns hold them.
+        let mask = match keep.as_deref() {
+            None => passed.clone(),
+            Some(keep) => {
+                let mut mask = Vec::with_capacity(*rows);
+                extend_kept(&mut mask, passed.iter().copied(), keep);
+                mask
+            }
+        };
+        filter_columns(columns, *rows, &mask);
+    }
+    *keep = Some(passed);
+    *rows = kept;
+}
+
+/// Filters each of the columns that holds the `rows` rows left (placeholders aside) by `mask`.
+fn filter_columns(columns: &mut Vec<ColumnRef>, rows: usize, mask: &[u8]) {
+    *columns = columns.iter().map(|c| if c.len() == rows { Arc::new(c.filter(mask)) } else { c.clone() }).collect();
 }
 
 /// The rows kept after a step: of the rows `keep` kept (all without a mask), those `mask`

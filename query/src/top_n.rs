@@ -103,7 +103,7 @@ impl TopNScan {
         for (index, row) in chosen {
             if selected.last().is_none_or(|(t, _)| t.index != index) {
                 let task = &tasks[index];
-                let rows = task.granules.clone().map(|g| task.part.meta.granule_rows(g)).sum();
+                let rows = task.part.meta.rows_in(task.granules.clone());
                 selected.push((task, vec![0; rows]));
             }
             selected.last_mut().expect("pushed above").1[row as usize] = 1;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::column::{Column, ColumnRef};
+use crate::column::{count_nonzero, Column, ColumnRef};
 
 /// A batch of rows as columns. A block may have rows and no columns (`SELECT count()` reads
 /// no column but must still count).
@@ -44,7 +44,7 @@ impl Block {
 
     /// Keeps the rows whose mask byte is non-zero.
     pub fn filter(&self, mask: &[u8]) -> Block {
-        let rows = mask.iter().filter(|m| **m != 0).count();
+        let rows = count_nonzero(mask);
         if rows == self.rows {
             return self.clone();
         }

@@ -138,7 +138,7 @@ impl Cursor {
         for &c in &self.columns {
             columns.push(self.part.read_column(c, granules.clone())?);
         }
-        let rows = granules.map(|g| self.part.meta.granule_rows(g)).sum();
+        let rows = self.part.meta.rows_in(granules);
         self.block = Block::with_rows(columns, rows);
         self.pos = 0;
         Ok(true)

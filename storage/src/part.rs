@@ -28,8 +28,8 @@ use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
 use crate::types::DataType;
 use crate::value::Value;
 
-/// The part format this code writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The part format this code writes and reads (3: dictionary codes bit-packed, see `dict`).
+pub const FORMAT_VERSION: u32 = 3;
 /// Uncompressed bytes gathered before a frame is compressed (frames end on granule edges).
 const MIN_FRAME_BYTES: usize = 64 * 1024;
 const META_FILE: &str = "meta.json";
@@ -110,6 +110,11 @@ impl PartMeta {
     /// Rows in granule `g`.
     pub fn granule_rows(&self, g: usize) -> usize {
         self.granularity.min(self.rows - g * self.granularity)
+    }
+
+    /// Rows in granules `granules`.
+    pub fn rows_in(&self, granules: Range<usize>) -> usize {
+        granules.map(|g| self.granule_rows(g)).sum()
     }
 }
 
@@ -543,13 +548,13 @@ impl Part {
         let spec = &self.meta.columns[col];
         let mut out = Column::empty(spec.ty.clone());
         if let (crate::column::ColumnData::Bytes(s), None) = (&mut out.data, keep) {
-            s.offsets.reserve(granules.clone().map(|g| self.meta.granule_rows(g)).sum());
+            s.offsets.reserve(self.meta.rows_in(granules.clone()));
         }
         let coded = is_dictionary_capable(&spec.ty);
         self.visit_granules(col, granules, keep, |file, src, rows, mask| {
             match coded {
-                true => decode_granule(&mut out, src, rows, file.entries(), mask),
-                false => out.decode_append_kept(src, rows, mask),
+                true => decode_granule(&mut out, src, rows.len(), file.entries(), mask),
+                false => out.decode_append_kept(src, rows.len(), mask),
             }
             .map(|_| true)
         })?;
@@ -569,7 +574,7 @@ impl Part {
         let file = self.column_file(col)?;
         let Some(dict) = file.dict.as_ref().filter(|d| d.len() <= max_entries) else { return Ok(None) };
         let mut codes = Vec::new();
-        let all_coded = self.visit_granules(col, granules, keep, |_, src, rows, mask| decode_codes(&mut codes, src, rows, dict.len(), mask))?;
+        let all_coded = self.visit_granules(col, granules, keep, |_, src, rows, mask| decode_codes(&mut codes, src, rows.len(), dict.len(), mask))?;
         Ok(all_coded.then(|| (codes, dict.clone())))
     }
 
@@ -586,7 +591,7 @@ impl Part {
         }
         let (mut numbers, mut prefix) = (Vec::new(), None);
         let all = self.visit_granules(col, granules, keep, |file, src, rows, mask| {
-            if decode_numbers(&mut numbers, &mut prefix, src, rows, mask)? {
+            if decode_numbers(&mut numbers, &mut prefix, src, rows.len(), mask)? {
                 return Ok(true);
             }
             let by_code = file.entry_numbers.get_or_init(|| file.entries().and_then(entry_numbers));
@@ -594,7 +599,7 @@ impl Part {
                 return Ok(false);
             };
             let start = numbers.len();
-            let coded = decode_codes(&mut numbers, src, rows, by_code.len(), mask)?;
+            let coded = decode_codes(&mut numbers, src, rows.len(), by_code.len(), mask)?;
             numbers[start..].iter_mut().for_each(|code| *code = by_code[*code as usize]);
             debug_assert!(!coded || prefix.as_ref() == Some(text));
             Ok(coded)
@@ -608,23 +613,24 @@ impl Part {
         Ok(self.column_file(col)?.dict.clone())
     }
 
-    /// For each row of granules `granules` that `keep` keeps (all without a mask), the byte
-    /// `passes` holds for the row's code in the dictionary of the non-Nullable String column
-    /// `col` (one byte per entry: a condition decided on the dictionary), when every granule
-    /// with a kept row is coded: the codes are never gathered. `None` otherwise.
+    /// For each row of granules `granules`, 1 when `keep` keeps it (all rows without a mask)
+    /// and `passes` (one byte per entry of the dictionary of the non-Nullable String column
+    /// `col`: a condition decided on the dictionary) is non-zero for its code, else 0, when
+    /// every granule with a kept row is coded: the codes are never gathered. `None` otherwise.
     pub fn rows_passing(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, passes: &[u8]) -> Result<Option<Vec<u8>>> {
         if self.meta.columns[col].ty.is_nullable() || self.dictionary(col)?.is_none_or(|d| d.len() != passes.len()) {
             return Ok(None);
         }
-        let mut mask = Vec::new();
-        let all = self.visit_granules(col, granules, keep, |_, src, rows, mask_of_granule| granule_passes(src, rows, passes, mask_of_granule, &mut mask))?;
+        let passes: Vec<u8> = passes.iter().map(|&p| (p != 0) as u8).collect();
+        let mut mask = vec![0; self.meta.rows_in(granules.clone())];
+        let all = self.visit_granules(col, granules, keep, |_, src, rows, mask_of_granule| granule_passes(src, &passes, mask_of_granule, &mut mask[rows]))?;
         Ok(all.then_some(mask))
     }
 
-    /// For each row of granules `granules` that `keep` keeps (all without a mask), 1 when the
-    /// non-Nullable String column `col` holds `value` there, else 0: compared in the encoded
-    /// granules without decoding a string (`dict::granule_equals`). `None` for a column of
-    /// another type.
+    /// For each row of granules `granules`, 1 when `keep` keeps it (all rows without a mask)
+    /// and the non-Nullable String column `col` holds `value` there, else 0: compared in the
+    /// encoded granules without decoding a string (`dict::granule_equals`). `None` for a
+    /// column of another type.
     pub fn rows_equal(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, value: &[u8]) -> Result<Option<Vec<u8>>> {
         let spec = &self.meta.columns[col];
         if spec.ty.value_type() != DataType::String || spec.ty.is_nullable() {
@@ -633,18 +639,18 @@ impl Part {
         let entries = self.column_file(col)?.entries();
         let mut found = None;
         let mut code = || *found.get_or_insert_with(|| entries.and_then(|e| e.iter().position(|entry| entry == value)).map(|c| c as u32));
-        let mut mask = Vec::new();
+        let mut mask = vec![0; self.meta.rows_in(granules.clone())];
         self.visit_granules(col, granules, keep, |_, src, rows, mask_of_granule| {
-            granule_equals(src, rows, value, &mut code, mask_of_granule, &mut mask).map(|_| true)
+            granule_equals(src, value, &mut code, mask_of_granule, &mut mask[rows]).map(|_| true)
         })?;
         Ok(Some(mask))
     }
 
     /// Calls `visit(file, bytes, rows, mask)` for each granule of the range with a kept row
-    /// (all of them without `keep`): the granule's bytes in its decompressed frame, its row
-    /// count and its slice of `keep` (`None` when it keeps every row). Stops early, returning
-    /// false, when `visit` does.
-    fn visit_granules(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, mut visit: impl FnMut(&ColumnFile, &[u8], usize, Option<&[u8]>) -> Result<bool>) -> Result<bool> {
+    /// (all of them without `keep`): the granule's bytes in its decompressed frame, its rows
+    /// (numbered from the range's first row) and its slice of `keep` (`None` when it keeps
+    /// every row). Stops early, returning false, when `visit` does.
+    fn visit_granules(&self, col: usize, granules: Range<usize>, keep: Option<&[u8]>, mut visit: impl FnMut(&ColumnFile, &[u8], Range<usize>, Option<&[u8]>) -> Result<bool>) -> Result<bool> {
         let name = &self.meta.columns[col].name;
         let file = self.column_file(col)?;
         let mut frame = Vec::new();
@@ -668,7 +674,7 @@ impl Part {
                 current = Some(frame_off);
             }
             let src = frame.get(in_frame as usize..).ok_or_else(|| self.corrupt("mark past end of frame"))?;
-            if !visit(file, src, rows, mask).map_err(|e| self.corrupt(&format!("{name}: {e}")))? {
+            if !visit(file, src, first_row - rows..first_row, mask).map_err(|e| self.corrupt(&format!("{name}: {e}")))? {
                 return Ok(false);
             }
         }

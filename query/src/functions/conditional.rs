@@ -5,7 +5,7 @@
 //! `getLeastSupertype`), so evaluation only picks, row by row, which argument's value to
 //! keep: one vectorized select per argument over columns of one layout.
 
-use granary_storage::column::ColumnData;
+use granary_storage::column::{count_nonzero, ColumnData};
 use granary_storage::{Block, Column, ColumnRef, DataType, StringData, Value};
 
 use super::{arity, call, Context};
@@ -147,7 +147,7 @@ pub fn eval_branches(args: &[Expr], ty: &DataType, block: &Block) -> Result<Colu
 /// An expression over the rows of a block that `mask` keeps: only the columns it reads are
 /// filtered, into a block of those alone.
 fn on_rows(e: &Expr, block: &Block, mask: &[u8]) -> Result<ColumnRef> {
-    let kept = mask.iter().filter(|&&m| m != 0).count();
+    let kept = count_nonzero(mask);
     if kept == block.rows() {
         return e.eval(block);
     }

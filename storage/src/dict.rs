@@ -352,24 +352,24 @@ pub fn decode_dictionary(bytes: &[u8]) -> Result<StringData> {
 /// the rows whose `keep` byte is non-zero when there is a mask; returns the bytes consumed.
 pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<&StringData>, keep: Option<&[u8]>) -> Result<usize> {
     let short = short_granule;
-    let width = *bytes.first().ok_or_else(short)? as usize;
-    if width == PLAIN as usize {
+    let tag = *bytes.first().ok_or_else(short)?;
+    if tag == PLAIN {
         return Ok(1 + out.decode_append_kept(&bytes[1..], rows, keep)?);
     }
-    if width == HEX as usize {
+    if tag == HEX {
         let ColumnData::Bytes(strings) = &mut out.data else {
             return Err(StorageError::Invalid("hexadecimal granule in a column that is not a string".into()));
         };
         return Ok(1 + decode_hex(strings, &bytes[1..], rows, keep)?);
     }
-    if width == DECIMAL as usize {
+    if tag == DECIMAL {
         let ColumnData::Bytes(strings) = &mut out.data else {
             return Err(StorageError::Invalid("decimal granule in a column that is not a string".into()));
         };
         return Ok(1 + decode_decimal(strings, &bytes[1..], rows, keep)?);
     }
-    if width != PACKED as usize {
-        return Err(StorageError::Invalid(format!("bad granule tag {width}")));
+    if tag != PACKED {
+        return Err(StorageError::Invalid(format!("bad granule tag {tag}")));
     }
     let dict = dict.ok_or_else(|| StorageError::Invalid("coded granule without a dictionary".into()))?;
     let kept = |row: usize| keep.is_none_or(|k| k[row] != 0);

@@ -408,15 +408,17 @@ fn keep_passed(columns: &mut Vec<ColumnRef>, keep: &mut Option<Vec<u8>>, rows: &
     }
     if columns.iter().any(|c| c.len() == *rows) {
         // One byte per row kept so far, as the columns hold them.
+        let compacted;
         let mask = match keep.as_deref() {
-            None => passed.clone(),
+            None => &passed,
             Some(keep) => {
                 let mut mask = Vec::with_capacity(*rows);
                 extend_kept(&mut mask, passed.iter().copied(), keep);
-                mask
+                compacted = mask;
+                &compacted
             }
         };
-        filter_columns(columns, *rows, &mask);
+        filter_columns(columns, *rows, mask);
     }
     *keep = Some(passed);
     *rows = kept;

@@ -719,6 +719,11 @@ fn push_inline_text(key: &mut [u8; SHORT], src: &[u8], at: usize, len: usize) {
 /// `NumberSet` per group instead, and so does every string key that is that text and a
 /// number in canonical form: a key is in exactly one of a group's two sets.
 pub(crate) struct KeySets {
+    /// How many groups there are.
+    groups: usize,
+    /// Each group's set of keys, for groups below its length: the vector only grows to the
+    /// groups once a key that is not a number arrives, so sets of numbers carry no empty
+    /// key tables.
     sets: Vec<KeyIndex<()>>,
     /// Keys held in all sets.
     keys: usize,
@@ -731,31 +736,39 @@ pub(crate) struct KeySets {
 impl KeySets {
     /// No groups yet.
     pub(crate) fn new() -> KeySets {
-        KeySets { sets: Vec::new(), keys: 0, numbered: None, numbers: 0 }
+        KeySets { groups: 0, sets: Vec::new(), keys: 0, numbered: None, numbers: 0 }
     }
 
     /// Makes groups `0..n` exist (the new ones empty).
     pub(crate) fn resize(&mut self, n: usize) {
-        self.sets.resize_with(n, KeyIndex::default);
+        self.groups = self.groups.max(n);
         if let Some((_, sets)) = &mut self.numbered {
             sets.resize_with(n, NumberSet::default);
         }
     }
 
+    /// The sets of keys, one per group.
+    fn key_sets(&mut self) -> &mut Vec<KeyIndex<()>> {
+        if self.sets.len() < self.groups {
+            self.sets.resize_with(self.groups, KeyIndex::default);
+        }
+        &mut self.sets
+    }
+
     /// How many groups there are.
     pub(crate) fn groups(&self) -> usize {
-        self.sets.len()
+        self.groups
     }
 
     /// How many keys group `g` holds.
     pub(crate) fn len(&self, g: usize) -> usize {
-        self.sets[g].len() + self.numbered.as_ref().map_or(0, |(_, sets)| sets[g].len())
+        self.sets.get(g).map_or(0, KeyIndex::len) + self.numbered.as_ref().map_or(0, |(_, sets)| sets[g].len())
     }
 
     /// Calls `f` with each key of group `g` (numbers as the strings' encodings), in no
     /// particular order.
     pub(crate) fn for_each_key(&self, g: usize, mut f: impl FnMut(&[u8])) {
-        self.sets[g].iter().for_each(|(k, ())| f(k));
+        self.sets.get(g).into_iter().flat_map(KeyIndex::iter).for_each(|(k, ())| f(k));
         if let Some((prefix, sets)) = &self.numbered {
             let mut key = Vec::new();
             for n in sets[g].iter() {
@@ -775,6 +788,7 @@ impl KeySets {
                 return;
             }
         }
+        self.key_sets();
         let keys = &mut self.keys;
         self.sets[g as usize].get_or_insert(key, || *keys += 1);
     }
@@ -784,7 +798,7 @@ impl KeySets {
     /// numbers after another text go in as strings.
     pub(crate) fn insert_numbers(&mut self, groups: &[u32], numbers: &[u32], prefix: &Arc<[u8]>) {
         if self.numbered.is_none() && self.keys == 0 {
-            self.numbered = Some((prefix.clone(), vec![NumberSet::default(); self.sets.len()]));
+            self.numbered = Some((prefix.clone(), vec![NumberSet::default(); self.groups]));
         }
         match &mut self.numbered {
             Some((mine, sets)) if mine == prefix => {
@@ -819,6 +833,7 @@ impl KeySets {
 
     /// `insert_rows` into the sets of keys.
     fn insert_key_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
+        self.key_sets();
         let keys = inline_keys(columns, groups.len());
         let seed = shared_seed();
         // Each key hashed as the table its length picks will hash it.
@@ -851,7 +866,7 @@ impl KeySets {
     /// moves whole where this table's group is still empty.
     pub(crate) fn merge(&mut self, groups: &[u32], other: KeySets) {
         if self.numbered.is_none() && self.keys == 0 {
-            self.numbered = other.numbered.as_ref().map(|(prefix, _)| (prefix.clone(), vec![NumberSet::default(); self.sets.len()]));
+            self.numbered = other.numbered.as_ref().map(|(prefix, _)| (prefix.clone(), vec![NumberSet::default(); self.groups]));
         }
         let alike = match (&self.numbered, &other.numbered) {
             (None, None) => true,
@@ -872,7 +887,10 @@ impl KeySets {
                 self.numbers += mine[g as usize].len() - before;
             }
         }
-        for (set, &g) in other.sets.into_iter().zip(groups) {
+        if other.keys > 0 {
+            self.key_sets();
+        }
+        for (set, &g) in other.sets.into_iter().zip(groups).filter(|(set, _)| set.len() > 0) {
             if self.len(g as usize) == 0 {
                 self.keys += set.len();
                 self.sets[g as usize] = set;
@@ -884,11 +902,10 @@ impl KeySets {
     }
 
     /// Bytes held, roughly: two slots per key (the tables are between a quarter and half
-    /// full), two 4-byte slots per number (a bitmap is no larger), and an empty table per
-    /// group.
+    /// full), two 4-byte slots per number (a bitmap is no larger), and the empty sets.
     pub(crate) fn memory_size(&self) -> usize {
-        let per_group = std::mem::size_of::<KeyIndex<()>>() + self.numbered.as_ref().map_or(0, |_| std::mem::size_of::<NumberSet>());
-        self.keys * 64 + self.numbers * 8 + self.sets.len() * per_group
+        let numbered = self.numbered.as_ref().map_or(0, |_| self.groups * std::mem::size_of::<NumberSet>());
+        self.keys * 64 + self.numbers * 8 + self.sets.len() * std::mem::size_of::<KeyIndex<()>>() + numbered
     }
 }
 
@@ -939,5 +956,40 @@ mod tests {
         assert_eq!((index.len(), next as usize), (distinct.len(), distinct.len()));
         assert!(index.narrow.len() > 0 && index.short.len() > 0 && !index.long.is_empty());
         assert_eq!(index.iter().count(), distinct.len());
+    }
+
+    #[test]
+    fn sets_of_numbers_and_of_strings_merge_into_each_groups_distinct_ids() {
+        let strings = |rows: &[&str]| -> ColumnRef {
+            let values: Vec<Value> = rows.iter().map(|t| Value::String(t.to_string())).collect();
+            Arc::new(Column::from_values(DataType::String, &values).unwrap())
+        };
+        let prefix: Arc<[u8]> = Arc::from(&b"u"[..]);
+        let per_group = |sets: &KeySets| (0..sets.groups()).map(|g| sets.len(g)).collect::<Vec<_>>();
+        // Numbers only: no table of string keys is made for the groups.
+        let mut numbers = KeySets::new();
+        numbers.resize(4);
+        numbers.insert_numbers(&[0, 0, 1, 2, 2], &[5, 5, 6, 7, 9], &prefix);
+        assert!(numbers.sets.is_empty());
+        // Strings only, in a table with one group more.
+        let mut strings_only = KeySets::new();
+        strings_only.resize(5);
+        strings_only.insert_rows(&[0, 1, 1, 2, 4], &[strings(&["u5", "x", "x", "u8", "y"])]);
+        assert_eq!(per_group(&strings_only), [1, 1, 1, 0, 1]);
+        // Theirs group g is ours g + 0, and their group 4 is a new group 4 here. `u5` is
+        // the number 5 group 0 holds already; `x` and `y` are strings in a set of keys.
+        numbers.resize(5);
+        numbers.merge(&[0, 1, 2, 3, 4], strings_only);
+        assert_eq!(per_group(&numbers), [1, 2, 3, 0, 1]);
+        // The other way round: numbers merge into a table of strings.
+        let mut strings_first = KeySets::new();
+        strings_first.resize(2);
+        strings_first.insert_rows(&[0, 1], &[strings(&["u7", "z"])]);
+        let mut more = KeySets::new();
+        more.resize(2);
+        more.insert_numbers(&[0, 1, 1], &[7, 7, 8], &prefix);
+        strings_first.merge(&[1, 0], more);
+        // Group 0: `u7` and the numbers 7 and 8 (7 is `u7`); group 1: `z` and 7.
+        assert_eq!(per_group(&strings_first), [2, 2]);
     }
 }

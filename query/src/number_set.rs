@@ -15,7 +15,7 @@ const EMPTY: u32 = u32::MAX;
 /// The smallest table: one cache line.
 const MIN_SLOTS: usize = 16;
 /// Tables below this many slots grow fourfold at a time, larger ones twofold.
-const SMALL_SLOTS: usize = 256;
+const SMALL_SLOTS: usize = 64;
 
 /// Distinct `u32` numbers (see the module doc).
 #[derive(Clone, Default)]
@@ -76,10 +76,13 @@ impl NumberSet {
         bits.chain(slots).chain(self.has_empty.then_some(EMPTY))
     }
 
-    /// Adds every number of `other`: words OR-ed where both have a bitmap, the rest one by one.
-    pub(crate) fn merge(&mut self, other: NumberSet) {
-        if self.len() == 0 {
-            *self = other;
+    /// Adds every number of `other` to the larger of the two sets: words OR-ed where both have
+    /// a bitmap, the rest one by one into a table grown once for them.
+    pub(crate) fn merge(&mut self, mut other: NumberSet) {
+        if self.len() < other.len() {
+            std::mem::swap(self, &mut other);
+        }
+        if other.len() == 0 {
             return;
         }
         if !other.bits.is_empty() {
@@ -87,10 +90,19 @@ impl NumberSet {
             self.bits.iter_mut().zip(&other.bits).for_each(|(mine, theirs)| *mine |= theirs);
             self.in_bits = self.bits.iter().map(|w| w.count_ones() as usize).sum();
         }
+        self.reserve(other.in_slots);
         other.slots.iter().filter(|&&n| n != EMPTY).for_each(|&n| {
             self.insert(n);
         });
         self.has_empty |= other.has_empty;
+    }
+
+    /// Grows the table once so that `more` numbers fit without growing again one by one.
+    fn reserve(&mut self, more: usize) {
+        let wanted = ((self.in_slots + more) * 2).next_power_of_two().max(MIN_SLOTS);
+        if wanted > self.slots.len() {
+            self.rehash(wanted);
+        }
     }
 
     /// True when the table must grow before it takes another number: it fills to half, where
@@ -203,5 +215,11 @@ mod tests {
         let mut empty = NumberSet::default();
         empty.merge(a.clone());
         assert_eq!(empty.len(), a.len());
+        // The smaller set merging the larger one takes the larger one's storage.
+        let mut b_ref = BTreeSet::new();
+        let mut small = filled([7, 1 << 30, 3_000_000_000], &mut b_ref);
+        small.merge(a.clone());
+        b_ref.extend(a.iter());
+        assert_eq!((small.len(), small.iter().collect::<BTreeSet<u32>>()), (b_ref.len(), b_ref));
     }
 }

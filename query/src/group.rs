@@ -747,12 +747,11 @@ impl KeySets {
         }
     }
 
-    /// The sets of keys, one per group.
-    fn key_sets(&mut self) -> &mut Vec<KeyIndex<()>> {
+    /// Makes a set of keys for every group, before a key that is not a number goes in.
+    fn make_key_sets(&mut self) {
         if self.sets.len() < self.groups {
             self.sets.resize_with(self.groups, KeyIndex::default);
         }
-        &mut self.sets
     }
 
     /// How many groups there are.
@@ -788,7 +787,7 @@ impl KeySets {
                 return;
             }
         }
-        self.key_sets();
+        self.make_key_sets();
         let keys = &mut self.keys;
         self.sets[g as usize].get_or_insert(key, || *keys += 1);
     }
@@ -833,7 +832,7 @@ impl KeySets {
 
     /// `insert_rows` into the sets of keys.
     fn insert_key_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
-        self.key_sets();
+        self.make_key_sets();
         let keys = inline_keys(columns, groups.len());
         let seed = shared_seed();
         // Each key hashed as the table its length picks will hash it.
@@ -888,7 +887,7 @@ impl KeySets {
             }
         }
         if other.keys > 0 {
-            self.key_sets();
+            self.make_key_sets();
         }
         for (set, &g) in other.sets.into_iter().zip(groups).filter(|(set, _)| set.len() > 0) {
             if self.len(g as usize) == 0 {

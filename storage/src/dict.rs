@@ -2,7 +2,8 @@
 //!
 //! Every granule of a String or FixedString column starts with a tag byte. `PLAIN` granules
 //! hold the column encoding (`Column::encode`); `HEX` granules hold hexadecimal ids as their
-//! bytes; `DECIMAL` granules hold ids made of one text and a number as the numbers; `PACKED`
+//! bytes; decimal granules hold ids made of one text and a number as the numbers, bit-packed
+//! after their smallest; `PACKED`
 //! granules hold the null map (Nullable columns only) and then one code per row indexing the
 //! part's dictionary for that column (`<col>.dict`: entry count, then each entry as LEB128
 //! length and bytes, in one compressed frame). Codes are bit-packed, as few bits each as the
@@ -39,11 +40,17 @@ const BLOCK: usize = BitPacker8x::BLOCK_LEN;
 const HEX: u8 = 0x10;
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 /// A granule of non-Nullable strings that all are one text followed by a decimal number
-/// below 2^32 without leading zeros (`u1489982`, `i47219`, `42`): the text's length in a byte
-/// and its bytes, then each row's number as 4 little-endian bytes. Such ids take half their
-/// text's bytes, decompress about twice as fast, and `s = 'u42'` compares numbers.
+/// below 2^32 without leading zeros (`u1489982`, `i47219`, `42`), as parts of format 3 wrote
+/// it: the text's length in a byte and its bytes, then each row's number as 4 little-endian
+/// bytes. Still read; `DECIMAL_PACKED` is written instead.
 const DECIMAL: u8 = 0x20;
-/// The longest text before the number of a `DECIMAL` granule.
+/// Such a granule as written now: the text's length in a byte and its bytes, the smallest
+/// number as 4 little-endian bytes, then each row's number less the smallest, bit-packed as
+/// the codes of a `PACKED` granule are. 200,000 item ids take 18 bits a row, fewer bytes
+/// than a general-purpose codec got from the 4-byte numbers, and unpack without one; ids
+/// take half their text's bytes or less, and `s = 'u42'` compares numbers.
+const DECIMAL_PACKED: u8 = 0x21;
+/// The longest text before the number of a decimal granule.
 const DECIMAL_MAX_PREFIX: usize = 64;
 const AUTO_MAX_ENTRIES: usize = 1 << 16;
 const AUTO_MIN_ROWS_PER_ENTRY: usize = 4;
@@ -106,16 +113,7 @@ impl DictWriter {
         if let Some(nulls) = &column.nulls {
             out.extend_from_slice(&nulls[start..end]);
         }
-        let max = self.codes.iter().fold(0, |max, &c| max.max(c));
-        let bits = (u32::BITS - max.leading_zeros()) as u8;
-        out.push(bits);
-        self.codes.resize(self.codes.len().next_multiple_of(BLOCK), 0);
-        let (packer, size) = (BitPacker8x::new(), BitPacker8x::compressed_block_size(bits));
-        for block in self.codes.chunks_exact(BLOCK) {
-            let at = out.len();
-            out.resize(at + size, 0);
-            packer.compress(block, &mut out[at..], bits);
-        }
+        write_packed(&mut self.codes, out);
         self.rows_coded += end - start;
         if !self.always && self.entries.len() * AUTO_MIN_ROWS_PER_ENTRY > self.rows_coded {
             self.coding = false;
@@ -171,6 +169,21 @@ impl DictWriter {
     }
 }
 
+/// Appends `values` bit-packed as `PackedCodes::read` reads them: the bit width their largest
+/// needs in a byte, then blocks of `BLOCK` (`values` is padded with zeros to whole blocks).
+fn write_packed(values: &mut Vec<u32>, out: &mut Vec<u8>) {
+    let max = values.iter().fold(0, |max, &c| max.max(c));
+    let bits = (u32::BITS - max.leading_zeros()) as u8;
+    out.push(bits);
+    values.resize(values.len().next_multiple_of(BLOCK), 0);
+    let (packer, size) = (BitPacker8x::new(), BitPacker8x::compressed_block_size(bits));
+    for block in values.chunks_exact(BLOCK) {
+        let at = out.len();
+        out.resize(at + size, 0);
+        packer.compress(block, &mut out[at..], bits);
+    }
+}
+
 /// Writes rows `start..end` as a `HEX` granule when they all are lowercase hexadecimal of
 /// one even length of 2 to 510 digits; false (nothing written) when they are not.
 fn encode_hex(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>) -> bool {
@@ -188,27 +201,23 @@ fn encode_hex(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>)
     true
 }
 
-/// Writes rows `start..end` as a `DECIMAL` granule when they all are the same text followed
-/// by a number (see `number_after`); false (nothing written) when they are not.
+/// Writes rows `start..end` as a `DECIMAL_PACKED` granule when they all are the same text
+/// followed by a number (see `number_after`); false (nothing written) when they are not.
 fn encode_decimal(strings: &StringData, start: usize, end: usize, out: &mut Vec<u8>) -> bool {
     let prefix = text_before_number(strings.get(start));
     if prefix.len() > DECIMAL_MAX_PREFIX {
         return false;
     }
-    let at = out.len();
-    out.push(DECIMAL);
+    let Some(mut numbers) = (start..end).map(|i| number_after(strings.get(i), prefix)).collect::<Option<Vec<u32>>>() else {
+        return false;
+    };
+    let base = numbers.iter().fold(u32::MAX, |min, &n| min.min(n));
+    numbers.iter_mut().for_each(|n| *n -= base);
+    out.push(DECIMAL_PACKED);
     out.push(prefix.len() as u8);
     out.extend_from_slice(prefix);
-    out.reserve((end - start) * 4);
-    for i in start..end {
-        match number_after(strings.get(i), prefix) {
-            Some(n) => out.extend_from_slice(&n.to_le_bytes()),
-            None => {
-                out.truncate(at);
-                return false;
-            }
-        }
-    }
+    out.extend_from_slice(&base.to_le_bytes());
+    write_packed(&mut numbers, out);
     true
 }
 
@@ -230,7 +239,7 @@ pub fn entry_numbers(entries: &StringData) -> Option<(Vec<u8>, Vec<u32>)> {
 /// The number `value` holds after `prefix` (which does not end in a digit): 1 to 10 digits,
 /// no leading zero unless the number is 0, below 2^32. `None` when `value` is not that, so
 /// that the prefix and the number's shortest digits give `value` back exactly: a string is
-/// `prefix` and a number in exactly one way, which lets numbers read from `DECIMAL` granules
+/// `prefix` and a number in exactly one way, which lets numbers read from decimal granules
 /// (`decode_numbers`) and strings read from other granules be compared.
 pub fn number_after(value: &[u8], prefix: &[u8]) -> Option<u32> {
     let digits = value.strip_prefix(prefix)?;
@@ -247,26 +256,93 @@ pub fn number_after(value: &[u8], prefix: &[u8]) -> Option<u32> {
     u32::try_from(n).ok()
 }
 
-/// A `DECIMAL` granule (after its tag): the text before the numbers, and the numbers' bytes.
-fn decimal_parts(bytes: &[u8], rows: usize) -> Result<(&[u8], &[u8])> {
-    let len = *bytes.first().ok_or_else(short_granule)? as usize;
-    let prefix = bytes.get(1..1 + len).ok_or_else(short_granule)?;
-    let numbers = bytes.get(1 + len..1 + len + rows * 4).ok_or_else(short_granule)?;
-    Ok((prefix, numbers))
+/// One decimal granule (`DECIMAL` or `DECIMAL_PACKED`): the text before the numbers and the
+/// numbers.
+struct DecimalGranule<'a> {
+    prefix: &'a [u8],
+    numbers: DecimalNumbers<'a>,
+    rows: usize,
 }
 
-/// Appends the rows of a `DECIMAL` granule (after its tag) whose `keep` byte is non-zero to
-/// `strings`; returns the bytes consumed.
-fn decode_decimal(strings: &mut StringData, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<usize> {
-    let (prefix, raw) = decimal_parts(bytes, rows)?;
-    let mut numbers = Vec::with_capacity(rows);
-    extend_numbers(&mut numbers, raw, keep);
-    push_numbered(strings, prefix, &numbers);
-    Ok(1 + prefix.len() + raw.len())
+/// The numbers of a decimal granule, in either layout.
+enum DecimalNumbers<'a> {
+    /// 4 little-endian bytes each (`DECIMAL`).
+    Bytes(&'a [u8]),
+    /// Bit-packed after the smallest (`DECIMAL_PACKED`).
+    Packed { base: u32, offsets: PackedCodes<'a> },
+}
+
+impl<'a> DecimalGranule<'a> {
+    /// The granule of `rows` rows starting at its tag, or `None` when the tag is not a decimal
+    /// granule's.
+    fn read(bytes: &'a [u8], rows: usize) -> Result<Option<DecimalGranule<'a>>> {
+        let tag = *bytes.first().ok_or_else(short_granule)?;
+        if tag != DECIMAL && tag != DECIMAL_PACKED {
+            return Ok(None);
+        }
+        let len = *bytes.get(1).ok_or_else(short_granule)? as usize;
+        let prefix = bytes.get(2..2 + len).ok_or_else(short_granule)?;
+        let rest = &bytes[2 + len..];
+        let numbers = match tag {
+            DECIMAL => DecimalNumbers::Bytes(rest.get(..rows * 4).ok_or_else(short_granule)?),
+            _ => {
+                let base = u32::from_le_bytes(rest.get(..4).ok_or_else(short_granule)?.try_into().unwrap());
+                DecimalNumbers::Packed { base, offsets: PackedCodes::read(&rest[4..], rows)? }
+            }
+        };
+        Ok(Some(DecimalGranule { prefix, numbers, rows }))
+    }
+
+    /// The bytes the granule takes, its tag included.
+    fn size(&self) -> usize {
+        2 + self.prefix.len()
+            + match &self.numbers {
+                DecimalNumbers::Bytes(raw) => raw.len(),
+                DecimalNumbers::Packed { offsets, .. } => 4 + offsets.size(),
+            }
+    }
+
+    /// Calls `visit(first_row, numbers)` for each block of up to `BLOCK` rows' numbers, in
+    /// row order.
+    fn for_each_block(&self, mut visit: impl FnMut(usize, &[u32])) -> Result<()> {
+        let mut numbers = [0u32; BLOCK];
+        match &self.numbers {
+            DecimalNumbers::Bytes(raw) => {
+                for (start, chunk) in (0..self.rows).step_by(BLOCK).zip(raw.chunks(4 * BLOCK)) {
+                    let block = &mut numbers[..chunk.len() / 4];
+                    block.iter_mut().zip(chunk.chunks_exact(4)).for_each(|(n, b)| *n = u32::from_le_bytes(b.try_into().unwrap()));
+                    visit(start, block);
+                }
+                Ok(())
+            }
+            // Any offset unpacks: numbers past the writer's largest are wrong, not unsafe.
+            DecimalNumbers::Packed { base, offsets } => offsets.for_each_block(usize::MAX, |start, block| {
+                let block_numbers = &mut numbers[..block.len()];
+                block_numbers.iter_mut().zip(block).for_each(|(n, &o)| *n = base.wrapping_add(o));
+                visit(start, block_numbers);
+            }),
+        }
+    }
+
+    /// Appends the numbers of the rows `keep` keeps (all without a mask) to `out`.
+    fn extend_numbers(&self, out: &mut Vec<u32>, keep: Option<&[u8]>) -> Result<()> {
+        self.for_each_block(|start, block| match keep {
+            None => out.extend_from_slice(block),
+            Some(keep) => extend_kept(out, block.iter().copied(), &keep[start..start + block.len()]),
+        })
+    }
+}
+
+/// Appends the rows of a decimal granule whose `keep` byte is non-zero to `strings`.
+fn decode_decimal(strings: &mut StringData, granule: &DecimalGranule, keep: Option<&[u8]>) -> Result<()> {
+    let mut numbers = Vec::with_capacity(granule.rows);
+    granule.extend_numbers(&mut numbers, keep)?;
+    push_numbered(strings, granule.prefix, &numbers);
+    Ok(())
 }
 
 /// Appends `prefix` followed by each number's decimal digits to `strings`: the strings a
-/// `DECIMAL` granule (or the numbers `decode_numbers` gave) stands for.
+/// decimal granule (or the numbers `decode_numbers` gave) stands for.
 pub fn push_numbered(strings: &mut StringData, prefix: &[u8], numbers: &[u32]) {
     strings.bytes.reserve(numbers.len() * (prefix.len() + 10));
     strings.offsets.reserve(numbers.len());
@@ -294,17 +370,14 @@ pub fn push_numbered(strings: &mut StringData, prefix: &[u8], numbers: &[u32]) {
 }
 
 /// Appends the numbers of one granule's rows that `keep` keeps (all without a mask) to
-/// `out` when it is a `DECIMAL` granule whose text before the numbers is `prefix` (set from
+/// `out` when it is a decimal granule whose text before the numbers is `prefix` (set from
 /// the first such granule while `None`); false (nothing appended) when it is not.
 pub fn decode_numbers(out: &mut Vec<u32>, prefix: &mut Option<Vec<u8>>, bytes: &[u8], rows: usize, keep: Option<&[u8]>) -> Result<bool> {
-    if *bytes.first().ok_or_else(short_granule)? != DECIMAL {
+    let Some(granule) = DecimalGranule::read(bytes, rows)? else { return Ok(false) };
+    if prefix.get_or_insert_with(|| granule.prefix.to_vec()) != granule.prefix {
         return Ok(false);
     }
-    let (text, raw) = decimal_parts(&bytes[1..], rows)?;
-    if prefix.get_or_insert_with(|| text.to_vec()) != text {
-        return Ok(false);
-    }
-    extend_numbers(out, raw, keep);
+    granule.extend_numbers(out, keep)?;
     Ok(true)
 }
 
@@ -362,11 +435,12 @@ pub fn decode_granule(out: &mut Column, bytes: &[u8], rows: usize, dict: Option<
         };
         return Ok(1 + decode_hex(strings, &bytes[1..], rows, keep)?);
     }
-    if tag == DECIMAL {
+    if let Some(granule) = DecimalGranule::read(bytes, rows)? {
         let ColumnData::Bytes(strings) = &mut out.data else {
             return Err(StorageError::Invalid("decimal granule in a column that is not a string".into()));
         };
-        return Ok(1 + decode_decimal(strings, &bytes[1..], rows, keep)?);
+        decode_decimal(strings, &granule, keep)?;
+        return Ok(granule.size());
     }
     if tag != PACKED {
         return Err(StorageError::Invalid(format!("bad granule tag {tag}")));
@@ -442,7 +516,7 @@ impl<'a> PackedCodes<'a> {
 /// granule is not coded.
 fn granule_codes(bytes: &[u8], rows: usize) -> Result<Option<PackedCodes<'_>>> {
     match *bytes.first().ok_or_else(short_granule)? {
-        PLAIN | HEX | DECIMAL => Ok(None),
+        PLAIN | HEX | DECIMAL | DECIMAL_PACKED => Ok(None),
         PACKED => PackedCodes::read(&bytes[1..], rows).map(Some),
         tag => Err(StorageError::Invalid(format!("bad granule tag {tag}"))),
     }
@@ -465,6 +539,7 @@ pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usiz
 /// is decoded: a filter `s = 'x'` costs a pass over the granule's bytes.
 pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Option<u32>, keep: Option<&[u8]>, out: &mut [u8]) -> Result<()> {
     let rows = out.len();
+    let whole = bytes;
     let tag = *bytes.first().ok_or_else(short_granule)?;
     let bytes = &bytes[1..];
     match tag {
@@ -502,12 +577,14 @@ pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Opt
                 *o = (matches && id == wanted) as u8;
             }
         }
-        DECIMAL => {
-            let (prefix, raw) = decimal_parts(bytes, rows)?;
-            let wanted = number_after(value, prefix).map_or(u64::MAX, u64::from);
-            for (o, n) in out.iter_mut().zip(raw.chunks_exact(4)) {
-                *o = (u32::from_le_bytes(n.try_into().unwrap()) as u64 == wanted) as u8;
-            }
+        DECIMAL | DECIMAL_PACKED => {
+            let granule = DecimalGranule::read(&whole[..], rows)?.expect("a decimal tag");
+            let wanted = number_after(value, granule.prefix).map_or(u64::MAX, u64::from);
+            granule.for_each_block(|start, numbers| {
+                for (o, &n) in out[start..].iter_mut().zip(numbers) {
+                    *o = (n as u64 == wanted) as u8;
+                }
+            })?;
         }
         PACKED => {
             let code = code().map_or(u64::MAX, u64::from);
@@ -573,16 +650,6 @@ pub fn granule_passes(bytes: &[u8], passes: &[u8], keep: Option<&[u8]>, out: &mu
     })?;
     and_kept(out, keep);
     Ok(true)
-}
-
-/// Appends the 4-byte little-endian numbers of the rows `keep` keeps (all without a mask) to
-/// `out`; a kept row costs no branch.
-fn extend_numbers(out: &mut Vec<u32>, numbers: &[u8], keep: Option<&[u8]>) {
-    let number = |n: &[u8]| u32::from_le_bytes(n.try_into().unwrap());
-    match keep {
-        None => out.extend(numbers.chunks_exact(4).map(number)),
-        Some(keep) => extend_kept(out, numbers.chunks_exact(4).map(number), &keep[..numbers.len() / 4]),
-    }
 }
 
 fn short_granule() -> StorageError {
@@ -681,8 +748,9 @@ mod tests {
     fn ids_of_text_and_number_are_stored_as_numbers() {
         let ids: Vec<String> = (0..40u64).map(|i| format!("u{}", i * 104_729 + i % 2 * 4_290_000_000)).collect();
         let (col, bytes, starts, dict) = forty_unique_values_read_back(&ids);
-        assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![PACKED, DECIMAL, DECIMAL, DECIMAL], "coded, then decimal once coding gives up");
-        assert_eq!(starts[2] - starts[1], 3 + 10 * 4, "the prefix once, four bytes a row");
+        assert_eq!(starts.iter().map(|&s| bytes[s]).collect::<Vec<_>>(), vec![PACKED, DECIMAL_PACKED, DECIMAL_PACKED, DECIMAL_PACKED], "coded, then decimal once coding gives up");
+        let bits = bytes[starts[1] + 3 + 4];
+        assert_eq!(starts[2] - starts[1], 3 + 4 + 1 + BitPacker8x::compressed_block_size(bits), "the prefix once, the smallest number, one block");
         second_granule_keeps_every_third_row_and_has_no_codes(&col, &bytes, &starts, &dict);
         let keep: Vec<u8> = (0..10).map(|i| (i % 3 == 0) as u8).collect();
         // Equality compares numbers; text that no number of the granule spells matches nothing.
@@ -713,8 +781,40 @@ mod tests {
             let mut out = Vec::new();
             assert!(encode_decimal(&s, 0, 10, &mut out), "{prefix:?}");
             let mut back = StringData::default();
-            decode_decimal(&mut back, &out[1..], 10, None).unwrap();
+            decode_decimal(&mut back, &DecimalGranule::read(&out, 10).unwrap().unwrap(), None).unwrap();
             assert_eq!(back.iter().collect::<Vec<_>>(), s.iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn decimal_granules_of_both_layouts_read_alike() {
+        // 300 rows: a whole block of 256 and part of the next; ids 5,000,000 to 5,299,999.
+        let numbers: Vec<u32> = (0..300u32).map(|i| 5_000_000 + i * 7_919 % 300_000).collect();
+        let mut strings = StringData::default();
+        numbers.iter().for_each(|n| strings.push(format!("i{n}").as_bytes()));
+        let mut packed = Vec::new();
+        assert!(encode_decimal(&strings, 0, 300, &mut packed));
+        assert_eq!((packed[0], packed[7]), (DECIMAL_PACKED, 19), "offsets below 300,000 take 19 bits");
+        // A format-3 part's granule: the numbers as 4 bytes each.
+        let mut old = vec![DECIMAL, 1, b'i'];
+        numbers.iter().for_each(|n| old.extend_from_slice(&n.to_le_bytes()));
+        let keep: Vec<u8> = (0..300).map(|i| (i % 3 != 1) as u8).collect();
+        let kept = |all: &[u32]| all.iter().zip(&keep).filter(|(_, &k)| k != 0).map(|(&n, _)| n).collect::<Vec<u32>>();
+        for granule in [&packed, &old] {
+            let mut col = Column::empty(DataType::String);
+            assert_eq!(decode_granule(&mut col, granule, 300, None, Some(&keep)).unwrap(), granule.len());
+            let ColumnData::Bytes(back) = &col.data else { unreachable!() };
+            let expect: Vec<String> = kept(&numbers).iter().map(|n| format!("i{n}")).collect();
+            assert_eq!(back.iter().map(|s| String::from_utf8(s.to_vec()).unwrap()).collect::<Vec<_>>(), expect);
+            let (mut out, mut prefix) = (Vec::new(), None);
+            assert!(decode_numbers(&mut out, &mut prefix, granule, 300, Some(&keep)).unwrap());
+            assert_eq!((out, prefix.as_deref()), (kept(&numbers), Some(&b"i"[..])));
+            // Row 270 is in the second block; row 271 is not kept.
+            for (row, expect) in [(270, 1), (271, 0)] {
+                let mut equal = vec![9; 300];
+                granule_equals(granule, format!("i{}", numbers[row]).as_bytes(), &mut || None, Some(&keep), &mut equal).unwrap();
+                assert_eq!((equal[row] as usize, equal.iter().map(|&e| e as usize).sum::<usize>()), (expect, expect), "row {row}");
+            }
         }
     }
 

@@ -28,8 +28,11 @@ use crate::skip::{SkipIndex, SkipIndexSpec, SkipIndexWriter};
 use crate::types::DataType;
 use crate::value::Value;
 
-/// The part format this code writes and reads (3: dictionary codes bit-packed, see `dict`).
-pub const FORMAT_VERSION: u32 = 3;
+/// The part format this code writes (4: the numbers of decimal ids bit-packed, see `dict`).
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest part format this code reads (3: dictionary codes bit-packed, decimal ids as
+/// 4-byte numbers).
+const OLDEST_READABLE_FORMAT: u32 = 3;
 /// Uncompressed bytes gathered before a frame is compressed (frames end on granule edges).
 const MIN_FRAME_BYTES: usize = 64 * 1024;
 const META_FILE: &str = "meta.json";
@@ -443,7 +446,7 @@ impl Part {
         }
         let meta_bytes = fs::read(path.join(META_FILE)).map_err(io_at(path.join(META_FILE)))?;
         let meta: PartMeta = serde_json::from_slice(&meta_bytes).map_err(|e| corrupt(format!("meta.json: {e}")))?;
-        if meta.format_version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_FORMAT..=FORMAT_VERSION).contains(&meta.format_version) {
             return Err(corrupt(format!("unsupported format version {}", meta.format_version)));
         }
         let index_bytes = fs::read(path.join(INDEX_FILE)).map_err(io_at(path.join(INDEX_FILE)))?;
@@ -829,7 +832,7 @@ mod tests {
         layout.columns.push(ColumnSpec { name: "city".into(), ty: DataType::String, codec: Codec::Lz4, filter: None });
         let n = 1000u64;
         let k = Column::from_values(DataType::UInt64, &(0..n).map(Value::UInt).collect::<Vec<_>>()).unwrap();
-        let ids = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("id{i}"))).collect::<Vec<_>>()).unwrap();
+        let ids = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("id{i}x"))).collect::<Vec<_>>()).unwrap();
         let city = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("city{}", i % 7))).collect::<Vec<_>>()).unwrap();
         let path = dir.path().join("all_1_1_0");
         write_part(&path, &layout, &Block::new(vec![Arc::new(k), Arc::new(ids.clone()), Arc::new(city.clone())]), vec![]).unwrap();

@@ -578,7 +578,7 @@ pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Opt
             }
         }
         DECIMAL | DECIMAL_PACKED => {
-            let granule = DecimalGranule::read(&whole[..], rows)?.expect("a decimal tag");
+            let granule = DecimalGranule::read(whole, rows)?.expect("a decimal tag");
             let wanted = number_after(value, granule.prefix).map_or(u64::MAX, u64::from);
             granule.for_each_block(|start, numbers| {
                 for (o, &n) in out[start..].iter_mut().zip(numbers) {

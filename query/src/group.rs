@@ -741,7 +741,8 @@ impl KeySets {
 
     /// Makes groups `0..n` exist (the new ones empty).
     pub(crate) fn resize(&mut self, n: usize) {
-        self.groups = self.groups.max(n);
+        self.groups = n;
+        self.sets.truncate(n);
         if let Some((_, sets)) = &mut self.numbered {
             sets.resize_with(n, NumberSet::default);
         }

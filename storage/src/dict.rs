@@ -539,9 +539,8 @@ pub fn decode_codes(out: &mut Vec<u32>, bytes: &[u8], rows: usize, entries: usiz
 /// is decoded: a filter `s = 'x'` costs a pass over the granule's bytes.
 pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Option<u32>, keep: Option<&[u8]>, out: &mut [u8]) -> Result<()> {
     let rows = out.len();
-    let whole = bytes;
     let tag = *bytes.first().ok_or_else(short_granule)?;
-    let bytes = &bytes[1..];
+    let body = &bytes[1..];
     match tag {
         PLAIN => {
             // Texts of up to 16 bytes with 16 bytes of granule behind them compare as one
@@ -554,22 +553,22 @@ pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Opt
             });
             let mut pos = 0;
             for o in out.iter_mut() {
-                let (len, n) = read_length(bytes, pos).ok_or_else(short_granule)?;
+                let (len, n) = read_length(body, pos).ok_or_else(short_granule)?;
                 pos += n;
-                let equal = match (short, bytes.get(pos..pos + 16)) {
+                let equal = match (short, body.get(pos..pos + 16)) {
                     (Some((want, mask)), Some(window)) => len == value.len() && u128::from_le_bytes(window.try_into().unwrap()) & mask == want,
-                    _ => bytes.get(pos..pos + len).ok_or_else(short_granule)? == value,
+                    _ => body.get(pos..pos + len).ok_or_else(short_granule)? == value,
                 };
                 *o = equal as u8;
                 pos += len;
             }
-            if pos > bytes.len() {
+            if pos > body.len() {
                 return Err(short_granule());
             }
         }
         HEX => {
-            let half = *bytes.first().ok_or_else(short_granule)? as usize;
-            let raw = bytes.get(1..1 + rows * half).ok_or_else(short_granule)?;
+            let half = *body.first().ok_or_else(short_granule)? as usize;
+            let raw = body.get(1..1 + rows * half).ok_or_else(short_granule)?;
             let mut wanted = Vec::with_capacity(half);
             encode_hex_value(value, half, &mut wanted);
             let matches = wanted.len() == half;
@@ -578,7 +577,7 @@ pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Opt
             }
         }
         DECIMAL | DECIMAL_PACKED => {
-            let granule = DecimalGranule::read(whole, rows)?.expect("a decimal tag");
+            let granule = DecimalGranule::read(bytes, rows)?.expect("a decimal tag");
             let wanted = number_after(value, granule.prefix).map_or(u64::MAX, u64::from);
             granule.for_each_block(|start, numbers| {
                 for (o, &n) in out[start..].iter_mut().zip(numbers) {
@@ -589,7 +588,7 @@ pub fn granule_equals(bytes: &[u8], value: &[u8], code: &mut impl FnMut() -> Opt
         PACKED => {
             let code = code().map_or(u64::MAX, u64::from);
             // Any code compares: there is no dictionary to stay inside.
-            PackedCodes::read(bytes, rows)?.for_each_block(usize::MAX, |start, codes| {
+            PackedCodes::read(body, rows)?.for_each_block(usize::MAX, |start, codes| {
                 for (o, &c) in out[start..].iter_mut().zip(codes) {
                     *o = (c as u64 == code) as u8;
                 }

@@ -170,6 +170,45 @@ fn ids_of_a_text_and_a_number_group_and_count_alike_in_every_encoding() {
     }
 }
 
+/// `uniqExact` over thousands of small groups logs its (group, id) pairs and sorts them into
+/// runs (`GroupNumbers`): groups arrive a few at a time (the sets become runs mid-scan), ids
+/// repeat within and across parts, one part's ids are of another text (a set of strings
+/// beside the runs), and states merge. The answers are counted here.
+#[test]
+fn distinct_ids_of_thousands_of_groups_count_alike_as_runs_and_as_sets() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let (_dir, _db, mut s) = fresh();
+    s.execute("SYSTEM STOP MERGES; CREATE TABLE visits (id UInt64, user String, g UInt32) ENGINE = MergeTree ORDER BY id SETTINGS index_granularity = 256").unwrap();
+    let mut distinct = BTreeMap::<u32, BTreeSet<String>>::new();
+    let mut odd = BTreeMap::<u32, BTreeSet<String>>::new();
+    for part in 0..4u64 {
+        let values: Vec<String> = (0..20_000u64)
+            .map(|i| {
+                let id = part * 20_000 + i;
+                // A group's rows alternate two users, the same in every block of parts 0 and 2
+                // and one apart in part 1: threads see the same ids of a group.
+                let g = ((id / 4) % 4_500) as u32;
+                let x = (u64::from(g) * 31 + i % 2 + part % 2) % 30_000;
+                let user = if part == 3 { format!("v{x}") } else { format!("u{x}") };
+                distinct.entry(g).or_default().insert(user.clone());
+                if id % 2 == 1 {
+                    odd.entry(g).or_default().insert(user.clone());
+                }
+                format!("({id}, '{user}', {g})")
+            })
+            .collect();
+        s.execute(&format!("INSERT INTO visits VALUES {}", values.join(","))).unwrap();
+    }
+    let expected = |sets: &BTreeMap<u32, BTreeSet<String>>| -> Vec<Vec<Value>> { sets.iter().map(|(&g, users)| vec![Value::UInt(u64::from(g)), Value::UInt(users.len() as u64)]).collect() };
+    for threads in [1, 2] {
+        let q = |sql: &str| format!("{sql} SETTINGS max_threads = {threads}");
+        assert_eq!(rows(&mut s, &q("SELECT g, uniqExact(user) FROM visits GROUP BY g ORDER BY g")), expected(&distinct), "{threads} threads");
+        assert_eq!(rows(&mut s, &q("SELECT g, count(DISTINCT user) FROM visits WHERE id % 2 = 1 GROUP BY g ORDER BY g")), expected(&odd), "{threads} threads");
+        let merged = q("SELECT g, uniqExactMerge(st) FROM (SELECT g, uniqExactState(user) AS st FROM visits GROUP BY g) GROUP BY g ORDER BY g");
+        assert_eq!(rows(&mut s, &merged), expected(&distinct), "{threads} threads");
+    }
+}
+
 /// Conditions on one string column run once per dictionary entry where a part's granules are
 /// coded, and row by row where they are not: the answers must be the rows' own. Four parts
 /// code the cities with dictionaries in different orders; a fifth has a unique name per row,

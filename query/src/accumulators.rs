@@ -69,6 +69,10 @@ impl Accumulator for IfOf {
         self.inner.seen()
     }
 
+    fn seal(&mut self) {
+        self.inner.seal();
+    }
+
     fn memory_size(&self) -> usize {
         self.inner.memory_size()
     }

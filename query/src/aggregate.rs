@@ -378,6 +378,10 @@ impl Accumulator for SkipNulls {
         self.seen.as_deref()
     }
 
+    fn seal(&mut self) {
+        self.inner.seal();
+    }
+
     fn memory_size(&self) -> usize {
         self.inner.memory_size()
     }
@@ -435,6 +439,9 @@ pub trait Accumulator: std::any::Any + Send {
     fn update_numbers(&mut self, groups: &[u32], n_groups: usize, numbers: &ColumnRef, prefix: &Arc<[u8]>) -> Result<()> {
         self.update(groups, n_groups, &[Arc::new(numbered_strings(prefix, crate::coding::numbers(numbers)))])
     }
+    /// Readies the state for a merge or the result where that takes work best done on the
+    /// scan thread that built it (`uniqExact` sorts its logged numbers); the default has none.
+    fn seal(&mut self) {}
     /// Per group, whether a row reached the function (for accumulators that skip NULLs).
     fn seen(&self) -> Option<&[u8]> {
         None
@@ -798,8 +805,13 @@ impl Accumulator for UniqExact {
         Ok(())
     }
 
+    fn seal(&mut self) {
+        self.sets.seal();
+    }
+
     /// Per group: the count of values, then each value's encoding, length first.
-    fn states(self: Box<Self>) -> StringData {
+    fn states(mut self: Box<Self>) -> StringData {
+        self.sets.seal();
         write_states(self.sets.groups(), |g, out| {
             write_varint(self.sets.len(g) as u64, out);
             self.sets.for_each_key(g, |key| {
@@ -809,7 +821,8 @@ impl Accumulator for UniqExact {
         })
     }
 
-    fn finish(self: Box<Self>) -> Column {
+    fn finish(mut self: Box<Self>) -> Column {
+        self.sets.seal();
         Column::new(DataType::UInt64, ColumnData::U64((0..self.sets.groups()).map(|g| self.sets.len(g) as u64).collect()))
     }
 }

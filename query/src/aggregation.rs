@@ -66,6 +66,11 @@ impl<'p> Aggregation<'p> {
         self.tables.iter().chain(&self.totals).map(GroupTable::memory_size).sum()
     }
 
+    /// Readies every table for the merge (see `GroupTable::seal`), on the thread that filled it.
+    pub fn seal(&mut self) {
+        self.tables.iter_mut().chain(&mut self.totals).for_each(GroupTable::seal);
+    }
+
     /// Folds another thread's state into this one.
     pub fn merge(&mut self, other: Aggregation) -> Result<()> {
         self.rows += other.rows;

@@ -335,7 +335,13 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
                 Ok(true)
             })?;
             let per_thread = tables.iter().map(|(t, _)| t.groups()).max().unwrap_or(0);
-            let mut tables = tables.into_iter().map(|(t, _)| t);
+            let mut tables: Vec<Aggregation> = tables.into_iter().map(|(t, _)| t).collect();
+            if tables.len() > 1 {
+                // What each table does before a merge (sorting `uniqExact`'s logged numbers)
+                // runs on a thread per table, not in the merge's one.
+                std::thread::scope(|s| tables.iter_mut().for_each(|t| _ = s.spawn(|| t.seal())));
+            }
+            let mut tables = tables.into_iter();
             let mut merged = tables.next().expect("at least one thread");
             if tables.len() > 0 {
                 expected.inspect(|&(_, all)| merged.reserve(all));

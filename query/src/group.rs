@@ -42,7 +42,7 @@ use crate::aggregate::{append_key, Accumulator};
 use crate::coding::{numbered_strings, numbers as codes, split_numbered, Coding};
 use crate::error::Result;
 use crate::flat_map::{prefetch, shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
-use crate::number_set::NumberSet;
+use crate::group_numbers::GroupNumbers;
 use crate::plan::AggregatePlan;
 
 /// Group keys to group ids.
@@ -478,6 +478,12 @@ impl<'p> GroupTable<'p> {
         Ok(())
     }
 
+    /// Readies every accumulator for the merge (see `Accumulator::seal`), on the thread that
+    /// filled the table.
+    pub fn seal(&mut self) {
+        self.accs.iter_mut().for_each(|a| a.seal());
+    }
+
     /// The result: the keys, then one column per aggregate call, one row per group.
     pub fn finish(mut self) -> Result<Block> {
         let mut columns: Vec<ColumnRef> = self.key_columns.into_iter().map(Arc::new).collect();
@@ -715,9 +721,10 @@ fn push_inline_text(key: &mut [u8; SHORT], src: &[u8], at: usize, len: usize) {
 /// row `PREFETCH_AHEAD` rows on is prefetched while the current row is probed, and a set can
 /// move from one table to another whole.
 ///
-/// Keys of one String that arrive as numbers after a text (`Coding::Numbers`) go to a
-/// `NumberSet` per group instead, and so does every string key that is that text and a
-/// number in canonical form: a key is in exactly one of a group's two sets.
+/// Keys of one String that arrive as numbers after a text (`Coding::Numbers`) go to the
+/// groups' numbers instead (`GroupNumbers`: a set per group, or sorted runs), and so does
+/// every string key that is that text and a number in canonical form: a key is in exactly
+/// one of a group's two sets. The numbers must be `seal`ed before they are read.
 pub(crate) struct KeySets {
     /// How many groups there are.
     groups: usize,
@@ -728,23 +735,21 @@ pub(crate) struct KeySets {
     /// Keys held in all sets.
     keys: usize,
     /// The text before the numbers, and each group's numbers.
-    numbered: Option<(Arc<[u8]>, Vec<NumberSet>)>,
-    /// Numbers held in all number sets.
-    numbers: usize,
+    numbered: Option<(Arc<[u8]>, GroupNumbers)>,
 }
 
 impl KeySets {
     /// No groups yet.
     pub(crate) fn new() -> KeySets {
-        KeySets { groups: 0, sets: Vec::new(), keys: 0, numbered: None, numbers: 0 }
+        KeySets { groups: 0, sets: Vec::new(), keys: 0, numbered: None }
     }
 
     /// Makes groups `0..n` exist (the new ones empty).
     pub(crate) fn resize(&mut self, n: usize) {
         self.groups = n;
         self.sets.truncate(n);
-        if let Some((_, sets)) = &mut self.numbered {
-            sets.resize_with(n, NumberSet::default);
+        if let Some((_, numbers)) = &mut self.numbered {
+            numbers.resize(n);
         }
     }
 
@@ -760,31 +765,39 @@ impl KeySets {
         self.groups
     }
 
-    /// How many keys group `g` holds.
+    /// Sorts logged numbers in (see `GroupNumbers::seal`): before `len` and `for_each_key`,
+    /// and on each scan thread before the threads' tables merge.
+    pub(crate) fn seal(&mut self) {
+        if let Some((_, numbers)) = &mut self.numbered {
+            numbers.seal();
+        }
+    }
+
+    /// How many keys group `g` holds (once sealed).
     pub(crate) fn len(&self, g: usize) -> usize {
-        self.sets.get(g).map_or(0, KeyIndex::len) + self.numbered.as_ref().map_or(0, |(_, sets)| sets[g].len())
+        self.sets.get(g).map_or(0, KeyIndex::len) + self.numbered.as_ref().map_or(0, |(_, numbers)| numbers.len(g))
     }
 
     /// Calls `f` with each key of group `g` (numbers as the strings' encodings), in no
-    /// particular order.
+    /// particular order (once sealed).
     pub(crate) fn for_each_key(&self, g: usize, mut f: impl FnMut(&[u8])) {
         self.sets.get(g).into_iter().flat_map(KeyIndex::iter).for_each(|(k, ())| f(k));
-        if let Some((prefix, sets)) = &self.numbered {
+        if let Some((prefix, numbers)) = &self.numbered {
             let mut key = Vec::new();
-            for n in sets[g].iter() {
+            numbers.for_each(g, |n| {
                 key.clear();
                 append_key(&numbered_strings(prefix, &[n]), 0, &mut key);
                 f(&key);
-            }
+            });
         }
     }
 
     /// Adds an encoded key to group `g`'s set.
     pub(crate) fn insert(&mut self, g: u32, key: &[u8]) {
-        if let Some((prefix, sets)) = &mut self.numbered {
+        if let Some((prefix, numbers)) = &mut self.numbered {
             // A lone string's encoding: its length, then its bytes.
             if let Some(n) = key.get(4..).and_then(|text| number_after(text, prefix)) {
-                self.numbers += usize::from(sets[g as usize].insert(n));
+                numbers.insert(g, n);
                 return;
             }
         }
@@ -798,30 +811,21 @@ impl KeySets {
     /// numbers after another text go in as strings.
     pub(crate) fn insert_numbers(&mut self, groups: &[u32], numbers: &[u32], prefix: &Arc<[u8]>) {
         if self.numbered.is_none() && self.keys == 0 {
-            self.numbered = Some((prefix.clone(), vec![NumberSet::default(); self.groups]));
+            self.numbered = Some((prefix.clone(), GroupNumbers::new(self.groups)));
         }
         match &mut self.numbered {
-            Some((mine, sets)) if mine == prefix => {
-                let mut last = None;
-                for (&g, &n) in groups.iter().zip(numbers) {
-                    // Runs of one key in one group (data sorted by it) cost one compare.
-                    if last != Some((g, n)) {
-                        self.numbers += usize::from(sets[g as usize].insert(n));
-                        last = Some((g, n));
-                    }
-                }
-            }
+            Some((mine, held)) if mine == prefix => held.insert_numbers(groups, numbers),
             _ => self.insert_rows(groups, &[Arc::new(numbered_strings(prefix, numbers))]),
         }
     }
 
     /// Adds each row's key (its values in `columns`) to the set of its group (`groups[row]`).
     pub(crate) fn insert_rows(&mut self, groups: &[u32], columns: &[ColumnRef]) {
-        if let (Some((prefix, sets)), [column]) = (&mut self.numbered, columns) {
-            // Strings that are the text and a number go to the number sets.
+        if let (Some((prefix, held)), [column]) = (&mut self.numbered, columns) {
+            // Strings that are the text and a number go to the numbers.
             let (numbers, numbered_rows, rest) = split_numbered(column, prefix);
             for (&row, &n) in numbered_rows.iter().zip(&numbers) {
-                self.numbers += usize::from(sets[groups[row as usize] as usize].insert(n));
+                held.insert(groups[row as usize], n);
             }
             if !numbered_rows.is_empty() {
                 let groups: Vec<u32> = rest.iter().map(|&row| groups[row as usize]).collect();
@@ -864,9 +868,11 @@ impl KeySets {
 
     /// Folds another table's sets in, theirs group `g` into this one's `groups[g]`: a set
     /// moves whole where this table's group is still empty.
-    pub(crate) fn merge(&mut self, groups: &[u32], other: KeySets) {
+    pub(crate) fn merge(&mut self, groups: &[u32], mut other: KeySets) {
+        self.seal();
+        other.seal();
         if self.numbered.is_none() && self.keys == 0 {
-            self.numbered = other.numbered.as_ref().map(|(prefix, _)| (prefix.clone(), vec![NumberSet::default(); self.groups]));
+            self.numbered = other.numbered.as_ref().map(|(prefix, _)| (prefix.clone(), GroupNumbers::new(self.groups)));
         }
         let alike = match (&self.numbered, &other.numbered) {
             (None, None) => true,
@@ -881,11 +887,7 @@ impl KeySets {
             return;
         }
         if let (Some((_, mine)), Some((_, theirs))) = (&mut self.numbered, other.numbered) {
-            for (set, &g) in theirs.into_iter().zip(groups) {
-                let before = mine[g as usize].len();
-                mine[g as usize].merge(set);
-                self.numbers += mine[g as usize].len() - before;
-            }
+            mine.merge(groups, theirs);
         }
         if other.keys > 0 {
             self.make_key_sets();
@@ -902,10 +904,10 @@ impl KeySets {
     }
 
     /// Bytes held, roughly: two slots per key (the tables are between a quarter and half
-    /// full), two 4-byte slots per number (a bitmap is no larger), and the empty sets.
+    /// full), the empty key sets, and the numbers.
     pub(crate) fn memory_size(&self) -> usize {
-        let numbered = self.numbered.as_ref().map_or(0, |_| self.groups * std::mem::size_of::<NumberSet>());
-        self.keys * 64 + self.numbers * 8 + self.sets.len() * std::mem::size_of::<KeyIndex<()>>() + numbered
+        let numbered = self.numbered.as_ref().map_or(0, |(_, numbers)| numbers.memory_size());
+        self.keys * 64 + self.sets.len() * std::mem::size_of::<KeyIndex<()>>() + numbered
     }
 }
 

@@ -16,6 +16,7 @@ pub mod expr;
 mod flat_map;
 pub mod functions;
 pub mod group;
+mod group_numbers;
 pub mod kernels;
 pub mod interval;
 pub mod join;

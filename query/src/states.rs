@@ -155,6 +155,10 @@ impl Accumulator for MergeOf {
         self.inner.states()
     }
 
+    fn seal(&mut self) {
+        self.inner.seal();
+    }
+
     fn finish(self: Box<Self>) -> Column {
         self.inner.finish()
     }

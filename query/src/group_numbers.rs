@@ -1,0 +1,357 @@
+//! Each group's distinct `u32` numbers: `uniqExact`'s state for ids that arrive as numbers
+//! (`Coding::Numbers`), in one of two forms chosen by the shape of the data.
+//!
+//! Few groups with many numbers each (distinct users per tenant, per day) keep a `NumberSet`
+//! per group: the sets stay in cache or become bitmaps, and an insert is a probe or a bit.
+//! Many groups with few numbers each (`uniqExact(user_id)` per tenant, scenario, date and
+//! hour: ~216k groups of ~46 mostly distinct ids at 10M rows) would make every insert a cache
+//! miss into its own small table and every table grow through several rehashes. There the
+//! pairs (group, number) are appended to a log as they come (`NumberRuns`), and only when
+//! counted, merged or serialized are they radix-sorted and deduplicated into one sorted run
+//! of numbers per group. Two threads' runs merge group by group in one linear pass.
+//!
+//! Numbers start in sets and move to runs, for good, once there are `RUNS_FROM_GROUPS` groups
+//! holding fewer than `SET_NUMBERS_PER_GROUP` numbers each on average. The number of groups
+//! tells the two cases apart early even when the data arrives sorted by the groups (a
+//! block's rows then fall in few groups whatever the query), and the average keeps the sets
+//! where they grow into bitmaps.
+
+use crate::number_set::NumberSet;
+
+/// From this many groups on, runs may pay: the groups' sets no longer stay in cache.
+const RUNS_FROM_GROUPS: usize = 4096;
+/// Sets this large on average are on their way to bitmaps: they stay.
+const SET_NUMBERS_PER_GROUP: usize = 1024;
+/// The log is sorted into the runs once it holds this many pairs and more than the runs
+/// hold numbers: memory stays within a constant factor of the distinct pairs, however many
+/// repeats come, and each number is re-copied a bounded number of times.
+const SEAL_PAIRS: usize = 1 << 22;
+
+/// Each group's distinct numbers (see the module doc).
+pub(crate) enum GroupNumbers {
+    /// A set per group, holding `numbers` in all.
+    Sets { sets: Vec<NumberSet>, numbers: usize },
+    /// A log of pairs sorted into runs when needed.
+    Runs(NumberRuns),
+}
+
+impl GroupNumbers {
+    /// `groups` empty groups, as sets.
+    pub(crate) fn new(groups: usize) -> GroupNumbers {
+        GroupNumbers::Sets { sets: vec![NumberSet::default(); groups], numbers: 0 }
+    }
+
+    /// Makes groups `0..n` exist (the new ones empty).
+    pub(crate) fn resize(&mut self, n: usize) {
+        match self {
+            GroupNumbers::Sets { sets, .. } => sets.resize_with(n, NumberSet::default),
+            GroupNumbers::Runs(runs) => runs.groups = n,
+        }
+    }
+
+    /// Adds `n` to group `g`.
+    pub(crate) fn insert(&mut self, g: u32, n: u32) {
+        match self {
+            GroupNumbers::Sets { sets, numbers, .. } => *numbers += usize::from(sets[g as usize].insert(n)),
+            GroupNumbers::Runs(runs) => runs.extend(&[g], &[n]),
+        }
+    }
+
+    /// Adds each number to the group of its row (`groups[row]`), moving from sets to runs
+    /// first when the groups have become many and small.
+    pub(crate) fn insert_numbers(&mut self, groups: &[u32], numbers: &[u32]) {
+        if let GroupNumbers::Sets { sets, numbers: held } = self {
+            if sets.len() >= RUNS_FROM_GROUPS && *held < SET_NUMBERS_PER_GROUP * sets.len() {
+                self.become_runs();
+            }
+        }
+        match self {
+            GroupNumbers::Sets { sets, numbers: held, .. } => {
+                let mut last = None;
+                for (&g, &n) in groups.iter().zip(numbers) {
+                    // Runs of one number in one group (data sorted by it) cost one compare.
+                    if last != Some((g, n)) {
+                        *held += usize::from(sets[g as usize].insert(n));
+                        last = Some((g, n));
+                    }
+                }
+            }
+            GroupNumbers::Runs(runs) => runs.extend(groups, numbers),
+        }
+    }
+
+    /// Moves the sets' numbers into a log of runs.
+    fn become_runs(&mut self) {
+        let GroupNumbers::Sets { sets, .. } = self else { return };
+        let mut runs = NumberRuns { groups: sets.len(), ..NumberRuns::default() };
+        for (g, set) in sets.iter().enumerate() {
+            set.iter().for_each(|n| runs.pending.push(pair(g as u32, n)));
+        }
+        *self = GroupNumbers::Runs(runs);
+    }
+
+    /// Sorts the logged pairs into runs, so that `len` and `for_each` see them. Each scan
+    /// thread seals its own before the threads' states merge.
+    pub(crate) fn seal(&mut self) {
+        if let GroupNumbers::Runs(runs) = self {
+            runs.seal();
+        }
+    }
+
+    /// How many numbers group `g` holds (after `seal`).
+    pub(crate) fn len(&self, g: usize) -> usize {
+        match self {
+            GroupNumbers::Sets { sets, .. } => sets[g].len(),
+            GroupNumbers::Runs(runs) => runs.run(g).len(),
+        }
+    }
+
+    /// Calls `f` with each number of group `g` (after `seal`), in no particular order.
+    pub(crate) fn for_each(&self, g: usize, f: impl FnMut(u32)) {
+        match self {
+            GroupNumbers::Sets { sets, .. } => sets[g].iter().for_each(f),
+            GroupNumbers::Runs(runs) => runs.run(g).iter().copied().for_each(f),
+        }
+    }
+
+    /// Folds another table's numbers in, theirs group `g` into this one's `groups[g]`; this
+    /// table already has every group `groups` names.
+    pub(crate) fn merge(&mut self, groups: &[u32], mut other: GroupNumbers) {
+        match (&mut *self, &mut other) {
+            (GroupNumbers::Sets { sets: mine, numbers, .. }, GroupNumbers::Sets { sets: theirs, .. }) => {
+                for (set, &g) in std::mem::take(theirs).into_iter().zip(groups) {
+                    let before = mine[g as usize].len();
+                    mine[g as usize].merge(set);
+                    *numbers += mine[g as usize].len() - before;
+                }
+            }
+            (GroupNumbers::Runs(mine), GroupNumbers::Runs(theirs)) => mine.merge(groups, theirs),
+            // Threads that chose differently: the numbers go in one by one.
+            _ => {
+                other.seal();
+                for (t, &g) in groups.iter().enumerate() {
+                    other.for_each(t, |n| self.insert(g, n));
+                }
+            }
+        }
+    }
+
+    /// Bytes held, roughly.
+    pub(crate) fn memory_size(&self) -> usize {
+        match self {
+            // Two 4-byte slots per number (a bitmap is no larger), and the empty sets.
+            GroupNumbers::Sets { sets, numbers, .. } => numbers * 8 + sets.len() * std::mem::size_of::<NumberSet>(),
+            GroupNumbers::Runs(runs) => runs.memory_size(),
+        }
+    }
+}
+
+/// A pair of the log: the group in the high half, so that pairs sort by group, then number.
+fn pair(g: u32, n: u32) -> u64 {
+    u64::from(g) << 32 | u64::from(n)
+}
+
+/// Each group's distinct numbers as a sorted run, plus a log of pairs not yet sorted in.
+#[derive(Default)]
+pub(crate) struct NumberRuns {
+    /// Pairs (`pair`) not yet in the runs, in arrival order, repeats included.
+    pending: Vec<u64>,
+    /// Group `g`'s run is `numbers[starts[g]..starts[g + 1]]`; groups past `starts` (made
+    /// since the last seal) have none.
+    starts: Vec<usize>,
+    numbers: Vec<u32>,
+    /// How many groups there are.
+    groups: usize,
+}
+
+impl NumberRuns {
+    /// Logs each number for the group of its row; sorts the log in when it has grown.
+    fn extend(&mut self, groups: &[u32], numbers: &[u32]) {
+        let mut last = None;
+        for (&g, &n) in groups.iter().zip(numbers) {
+            if last != Some((g, n)) {
+                self.pending.push(pair(g, n));
+                last = Some((g, n));
+            }
+        }
+        if self.pending.len() >= SEAL_PAIRS.max(self.numbers.len()) {
+            self.seal();
+        }
+    }
+
+    /// Group `g`'s sorted distinct numbers.
+    fn run(&self, g: usize) -> &[u32] {
+        debug_assert!(self.pending.is_empty(), "runs read before the log was sealed");
+        match self.starts.get(g..g + 2) {
+            Some(&[start, end]) => &self.numbers[start..end],
+            _ => &[],
+        }
+    }
+
+    /// Sorts and deduplicates the log, then unites it with the runs.
+    fn seal(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        // The group right above the number's significant bits: fewer bytes for the radix
+        // sort, which goes least significant byte first and skips bytes the same in every pair.
+        let shift = 32 - pending.iter().fold(0, |all, &p| all | p as u32).leading_zeros();
+        pending.iter_mut().for_each(|p| *p = (*p >> 32) << shift | (*p & u64::from(u32::MAX)));
+        radsort::sort(&mut pending);
+        pending.dedup();
+        let mut logged = NumberRuns { starts: vec![0; self.groups + 1], numbers: Vec::with_capacity(pending.len()), ..NumberRuns::default() };
+        let low = (1u64 << shift) - 1;
+        for &p in &pending {
+            logged.starts[(p >> shift) as usize + 1] += 1;
+            logged.numbers.push((p & low) as u32);
+        }
+        drop(pending);
+        for g in 0..self.groups {
+            logged.starts[g + 1] += logged.starts[g];
+        }
+        *self = if self.numbers.is_empty() {
+            NumberRuns { groups: self.groups, ..logged }
+        } else {
+            unite(self, &logged, None, self.groups)
+        };
+    }
+
+    /// Folds another table's runs in, theirs group `t` into this one's `groups[t]`.
+    fn merge(&mut self, groups: &[u32], other: &mut NumberRuns) {
+        self.seal();
+        other.seal();
+        *self = unite(self, other, Some(groups), self.groups);
+    }
+
+    /// Bytes held.
+    fn memory_size(&self) -> usize {
+        self.pending.capacity() * 8 + self.starts.capacity() * 8 + self.numbers.capacity() * 4
+    }
+}
+
+/// The runs of `a` and `b` united group by group into `groups` groups: `b`'s group `t` is
+/// `a`'s group `map[t]` (`t` itself without a map). Both must be sealed.
+fn unite(a: &NumberRuns, b: &NumberRuns, map: Option<&[u32]>, groups: usize) -> NumberRuns {
+    let mut from_b = vec![u32::MAX; groups];
+    for t in 0..b.starts.len().saturating_sub(1) {
+        let g = map.map_or(t as u32, |m| m[t]);
+        from_b[g as usize] = t as u32;
+    }
+    let mut starts = Vec::with_capacity(groups + 1);
+    let mut numbers = Vec::with_capacity(a.numbers.len() + b.numbers.len());
+    starts.push(0);
+    for (g, &t) in from_b.iter().enumerate() {
+        let x = a.run(g);
+        let y = if t == u32::MAX { &[][..] } else { b.run(t as usize) };
+        match (x.is_empty(), y.is_empty()) {
+            (_, true) => numbers.extend_from_slice(x),
+            (true, false) => numbers.extend_from_slice(y),
+            (false, false) => union_sorted(x, y, &mut numbers),
+        }
+        starts.push(numbers.len());
+    }
+    NumberRuns { pending: Vec::new(), starts, numbers, groups }
+}
+
+/// Appends the union of two sorted runs of distinct numbers, sorted.
+fn union_sorted(x: &[u32], y: &[u32], out: &mut Vec<u32>) {
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        let (a, b) = (x[i], y[j]);
+        out.push(a.min(b));
+        i += usize::from(a <= b);
+        j += usize::from(b <= a);
+    }
+    out.extend_from_slice(&x[i..]);
+    out.extend_from_slice(&y[j..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Each group's numbers, sorted.
+    fn contents(numbers: &mut GroupNumbers, groups: usize) -> Vec<Vec<u32>> {
+        numbers.seal();
+        (0..groups)
+            .map(|g| {
+                let mut all = Vec::new();
+                numbers.for_each(g, |n| all.push(n));
+                all.sort_unstable();
+                assert_eq!(all.len(), numbers.len(g));
+                all
+            })
+            .collect()
+    }
+
+    /// Rows of `groups` groups: group `g` gets numbers from a window that overlaps its
+    /// neighbours', with repeats, in a scrambled order.
+    fn rows(groups: u32, rows: u32, seed: u32) -> (Vec<u32>, Vec<u32>) {
+        (0..rows)
+            .map(|i| {
+                let x = i.wrapping_mul(2_654_435_761).wrapping_add(seed);
+                let g = x % groups;
+                (g, g * 7 + (x >> 8) % 40)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn runs_and_sets_hold_the_same_numbers_alone_and_merged() {
+        let groups = 5000;
+        let mut reference = vec![BTreeSet::new(); groups as usize];
+        // Many groups per row: the log of runs. Few: sets.
+        let mut many = GroupNumbers::new(groups as usize);
+        let mut few = GroupNumbers::new(100);
+        // Two blocks of 10 rows per group into `many` (the second after a seal); into `few`
+        // one of 1 row per group, which moves nothing while there are 100 groups, then one
+        // of 3,000 rows per group.
+        for seed in [1, 2] {
+            let (g, n) = rows(groups, 50_000, seed);
+            g.iter().zip(&n).for_each(|(&g, &n)| _ = reference[g as usize].insert(n));
+            many.insert_numbers(&g, &n);
+            many.seal();
+        }
+        assert!(matches!(many, GroupNumbers::Runs(_)));
+        let (g, n) = rows(100, 100, 3);
+        few.insert_numbers(&g, &n);
+        let (g2, n2) = rows(100, 300_000, 4);
+        few.insert_numbers(&g2, &n2);
+        assert!(matches!(few, GroupNumbers::Sets { .. }));
+        let expected = |r: &[BTreeSet<u32>]| r.iter().map(|s| s.iter().copied().collect::<Vec<_>>()).collect::<Vec<_>>();
+        assert_eq!(contents(&mut many, groups as usize), expected(&reference));
+
+        // `few`'s group t is `many`'s group 4999 - t: a merge across forms.
+        let mut other_reference = vec![BTreeSet::new(); 100];
+        g.iter().chain(&g2).zip(n.iter().chain(&n2)).for_each(|(&g, &n)| _ = other_reference[g as usize].insert(n));
+        let map: Vec<u32> = (groups - 100..groups).rev().collect();
+        for (t, set) in other_reference.iter().enumerate() {
+            reference[map[t] as usize].extend(set);
+        }
+        let mut runs_copy = GroupNumbers::Runs(NumberRuns::default());
+        runs_copy.resize(groups as usize);
+        runs_copy.merge(&(0..groups).collect::<Vec<_>>(), many);
+        runs_copy.merge(&map, few);
+        assert_eq!(contents(&mut runs_copy, groups as usize), expected(&reference));
+
+        // Two logs of runs merge run by run, into a table with more groups than theirs.
+        let mut a = GroupNumbers::new(0);
+        a.resize(RUNS_FROM_GROUPS);
+        a.insert_numbers(&[0; 4096], &(0..4096).map(|i| i % 5).collect::<Vec<_>>());
+        assert!(matches!(a, GroupNumbers::Runs(_)));
+        let mut b = GroupNumbers::Runs(NumberRuns::default());
+        b.resize(2);
+        b.insert_numbers(&[0, 1, 1], &[4, 9, 2]);
+        a.merge(&[2, 0], b);
+        assert_eq!(contents(&mut a, 3), [vec![0, 1, 2, 3, 4, 9], vec![], vec![4]]);
+    }
+
+    #[test]
+    fn union_of_sorted_runs_keeps_each_number_once() {
+        let mut out = Vec::new();
+        union_sorted(&[1, 3, 5, 9], &[2, 3, 9, 10, 11], &mut out);
+        assert_eq!(out, [1, 2, 3, 5, 9, 10, 11]);
+    }
+}

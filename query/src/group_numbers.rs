@@ -83,7 +83,7 @@ impl GroupNumbers {
     /// Moves the sets' numbers into a log of runs.
     fn become_runs(&mut self) {
         let GroupNumbers::Sets { sets, .. } = self else { return };
-        let mut runs = NumberRuns { groups: sets.len(), ..NumberRuns::default() };
+        let mut runs = NumberRuns { groups: sets.len(), pending: Vec::with_capacity(SEAL_PAIRS), ..NumberRuns::default() };
         for (g, set) in sets.iter().enumerate() {
             set.iter().for_each(|n| runs.pending.push(pair(g as u32, n)));
         }
@@ -175,7 +175,7 @@ impl NumberRuns {
             }
         }
         if self.pending.len() >= SEAL_PAIRS.max(self.numbers.len()) {
-            self.seal();
+            self.sort_in();
         }
     }
 
@@ -188,8 +188,15 @@ impl NumberRuns {
         }
     }
 
-    /// Sorts and deduplicates the log, then unites it with the runs.
+    /// Sorts the log into the runs and lets its memory go.
     fn seal(&mut self) {
+        self.sort_in();
+        self.pending = Vec::new();
+    }
+
+    /// Sorts and deduplicates the log, then unites it with the runs; the emptied log keeps
+    /// its memory for the pairs to come.
+    fn sort_in(&mut self) {
         if self.pending.is_empty() {
             return;
         }
@@ -206,7 +213,7 @@ impl NumberRuns {
             logged.starts[(p >> shift) as usize + 1] += 1;
             logged.numbers.push((p & low) as u32);
         }
-        drop(pending);
+        pending.clear();
         for g in 0..self.groups {
             logged.starts[g + 1] += logged.starts[g];
         }
@@ -215,6 +222,7 @@ impl NumberRuns {
         } else {
             unite(self, &logged, None, self.groups)
         };
+        self.pending = pending;
     }
 
     /// Folds another table's runs in, theirs group `t` into this one's `groups[t]`.

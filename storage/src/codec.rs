@@ -146,12 +146,13 @@ impl Codec {
     /// Compresses `raw`; returns the codec actually used (Auto picks one) and the payload.
     fn compress(self, raw: &[u8]) -> Result<(Codec, Vec<u8>)> {
         let zstd = |level| zstd::bulk::compress(raw, level).map_err(|e| StorageError::Invalid(format!("zstd: {e}")));
+        let lz4 = || lz4::block::compress(raw, None, false).map_err(|e| StorageError::Invalid(format!("lz4: {e}")));
         Ok(match self {
             Codec::None => (self, raw.to_vec()),
-            Codec::Lz4 => (self, lz4_flex::block::compress(raw)),
+            Codec::Lz4 => (self, lz4()?),
             Codec::Zstd(level) => (self, zstd(level)?),
             Codec::Auto => {
-                let lz4 = lz4_flex::block::compress(raw);
+                let lz4 = lz4()?;
                 if lz4.len() * 2 <= raw.len() {
                     (Codec::Lz4, lz4)
                 } else {
@@ -212,7 +213,7 @@ fn decompress(codec: u8, payload: &[u8], rlen: usize, out: &mut Vec<u8>) -> std:
         0 => out.extend_from_slice(payload),
         1 => {
             out.resize(rlen, 0);
-            let n = lz4_flex::block::decompress_into(payload, out).map_err(|e| e.to_string())?;
+            let n = lz4::block::decompress_to_buffer(payload, Some(rlen as i32), out).map_err(|e| e.to_string())?;
             if n != rlen {
                 return Err("length mismatch".into());
             }

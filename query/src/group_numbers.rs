@@ -8,7 +8,8 @@
 //! miss into its own small table and every table grow through several rehashes. There the
 //! pairs (group, number) are appended to a log as they come (`NumberRuns`), and only when
 //! counted, merged or serialized are they radix-sorted and deduplicated into one sorted run
-//! of numbers per group. Two threads' runs merge group by group in one linear pass.
+//! of numbers per group. Another thread's runs merge in without a copy: they stay beside this
+//! table's, and only a group found in both is united, when it is counted.
 //!
 //! Numbers start in sets and move to runs, for good, once there are `RUNS_FROM_GROUPS` groups
 //! holding fewer than `SET_NUMBERS_PER_GROUP` numbers each on average. The number of groups
@@ -102,7 +103,7 @@ impl GroupNumbers {
     pub(crate) fn len(&self, g: usize) -> usize {
         match self {
             GroupNumbers::Sets { sets, .. } => sets[g].len(),
-            GroupNumbers::Runs(runs) => runs.run(g).len(),
+            GroupNumbers::Runs(runs) => runs.len(g),
         }
     }
 
@@ -110,7 +111,7 @@ impl GroupNumbers {
     pub(crate) fn for_each(&self, g: usize, f: impl FnMut(u32)) {
         match self {
             GroupNumbers::Sets { sets, .. } => sets[g].iter().for_each(f),
-            GroupNumbers::Runs(runs) => runs.run(g).iter().copied().for_each(f),
+            GroupNumbers::Runs(runs) => runs.for_each(g, f),
         }
     }
 
@@ -125,7 +126,7 @@ impl GroupNumbers {
                     *numbers += mine[g as usize].len() - before;
                 }
             }
-            (GroupNumbers::Runs(mine), GroupNumbers::Runs(theirs)) => mine.merge(groups, theirs),
+            (GroupNumbers::Runs(mine), GroupNumbers::Runs(theirs)) => mine.merge(groups, std::mem::take(theirs)),
             // Threads that chose differently: the numbers go in one by one.
             _ => {
                 other.seal();
@@ -151,7 +152,8 @@ fn pair(g: u32, n: u32) -> u64 {
     u64::from(g) << 32 | u64::from(n)
 }
 
-/// Each group's distinct numbers as a sorted run, plus a log of pairs not yet sorted in.
+/// Each group's distinct numbers as a sorted run, plus a log of pairs not yet sorted in, plus
+/// the runs of other tables merged in.
 #[derive(Default)]
 pub(crate) struct NumberRuns {
     /// Pairs (`pair`) not yet in the runs, in arrival order, repeats included.
@@ -162,7 +164,15 @@ pub(crate) struct NumberRuns {
     numbers: Vec<u32>,
     /// How many groups there are.
     groups: usize,
+    /// Other tables' runs, merged in without being copied: group `g` here also holds their
+    /// group `from[g]` (none where `from` has `NONE` or ends). A group found in one table
+    /// only, most of them when a group's rows lie close together, then costs nothing to
+    /// merge or count.
+    merged: Vec<(NumberRuns, Vec<u32>)>,
 }
+
+/// No group of the other table.
+const NONE: u32 = u32::MAX;
 
 impl NumberRuns {
     /// Logs each number for the group of its row; sorts the log in when it has grown.
@@ -179,13 +189,48 @@ impl NumberRuns {
         }
     }
 
-    /// Group `g`'s sorted distinct numbers.
+    /// Group `g`'s sorted distinct numbers in this table's own runs.
     fn run(&self, g: usize) -> &[u32] {
         debug_assert!(self.pending.is_empty(), "runs read before the log was sealed");
         match self.starts.get(g..g + 2) {
             Some(&[start, end]) => &self.numbers[start..end],
             _ => &[],
         }
+    }
+
+    /// Group `g`'s runs that hold numbers: its own and those of the tables merged in.
+    fn runs(&self, g: usize) -> impl Iterator<Item = &[u32]> {
+        let theirs = self.merged.iter().filter_map(move |(runs, from)| from.get(g).filter(|&&t| t != NONE).map(|&t| runs.run(t as usize)));
+        std::iter::once(self.run(g)).chain(theirs).filter(|run| !run.is_empty())
+    }
+
+    /// How many distinct numbers group `g` holds.
+    fn len(&self, g: usize) -> usize {
+        let mut runs = self.runs(g);
+        match (runs.next(), runs.next()) {
+            (None, _) => 0,
+            (Some(run), None) => run.len(),
+            _ => self.united(g).len(),
+        }
+    }
+
+    /// Calls `f` with each distinct number of group `g`, in order.
+    fn for_each(&self, g: usize, f: impl FnMut(u32)) {
+        let mut runs = self.runs(g);
+        match (runs.next(), runs.next()) {
+            (None, _) => {}
+            (Some(run), None) => run.iter().copied().for_each(f),
+            _ => self.united(g).into_iter().for_each(f),
+        }
+    }
+
+    /// The union of group `g`'s runs.
+    fn united(&self, g: usize) -> Vec<u32> {
+        self.runs(g).fold(Vec::new(), |all, run| {
+            let mut out = Vec::with_capacity(all.len() + run.len());
+            union_sorted(&all, run, &mut out);
+            out
+        })
     }
 
     /// Sorts the log into the runs and lets its memory go.
@@ -217,41 +262,47 @@ impl NumberRuns {
         for g in 0..self.groups {
             logged.starts[g + 1] += logged.starts[g];
         }
-        *self = if self.numbers.is_empty() {
-            NumberRuns { groups: self.groups, ..logged }
-        } else {
-            unite(self, &logged, None, self.groups)
+        (self.starts, self.numbers) = match self.numbers.is_empty() {
+            true => (logged.starts, logged.numbers),
+            false => unite(self, &logged, None, self.groups),
         };
         self.pending = pending;
     }
 
-    /// Folds another table's runs in, theirs group `t` into this one's `groups[t]`.
-    fn merge(&mut self, groups: &[u32], other: &mut NumberRuns) {
-        self.seal();
+    /// Takes another table's runs in, theirs group `t` into this one's `groups[t]`: they are
+    /// kept as they are, beside this table's (see `merged`).
+    fn merge(&mut self, groups: &[u32], mut other: NumberRuns) {
         other.seal();
-        *self = unite(self, other, Some(groups), self.groups);
+        for (runs, from) in std::mem::take(&mut other.merged) {
+            (other.starts, other.numbers) = unite(&other, &runs, Some(&from), other.groups);
+        }
+        let mut from = vec![NONE; self.groups];
+        for (t, &g) in groups.iter().enumerate().take(other.starts.len().saturating_sub(1)) {
+            from[g as usize] = t as u32;
+        }
+        self.merged.push((other, from));
     }
 
     /// Bytes held.
     fn memory_size(&self) -> usize {
-        self.pending.capacity() * 8 + self.starts.capacity() * 8 + self.numbers.capacity() * 4
+        let merged: usize = self.merged.iter().map(|(runs, from)| runs.memory_size() + from.capacity() * 4).sum();
+        self.pending.capacity() * 8 + self.starts.capacity() * 8 + self.numbers.capacity() * 4 + merged
     }
 }
 
-/// The runs of `a` and `b` united group by group into `groups` groups: `b`'s group `t` is
-/// `a`'s group `map[t]` (`t` itself without a map). Both must be sealed.
-fn unite(a: &NumberRuns, b: &NumberRuns, map: Option<&[u32]>, groups: usize) -> NumberRuns {
-    let mut from_b = vec![u32::MAX; groups];
-    for t in 0..b.starts.len().saturating_sub(1) {
-        let g = map.map_or(t as u32, |m| m[t]);
-        from_b[g as usize] = t as u32;
-    }
+/// The own runs of `a` and `b` united group by group into `groups` groups: `a`'s group `g`
+/// takes `b`'s group `from[g]` (`g` itself without `from`). Gives the runs' starts and
+/// numbers.
+fn unite(a: &NumberRuns, b: &NumberRuns, from: Option<&[u32]>, groups: usize) -> (Vec<usize>, Vec<u32>) {
     let mut starts = Vec::with_capacity(groups + 1);
     let mut numbers = Vec::with_capacity(a.numbers.len() + b.numbers.len());
     starts.push(0);
-    for (g, &t) in from_b.iter().enumerate() {
+    for g in 0..groups {
         let x = a.run(g);
-        let y = if t == u32::MAX { &[][..] } else { b.run(t as usize) };
+        let y = match from.map_or(g as u32, |f| f.get(g).copied().unwrap_or(NONE)) {
+            NONE => &[][..],
+            t => b.run(t as usize),
+        };
         match (x.is_empty(), y.is_empty()) {
             (_, true) => numbers.extend_from_slice(x),
             (true, false) => numbers.extend_from_slice(y),
@@ -259,7 +310,7 @@ fn unite(a: &NumberRuns, b: &NumberRuns, map: Option<&[u32]>, groups: usize) -> 
         }
         starts.push(numbers.len());
     }
-    NumberRuns { pending: Vec::new(), starts, numbers, groups }
+    (starts, numbers)
 }
 
 /// Appends the union of two sorted runs of distinct numbers, sorted.
@@ -354,6 +405,14 @@ mod tests {
         b.insert_numbers(&[0, 1, 1], &[4, 9, 2]);
         a.merge(&[2, 0], b);
         assert_eq!(contents(&mut a, 3), [vec![0, 1, 2, 3, 4, 9], vec![], vec![4]]);
+        // A table that holds another's runs merges whole into a third: its groups 0, 1, 2
+        // are that one's 1, 2, 0.
+        let mut c = GroupNumbers::Runs(NumberRuns::default());
+        c.resize(RUNS_FROM_GROUPS);
+        c.insert_numbers(&[3], &[7]);
+        let map: Vec<u32> = [1, 2, 0].into_iter().chain(3..RUNS_FROM_GROUPS as u32).collect();
+        c.merge(&map, a);
+        assert_eq!(contents(&mut c, 4), [vec![4], vec![0, 1, 2, 3, 4, 9], vec![], vec![7]]);
     }
 
     #[test]

@@ -867,7 +867,7 @@ impl KeySets {
     }
 
     /// Folds another table's sets in, theirs group `g` into this one's `groups[g]`: a set
-    /// moves whole where this table's group is still empty.
+    /// moves whole where this table's group has no keys yet.
     pub(crate) fn merge(&mut self, groups: &[u32], mut other: KeySets) {
         self.seal();
         other.seal();
@@ -893,7 +893,8 @@ impl KeySets {
             self.make_key_sets();
         }
         for (set, &g) in other.sets.into_iter().zip(groups).filter(|(set, _)| set.len() > 0) {
-            if self.len(g as usize) == 0 {
+            // Keys and numbers are apart: an empty set of keys takes theirs whole.
+            if self.sets[g as usize].len() == 0 {
                 self.keys += set.len();
                 self.sets[g as usize] = set;
             } else {

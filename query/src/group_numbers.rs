@@ -53,7 +53,7 @@ impl GroupNumbers {
     /// Adds `n` to group `g`.
     pub(crate) fn insert(&mut self, g: u32, n: u32) {
         match self {
-            GroupNumbers::Sets { sets, numbers, .. } => *numbers += usize::from(sets[g as usize].insert(n)),
+            GroupNumbers::Sets { sets, numbers } => *numbers += usize::from(sets[g as usize].insert(n)),
             GroupNumbers::Runs(runs) => runs.extend(&[g], &[n]),
         }
     }
@@ -67,7 +67,7 @@ impl GroupNumbers {
             }
         }
         match self {
-            GroupNumbers::Sets { sets, numbers: held, .. } => {
+            GroupNumbers::Sets { sets, numbers: held } => {
                 let mut last = None;
                 for (&g, &n) in groups.iter().zip(numbers) {
                     // Runs of one number in one group (data sorted by it) cost one compare.
@@ -118,8 +118,12 @@ impl GroupNumbers {
     /// Folds another table's numbers in, theirs group `g` into this one's `groups[g]`; this
     /// table already has every group `groups` names.
     pub(crate) fn merge(&mut self, groups: &[u32], mut other: GroupNumbers) {
+        // Sets meeting runs become runs, which take the other's as they are.
+        if matches!((&*self, &other), (GroupNumbers::Sets { .. }, GroupNumbers::Runs(_))) {
+            self.become_runs();
+        }
         match (&mut *self, &mut other) {
-            (GroupNumbers::Sets { sets: mine, numbers, .. }, GroupNumbers::Sets { sets: theirs, .. }) => {
+            (GroupNumbers::Sets { sets: mine, numbers }, GroupNumbers::Sets { sets: theirs, .. }) => {
                 for (set, &g) in std::mem::take(theirs).into_iter().zip(groups) {
                     let before = mine[g as usize].len();
                     mine[g as usize].merge(set);
@@ -127,9 +131,8 @@ impl GroupNumbers {
                 }
             }
             (GroupNumbers::Runs(mine), GroupNumbers::Runs(theirs)) => mine.merge(groups, std::mem::take(theirs)),
-            // Threads that chose differently: the numbers go in one by one.
+            // Sets into runs: their numbers are logged one by one.
             _ => {
-                other.seal();
                 for (t, &g) in groups.iter().enumerate() {
                     other.for_each(t, |n| self.insert(g, n));
                 }
@@ -141,7 +144,7 @@ impl GroupNumbers {
     pub(crate) fn memory_size(&self) -> usize {
         match self {
             // Two 4-byte slots per number (a bitmap is no larger), and the empty sets.
-            GroupNumbers::Sets { sets, numbers, .. } => numbers * 8 + sets.len() * std::mem::size_of::<NumberSet>(),
+            GroupNumbers::Sets { sets, numbers } => numbers * 8 + sets.len() * std::mem::size_of::<NumberSet>(),
             GroupNumbers::Runs(runs) => runs.memory_size(),
         }
     }
@@ -413,6 +416,13 @@ mod tests {
         let map: Vec<u32> = [1, 2, 0].into_iter().chain(3..RUNS_FROM_GROUPS as u32).collect();
         c.merge(&map, a);
         assert_eq!(contents(&mut c, 4), [vec![4], vec![0, 1, 2, 3, 4, 9], vec![], vec![7]]);
+        // Sets taking runs in become runs.
+        let mut d = GroupNumbers::new(RUNS_FROM_GROUPS);
+        d.insert(0, 5);
+        d.insert(0, 6);
+        d.merge(&(0..RUNS_FROM_GROUPS as u32).collect::<Vec<_>>(), c);
+        assert!(matches!(d, GroupNumbers::Runs(_)));
+        assert_eq!(contents(&mut d, 4), [vec![4, 5, 6], vec![0, 1, 2, 3, 4, 9], vec![], vec![7]]);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //!
 //! While its numbers are few and far apart the set is an open-addressing hash table of
 //! 4-byte slots (16 numbers of an hourly group fit in a cache line). When the table is due
-//! to grow and a bitmap over `0..=max` would take no more bytes than the grown table, the
-//! numbers move to the bitmap: a daily-active-users set over two million ids is then 256 KiB
+//! to grow and at least half of its numbers fall below the end of a bitmap no larger than
+//! the grown table, the numbers move to a bitmap (reaching past the largest of them when
+//! that at most doubles it): a daily-active-users set over two million ids is then 256 KiB
 //! of bits, an insert sets a bit, and two threads' sets merge by OR-ing words. Numbers past
 //! the bitmap's end stay in the table, which may move them into a longer bitmap later.
 
@@ -113,12 +114,19 @@ impl NumberSet {
 
     /// Makes room in the table: moves its numbers below `64 × slots` to a bitmap of that many
     /// bits (no more bytes than the table grown twofold) when at least half of them are
-    /// there, else grows the table (fourfold while small, else twofold).
+    /// there, else grows the table (fourfold while small, else twofold). The bitmap reaches
+    /// past the table's largest number when that at most doubles it: ids spread evenly over
+    /// their range then all land in it, instead of the upper half filling a table again.
     fn grow(&mut self) {
         let words = self.slots.len();
-        let below = self.slots.iter().filter(|&&n| n != EMPTY && (n as usize) < words * 64).count();
+        let (mut below, mut max) = (0, 0);
+        for &n in self.slots.iter().filter(|&&n| n != EMPTY) {
+            below += usize::from((n as usize) < words * 64);
+            max = max.max(n as usize);
+        }
         if words > self.bits.len() && below * 2 >= self.in_slots {
-            return self.extend_bits(words);
+            let covering = max / 64 + 1;
+            return self.extend_bits(if covering <= 2 * words { covering } else { words });
         }
         let len = self.slots.len();
         self.rehash(if len < SMALL_SLOTS { len * 4 } else { len * 2 }.max(MIN_SLOTS));
@@ -199,6 +207,17 @@ mod tests {
         let set = filled(spread.chain(dense).chain(far).chain([0, u32::MAX, u32::MAX - 1, 0]), &mut reference);
         assert!(!set.bits.is_empty() && set.in_slots > 0, "both forms in use");
         assert_eq!(set.len(), reference.len());
+        assert_eq!(set.iter().collect::<BTreeSet<u32>>(), reference);
+    }
+
+    #[test]
+    fn ids_spread_evenly_over_their_range_all_land_in_the_bitmap() {
+        // 6,000 ids over 0..1M, the largest first: when the table first makes room, the
+        // bitmap reaches it (the upper half would otherwise fill a table again).
+        let mut reference = BTreeSet::new();
+        let ids = std::iter::once(5_999 * 166).chain((0..6_000u32).map(|i| (i * 7919 % 6_000) * 166));
+        let set = filled(ids, &mut reference);
+        assert_eq!((set.in_slots, set.len()), (0, reference.len()));
         assert_eq!(set.iter().collect::<BTreeSet<u32>>(), reference);
     }
 

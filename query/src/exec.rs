@@ -333,15 +333,9 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
                 *mine = now;
                 ctx.check_memory(held.fetch_add(grown, AtomicOrdering::Relaxed) + grown)?;
                 Ok(true)
-            })?;
+            }, |(table, _)| table.seal())?;
             let per_thread = tables.iter().map(|(t, _)| t.groups()).max().unwrap_or(0);
-            let mut tables: Vec<Aggregation> = tables.into_iter().map(|(t, _)| t).collect();
-            if tables.len() > 1 {
-                // What each table does before a merge (sorting `uniqExact`'s logged numbers)
-                // runs on a thread per table, not in the merge's one.
-                std::thread::scope(|s| tables.iter_mut().for_each(|t| _ = s.spawn(|| t.seal())));
-            }
-            let mut tables = tables.into_iter();
+            let mut tables = tables.into_iter().map(|(t, _)| t);
             let mut merged = tables.next().expect("at least one thread");
             if tables.len() > 0 {
                 expected.inspect(|&(_, all)| merged.reserve(all));
@@ -403,7 +397,7 @@ pub(crate) fn read_in_order(tasks: &[ScanTask], ctx: &QueryContext, read: impl F
         let (block, more) = read(task)?;
         out.push((task.index, block));
         Ok(more)
-    })?;
+    }, |_| {})?;
     let mut blocks: Vec<(usize, Block)> = parts.into_iter().flatten().collect();
     blocks.sort_by_key(|(i, _)| *i);
     Ok(blocks.into_iter().map(|(_, b)| b).collect())
@@ -411,8 +405,9 @@ pub(crate) fn read_in_order(tasks: &[ScanTask], ctx: &QueryContext, read: impl F
 
 /// Runs `work` over the scan tasks on the context's threads, each thread with its own state
 /// from `init`, taking tasks in order; `work` returning false stops every thread from taking
-/// more (the tasks done are then a prefix of the list). Returns the threads' states.
-pub(crate) fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -> Result<T> + Sync, work: impl Fn(&mut T, &ScanTask) -> Result<bool> + Sync) -> Result<Vec<T>> {
+/// more (the tasks done are then a prefix of the list). `done` then finishes each state on
+/// its own thread. Returns the threads' states.
+pub(crate) fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: impl Fn() -> Result<T> + Sync, work: impl Fn(&mut T, &ScanTask) -> Result<bool> + Sync, done: impl Fn(&mut T) + Sync) -> Result<Vec<T>> {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let threads = ctx.threads().min(tasks.len()).max(1);
@@ -429,6 +424,7 @@ pub(crate) fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: 
                 }
             }
         }
+        done(&mut state);
         Ok(state)
     };
     if threads == 1 {

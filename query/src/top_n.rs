@@ -88,7 +88,7 @@ impl TopNScan {
                 out.push((task.index, best, order.iter().map(|&i| positions[i as usize]).collect()));
             }
             Ok(true)
-        })?;
+        }, |_| {})?;
         reader.count_decoded(self.first.decoded());
         let mut found: Vec<Best> = found.into_iter().flatten().collect();
         found.sort_by_key(|(index, ..)| *index);

@@ -68,13 +68,8 @@ impl GroupNumbers {
         }
         match self {
             GroupNumbers::Sets { sets, numbers: held } => {
-                let mut last = None;
-                for (&g, &n) in groups.iter().zip(numbers) {
-                    // Runs of one number in one group (data sorted by it) cost one compare.
-                    if last != Some((g, n)) {
-                        *held += usize::from(sets[g as usize].insert(n));
-                        last = Some((g, n));
-                    }
+                for (g, n) in without_repeats(groups, numbers) {
+                    *held += usize::from(sets[g as usize].insert(n));
                 }
             }
             GroupNumbers::Runs(runs) => runs.extend(groups, numbers),
@@ -150,6 +145,13 @@ impl GroupNumbers {
     }
 }
 
+/// Each row's (group, number), less a row equal to the one before: runs of one number in one
+/// group (data sorted by it) cost one compare.
+fn without_repeats<'a>(groups: &'a [u32], numbers: &'a [u32]) -> impl Iterator<Item = (u32, u32)> + 'a {
+    let mut last = None;
+    groups.iter().zip(numbers).map(|(&g, &n)| (g, n)).filter(move |&row| last.replace(row) != Some(row))
+}
+
 /// A pair of the log: the group in the high half, so that pairs sort by group, then number.
 fn pair(g: u32, n: u32) -> u64 {
     u64::from(g) << 32 | u64::from(n)
@@ -180,13 +182,7 @@ const NONE: u32 = u32::MAX;
 impl NumberRuns {
     /// Logs each number for the group of its row; sorts the log in when it has grown.
     fn extend(&mut self, groups: &[u32], numbers: &[u32]) {
-        let mut last = None;
-        for (&g, &n) in groups.iter().zip(numbers) {
-            if last != Some((g, n)) {
-                self.pending.push(pair(g, n));
-                last = Some((g, n));
-            }
-        }
+        self.pending.extend(without_repeats(groups, numbers).map(|(g, n)| pair(g, n)));
         if self.pending.len() >= SEAL_PAIRS.max(self.numbers.len()) {
             self.sort_in();
         }

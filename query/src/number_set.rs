@@ -119,11 +119,14 @@ impl NumberSet {
     /// their range then all land in it, instead of the upper half filling a table again.
     fn grow(&mut self) {
         let words = self.slots.len();
+        // Branch-free, so that it vectorizes: a free slot (`EMPTY`) counts as neither below
+        // nor towards the largest.
         let (mut below, mut max) = (0, 0);
-        for &n in self.slots.iter().filter(|&&n| n != EMPTY) {
-            below += usize::from((n as usize) < words * 64);
-            max = max.max(n as usize);
+        for &n in &self.slots {
+            below += usize::from((n != EMPTY) & ((n as usize) < words * 64));
+            max = max.max(if n == EMPTY { 0 } else { n });
         }
+        let max = max as usize;
         if words > self.bits.len() && below * 2 >= self.in_slots {
             let covering = max / 64 + 1;
             return self.extend_bits(if covering <= 2 * words { covering } else { words });

@@ -317,6 +317,22 @@ mod tests {
     }
 
     #[test]
+    fn an_insert_larger_than_a_sorted_slice_is_written_sorted_whole() {
+        // Granules of 4 rows: the 1,000 rows are copied into order 32 at a time.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let t = store.create_table("t1", &dir.path().join("t"), layout()).unwrap();
+        let values: Vec<i64> = (0..1000).map(|i| (i * 7919) % 1000 - 500).collect();
+        let p = t.write_part(&block(&values), vec![]).unwrap().unwrap();
+        store.commit(vec![p], vec![]).unwrap();
+        let part = &t.snapshot().parts[0];
+        let column = part.read_column(0, 0..part.meta.granules()).unwrap();
+        let read: Vec<Value> = (0..column.len()).map(|r| column.value(r)).collect();
+        let expected: Vec<Value> = (-500..500).map(Value::Int).collect();
+        assert_eq!(read, expected);
+    }
+
+    #[test]
     fn commit_survives_reopen_and_uncommitted_parts_vanish() {
         let dir = tempfile::tempdir().unwrap();
         let tdir = dir.path().join("t");

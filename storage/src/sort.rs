@@ -19,15 +19,25 @@ const MAX_RANKED: usize = 4096;
 
 /// Sorts a block by the given key columns (stable, so equal keys keep insertion order).
 pub fn sort_block(block: &Block, key: &[usize]) -> Block {
+    match sort_order(block, key) {
+        Some(order) => block.take(&order),
+        None => block.clone(),
+    }
+}
+
+/// The order of `block`'s rows sorted by the key columns (stable), or `None` when they are in
+/// that order already. A caller can then copy the rows over in slices of its own size rather
+/// than the whole block at once.
+pub fn sort_order(block: &Block, key: &[usize]) -> Option<Vec<u32>> {
     if key.is_empty() || block.rows() < 2 {
-        return block.clone();
+        return None;
     }
     let cols: Vec<&Column> = key.iter().map(|&k| block.columns[k].as_ref()).collect();
     let compare = |a: u32, b: u32| {
         cols.iter().map(|c| c.cmp_rows(a as usize, c, b as usize)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
     };
     if (1..block.rows() as u32).all(|r| compare(r - 1, r).is_le()) {
-        return block.clone();
+        return None;
     }
     let (prefixes, exact) = pack(&cols, block.rows());
     // The row number in the low bits of the pair keeps equal keys in insertion order.
@@ -44,7 +54,7 @@ pub fn sort_block(block: &Block, key: &[usize]) -> Block {
             start = end;
         }
     }
-    block.take(&perm)
+    Some(perm)
 }
 
 /// Each row's packed key prefix, and whether the prefixes order the rows exactly as the

@@ -13,12 +13,16 @@ use crate::error::{io_at, Result};
 use crate::collapse::{Collapser, StateMerger};
 use crate::column::Column;
 use crate::merge::{MergeSource, MergeStream};
-use crate::part::{write_part, Part, PartWriter, TableLayout};
-use crate::sort::sort_block;
+use crate::part::{Part, PartWriter, TableLayout};
+use crate::sort::{sort_block, sort_order};
 use crate::value::Value;
 
 /// Prefix of part directories that are not committed yet.
 pub const TMP_PREFIX: &str = "tmp_";
+
+/// Granules of an insert's rows copied into sorted order at a time (64K rows at the default
+/// granularity: a slice's columns stay small enough for the allocator to reuse their memory).
+const SORTED_SLICE_GRANULES: usize = 8;
 
 /// The parts a query reads: fixed for the query's lifetime.
 #[derive(Debug, Default)]
@@ -206,20 +210,36 @@ impl TableStore {
     /// `partition`. Nothing is visible until the returned part is committed; `None` when
     /// folding left no rows.
     pub fn write_part(self: &Arc<Self>, block: &Block, partition: Vec<Value>) -> Result<Option<NewPart>> {
-        let mut sorted = sort_block(block, &self.layout.sort_key);
-        if let Some(mut collapser) = self.collapser() {
-            let head = collapser.push(sorted)?;
-            sorted = match collapser.finish()? {
-                Some(tail) => Block::concat(&[head, tail]).expect("two blocks"),
-                None => head,
-            };
-        }
-        if sorted.rows() == 0 {
+        let key = &self.layout.sort_key;
+        let collapsed;
+        let (rows, order) = match self.collapser() {
+            Some(mut collapser) => {
+                let head = collapser.push(sort_block(block, key))?;
+                collapsed = match collapser.finish()? {
+                    Some(tail) => Block::concat(&[head, tail]).expect("two blocks"),
+                    None => head,
+                };
+                (&collapsed, None)
+            }
+            None => (block, sort_order(block, key)),
+        };
+        if rows.rows() == 0 {
             return Ok(None);
         }
         let number = self.next_block.fetch_add(1, Ordering::SeqCst);
         let part = NewPart { table: self.clone(), name: format!("{}_{number}_{number}_0", partition_id(&partition)), committed: false };
-        write_part(&part.tmp_path(), &self.layout, &sorted, partition)?;
+        let mut writer = PartWriter::create(&part.tmp_path(), &self.layout, partition)?;
+        match order {
+            // Rows are copied into sorted order a few granules at a time: a block-sized sorted
+            // copy would be fresh memory the kernel zeroes first, for every insert.
+            Some(order) => {
+                for slice in order.chunks(self.layout.granularity.max(1) * SORTED_SLICE_GRANULES) {
+                    writer.push(&rows.take(slice))?;
+                }
+            }
+            None => writer.push(rows)?,
+        }
+        writer.finish()?;
         fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;
         Ok(Some(part))
     }

@@ -112,6 +112,26 @@ fn a_bad_row_fails_the_whole_copy_and_names_its_line_and_column() {
 }
 
 #[test]
+fn blocks_that_reuse_written_blocks_memory_hold_only_their_own_rows() {
+    // No view: several writers, and each block after the first few is parsed into the columns
+    // of one already written (strings, a Nullable column with NULLs, dates, enums).
+    let (_dir, _db, mut session) = fresh();
+    create(&mut session, "t");
+    session.execute("SET max_insert_block_size = 7").unwrap();
+    let data: String = (1..=500u32)
+        .map(|i| {
+            let v = if i % 5 == 0 { String::new() } else { format!("{i}.5") };
+            format!("{},{}{i},{v},2026-0{}-01,{},2026-01-01 00:00:00\n", 1000 - i, "x".repeat(i as usize % 4), 1 + i % 3, if i % 3 == 0 { "a" } else { "b" })
+        })
+        .collect();
+    assert_eq!(copy(&mut session, "COPY t FROM STDIN (FORMAT csv)", &data, 10).unwrap(), 500);
+    assert_eq!(
+        rows(&mut session, "SELECT count(), sum(id), uniqExact(name), sum(length(name)), count(v), sum(v), countIf(kind = 'a'), uniqExact(d) FROM t"),
+        vec![vec![Value::UInt(500), Value::UInt(374_750), Value::UInt(500), Value::UInt(2_142), Value::UInt(400), Value::Float(100_200.0), Value::UInt(166), Value::UInt(3)]]
+    );
+}
+
+#[test]
 fn a_copy_of_many_blocks_commits_all_of_them_or_none() {
     let (_dir, _db, mut session) = fresh();
     create(&mut session, "t");

@@ -23,6 +23,9 @@ use crate::number_set::NumberSet;
 const RUNS_FROM_GROUPS: usize = 4096;
 /// Sets this large on average are on their way to bitmaps: they stay.
 const SET_NUMBERS_PER_GROUP: usize = 1024;
+/// Up to this many groups, sets may become bitmaps early (`NumberSet::insert`'s `few`): at
+/// most 16 MiB of such bitmaps per table.
+const FEW_GROUPS: usize = 64;
 /// The log is sorted into the runs once it holds this many pairs and more than the runs
 /// hold numbers: memory stays within a constant factor of the distinct pairs, however many
 /// repeats come, and each number is re-copied a bounded number of times.
@@ -53,7 +56,10 @@ impl GroupNumbers {
     /// Adds `n` to group `g`.
     pub(crate) fn insert(&mut self, g: u32, n: u32) {
         match self {
-            GroupNumbers::Sets { sets, numbers } => *numbers += usize::from(sets[g as usize].insert(n)),
+            GroupNumbers::Sets { sets, numbers } => {
+                let few = sets.len() <= FEW_GROUPS;
+                *numbers += usize::from(sets[g as usize].insert(n, few));
+            }
             GroupNumbers::Runs(runs) => runs.extend(&[g], &[n]),
         }
     }
@@ -68,8 +74,9 @@ impl GroupNumbers {
         }
         match self {
             GroupNumbers::Sets { sets, numbers: held } => {
+                let few = sets.len() <= FEW_GROUPS;
                 for (g, n) in without_repeats(groups, numbers) {
-                    *held += usize::from(sets[g as usize].insert(n));
+                    *held += usize::from(sets[g as usize].insert(n, few));
                 }
             }
             GroupNumbers::Runs(runs) => runs.extend(groups, numbers),
@@ -138,8 +145,7 @@ impl GroupNumbers {
     /// Bytes held, roughly.
     pub(crate) fn memory_size(&self) -> usize {
         match self {
-            // Two 4-byte slots per number (a bitmap is no larger), and the empty sets.
-            GroupNumbers::Sets { sets, numbers } => numbers * 8 + sets.len() * std::mem::size_of::<NumberSet>(),
+            GroupNumbers::Sets { sets, .. } => sets.iter().map(NumberSet::memory_size).sum(),
             GroupNumbers::Runs(runs) => runs.memory_size(),
         }
     }

@@ -17,6 +17,10 @@ const EMPTY: u32 = u32::MAX;
 const MIN_SLOTS: usize = 16;
 /// Tables below this many slots grow fourfold at a time, larger ones twofold.
 const SMALL_SLOTS: usize = 64;
+/// The largest bitmap (256 KiB: ids below 2,097,152) that one of few sets takes on early.
+const EARLY_BITMAP_WORDS: usize = 1 << 15;
+/// How many times the table's bytes such an early bitmap may be.
+const EARLY_BITMAP_RATIO: usize = 32;
 
 /// Distinct `u32` numbers (see the module doc).
 #[derive(Clone, Default)]
@@ -38,9 +42,10 @@ impl NumberSet {
         self.in_slots + self.in_bits + usize::from(self.has_empty)
     }
 
-    /// Adds `n`; true when it was not in the set.
+    /// Adds `n`; true when it was not in the set. `few`: the set is one of few (distinct users
+    /// per tenant or per day), which may become a bitmap early (see `grow`).
     #[inline]
-    pub(crate) fn insert(&mut self, n: u32) -> bool {
+    pub(crate) fn insert(&mut self, n: u32, few: bool) -> bool {
         let i = n as usize;
         if let Some(word) = self.bits.get_mut(i / 64) {
             let bit = 1u64 << (i % 64);
@@ -49,16 +54,28 @@ impl NumberSet {
             self.in_bits += usize::from(new);
             return new;
         }
+        self.insert_past_bits(n, few)
+    }
+
+    /// `insert` of a number the bitmap does not reach: kept out of line, so that the bitmap's
+    /// few instructions inline into the callers' loops.
+    #[inline(never)]
+    fn insert_past_bits(&mut self, n: u32, few: bool) -> bool {
         if n == EMPTY {
             return !std::mem::replace(&mut self.has_empty, true);
         }
         if self.full() {
-            self.grow();
-            if i / 64 < self.bits.len() {
-                return self.insert(n);
+            self.grow(few);
+            if n as usize / 64 < self.bits.len() {
+                return self.insert(n, few);
             }
         }
         self.insert_slot(n)
+    }
+
+    /// Bytes held: the table, the bitmap and the set itself.
+    pub(crate) fn memory_size(&self) -> usize {
+        self.slots.capacity() * 4 + self.bits.capacity() * 8 + std::mem::size_of::<NumberSet>()
     }
 
     /// Every number, in no particular order.
@@ -93,7 +110,7 @@ impl NumberSet {
         }
         self.reserve(other.in_slots);
         other.slots.iter().filter(|&&n| n != EMPTY).for_each(|&n| {
-            self.insert(n);
+            self.insert(n, false);
         });
         self.has_empty |= other.has_empty;
     }
@@ -117,7 +134,13 @@ impl NumberSet {
     /// there, else grows the table (fourfold while small, else twofold). The bitmap reaches
     /// past the table's largest number when that at most doubles it: ids spread evenly over
     /// their range then all land in it, instead of the upper half filling a table again.
-    fn grow(&mut self) {
+    ///
+    /// One of `few` sets takes on a bitmap reaching its largest number sooner: when that is
+    /// at most `EARLY_BITMAP_WORDS` long and `EARLY_BITMAP_RATIO` times the table's bytes.
+    /// Such a set (two million ids, a tenant's users) would otherwise grow its table through
+    /// every size up to the bitmap's, a rehash each time, on every scan thread; few sets keep
+    /// the memory this costs bounded.
+    fn grow(&mut self, few: bool) {
         let words = self.slots.len();
         // Branch-free, so that it vectorizes: a free slot (`EMPTY`) counts as neither below
         // nor towards the largest.
@@ -126,9 +149,11 @@ impl NumberSet {
             below += usize::from((n != EMPTY) & ((n as usize) < words * 64));
             max = max.max(if n == EMPTY { 0 } else { n });
         }
-        let max = max as usize;
+        let covering = max as usize / 64 + 1;
+        if few && covering > self.bits.len() && covering <= EARLY_BITMAP_WORDS && covering * 8 <= EARLY_BITMAP_RATIO * words * 4 {
+            return self.extend_bits(covering);
+        }
         if words > self.bits.len() && below * 2 >= self.in_slots {
-            let covering = max / 64 + 1;
             return self.extend_bits(if covering <= 2 * words { covering } else { words });
         }
         let len = self.slots.len();
@@ -189,14 +214,34 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// Inserts `numbers` into a set and a reference set, checking every answer, and returns
-    /// the set.
+    /// Inserts `numbers` into a set (one of many) and a reference set, checking every
+    /// answer, and returns the set.
     fn filled(numbers: impl IntoIterator<Item = u32>, reference: &mut BTreeSet<u32>) -> NumberSet {
+        filled_as(numbers, reference, false)
+    }
+
+    /// `filled`, the set one of `few` or not.
+    fn filled_as(numbers: impl IntoIterator<Item = u32>, reference: &mut BTreeSet<u32>, few: bool) -> NumberSet {
         let mut set = NumberSet::default();
         for n in numbers {
-            assert_eq!(set.insert(n), reference.insert(n), "insert {n}");
+            assert_eq!(set.insert(n, few), reference.insert(n), "insert {n}");
         }
         set
+    }
+
+    #[test]
+    fn one_of_few_sets_takes_a_bitmap_before_its_table_grows_large() {
+        // 3,000 ids spread over 0..2M: one of few sets moves to a bitmap when its table of
+        // 2,048 slots fills; one of many grows its table instead (the bitmap would be 61
+        // times the table's bytes).
+        let ids = || (0..3_000u32).map(|i| (i * 7919 % 3_000) * 666);
+        let (mut few_reference, mut many_reference) = (BTreeSet::new(), BTreeSet::new());
+        let few = filled_as(ids(), &mut few_reference, true);
+        let many = filled_as(ids(), &mut many_reference, false);
+        assert!(few.bits.len() > 31_000 && few.in_slots < 100 && few.slots.len() == 2_048, "{} words, {} in {} slots", few.bits.len(), few.in_slots, few.slots.len());
+        assert!(many.bits.is_empty() && many.slots.len() == 8_192);
+        assert_eq!((few.len(), few.iter().collect::<BTreeSet<u32>>()), (few_reference.len(), few_reference));
+        assert_eq!(many.len(), many_reference.len());
     }
 
     #[test]

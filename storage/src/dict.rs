@@ -137,8 +137,7 @@ impl DictWriter {
         let mut last: Option<(&[u8], u32)> = None;
         for i in start..end {
             let value = strings.get(i);
-            if let Some((before, code)) = last.filter(|&(before, _)| same_bytes(before, value)) {
-                debug_assert_eq!(before, value);
+            if let Some((_, code)) = last.filter(|&(before, _)| same_bytes(before, value)) {
                 self.codes.push(code);
                 continue;
             }

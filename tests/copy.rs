@@ -112,9 +112,9 @@ fn a_bad_row_fails_the_whole_copy_and_names_its_line_and_column() {
 }
 
 #[test]
-fn blocks_that_reuse_written_blocks_memory_hold_only_their_own_rows() {
-    // No view: several writers, and each block after the first few is parsed into the columns
-    // of one already written (strings, a Nullable column with NULLs, dates, enums).
+fn a_copy_of_many_blocks_on_several_writers_keeps_every_row_once() {
+    // No view: one writer per core, each taking blocks of 7 rows as they come (strings, a
+    // Nullable column with NULLs, dates over three partitions, enums).
     let (_dir, _db, mut session) = fresh();
     create(&mut session, "t");
     session.execute("SET max_insert_block_size = 7").unwrap();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam::channel::{bounded, Receiver, Sender};
+use crossbeam::channel::{bounded, Sender};
 use granary_query::error::bail;
 use granary_query::parse::CopyOptions;
 use granary_query::{ErrorKind, QueryError, Result};
@@ -309,9 +309,7 @@ impl CopyIn {
             return Ok(());
         }
         let columns = &self.entry.def.layout.columns;
-        // A block the writers are done with lends its columns' memory to the next one.
-        let mut spare: Vec<Option<Column>> = self.writer.spent.try_recv().map(|b| b.columns.into_iter().map(|c| Arc::try_unwrap(c).ok()).collect()).unwrap_or_default();
-        let mut parsed: Vec<Option<Column>> = self.fields.iter_mut().zip(&self.targets).map(|(f, &t)| Some(f.take(spare.get_mut(t).and_then(Option::take)))).collect();
+        let mut parsed: Vec<Option<Column>> = self.fields.iter_mut().map(|f| Some(f.take())).collect();
         let block_columns: Vec<ColumnRef> = (0..columns.len())
             .map(|i| match self.targets.iter().position(|&t| t == i) {
                 Some(pos) => Arc::new(parsed[pos].take().expect("each target once")),
@@ -433,22 +431,12 @@ impl FieldBuilder {
     }
 
     /// The values so far, leaving the builder empty with room for as many again (blocks are
-    /// alike, and growing a vector by doubling copies it over and over): in `spare`, a written
-    /// block's column of the same type, when there is one, else in new memory.
-    fn take(&mut self, spare: Option<Column>) -> Column {
-        let next = match spare {
-            Some(mut column) if column.ty == self.column.ty => {
-                column.clear();
-                column
-            }
-            _ => {
-                let mut next = Column::with_capacity(self.column.ty.clone(), self.column.len());
-                if let (ColumnData::Bytes(next), ColumnData::Bytes(now)) = (&mut next.data, &self.column.data) {
-                    next.bytes.reserve(now.bytes.len() + now.bytes.len() / 8);
-                }
-                next
-            }
-        };
+    /// alike, and growing a vector by doubling copies it over and over).
+    fn take(&mut self) -> Column {
+        let mut next = Column::with_capacity(self.column.ty.clone(), self.column.len());
+        if let (ColumnData::Bytes(next), ColumnData::Bytes(now)) = (&mut next.data, &self.column.data) {
+            next.bytes.reserve(now.bytes.len() + now.bytes.len() / 8);
+        }
         std::mem::replace(&mut self.column, next)
     }
 
@@ -597,8 +585,6 @@ fn parse_float(text: &[u8]) -> Option<f64> {
 /// The threads that sort and write the parsed blocks as uncommitted parts.
 struct Writer {
     sender: Option<Sender<Block>>,
-    /// Blocks the writers have written, for the parser to fill again.
-    spent: Receiver<Block>,
     handles: Vec<JoinHandle<Result<Vec<NewPart>>>>,
     /// Set when the COPY is abandoned or a writer failed: the others stop at their next block.
     stop: Arc<AtomicBool>,
@@ -610,11 +596,10 @@ impl Writer {
     fn spawn(db: Arc<Database>, entry: TableEntry, threads: usize) -> Writer {
         // A rendezvous channel: each block waits for a free writer, never in a queue.
         let (sender, receiver) = bounded::<Block>(0);
-        let (spent_sender, spent) = bounded::<Block>(threads.max(1));
         let stop = Arc::new(AtomicBool::new(false));
         let handles = (0..threads.max(1))
             .map(|_| {
-                let (db, entry, receiver, spent_sender, stop) = (db.clone(), entry.clone(), receiver.clone(), spent_sender.clone(), stop.clone());
+                let (db, entry, receiver, stop) = (db.clone(), entry.clone(), receiver.clone(), stop.clone());
                 std::thread::Builder::new()
                     .name("granary-copy-writer".into())
                     .spawn(move || {
@@ -624,11 +609,7 @@ impl Writer {
                                 break;
                             }
                             match insert::write_block(&db, &entry, &block) {
-                                Ok(written) => {
-                                    parts.extend(written);
-                                    // Dropped instead when the parser has enough spare.
-                                    let _ = spent_sender.try_send(block);
-                                }
+                                Ok(written) => parts.extend(written),
                                 Err(e) => {
                                     stop.store(true, Ordering::Relaxed);
                                     return Err(e);
@@ -640,7 +621,7 @@ impl Writer {
                     .expect("spawn a COPY writer thread")
             })
             .collect();
-        Writer { sender: Some(sender), spent, handles, stop }
+        Writer { sender: Some(sender), handles, stop }
     }
 
     /// Hands a block over; fails with a writer's own error if one has failed.

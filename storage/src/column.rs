@@ -275,18 +275,6 @@ impl Column {
         self.data.is_empty()
     }
 
-    /// Removes every row but keeps the vectors' memory, so that the column fills again without
-    /// fresh pages (which the kernel zeroes first).
-    pub fn clear(&mut self) {
-        match_data!(&mut self.data, v => v.clear(), s => {
-            s.offsets.truncate(1);
-            s.bytes.clear();
-        });
-        if let Some(nulls) = &mut self.nulls {
-            nulls.clear();
-        }
-    }
-
     /// True when row `row` is NULL.
     #[inline]
     pub fn is_null(&self, row: usize) -> bool {

@@ -279,10 +279,7 @@ fn seconds(col: &Column) -> Result<Vec<i64>> {
     let v = kernels::to_i64(col)?;
     Ok(match col.ty.non_null() {
         DataType::Date => v.into_iter().map(|d| d * SECONDS_PER_DAY).collect(),
-        DataType::DateTime64(p) => {
-            let scale = 10i64.pow(*p as u32);
-            v.into_iter().map(|t| t.div_euclid(scale)).collect()
-        }
+        DataType::DateTime64(p) => kernels::div_euclid_each(&v, 10i64.pow(*p as u32)),
         DataType::DateTime => v,
         t => bail!(DatatypeMismatch, "expected a date or time, got {t}"),
     })

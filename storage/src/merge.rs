@@ -287,7 +287,7 @@ mod tests {
             let k = Column::from_values(DataType::UInt64, &keys.iter().map(|&k| Value::UInt(k)).collect::<Vec<_>>()).unwrap();
             let src = Column::from_values(DataType::UInt8, &vec![Value::UInt(i as u64); keys.len()]).unwrap();
             let path = dir.path().join(format!("all_{i}_{i}_0"));
-            write_part(&path, &layout, &Block::new(vec![Arc::new(k), Arc::new(src)]), vec![]).unwrap();
+            write_part(&path, &layout, &Block::new(vec![Arc::new(k), Arc::new(src)]), None, vec![]).unwrap();
             sources.push(MergeSource::whole(Arc::new(Part::open(&path).unwrap())));
         }
         let mut rows = Vec::new();

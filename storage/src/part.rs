@@ -140,11 +140,26 @@ pub fn escape_file_name(name: &str) -> String {
     out
 }
 
-/// Writes `block` (already sorted by the layout's sort key) as a new part in directory `dir`
-/// (which must not exist), fsyncing every file and the directory. Returns the metadata.
-pub fn write_part(dir: &Path, layout: &TableLayout, block: &Block, partition: Vec<Value>) -> Result<PartMeta> {
+/// Granules of rows copied into sorted order at a time by `write_part` (64K rows at the
+/// default granularity: a slice's columns stay small enough for the allocator to reuse their
+/// memory).
+const SORTED_SLICE_GRANULES: usize = 8;
+
+/// Writes `block`'s rows in `order` (row numbers sorted by the layout's sort key; `None`: the
+/// block is sorted already) as a new part in directory `dir` (which must not exist), fsyncing
+/// every file and the directory. Returns the metadata. Rows are copied into order a few
+/// granules at a time: a block-sized sorted copy would be fresh memory the kernel zeroes
+/// first, for every insert.
+pub fn write_part(dir: &Path, layout: &TableLayout, block: &Block, order: Option<&[u32]>, partition: Vec<Value>) -> Result<PartMeta> {
     let mut writer = PartWriter::create(dir, layout, partition)?;
-    writer.push(block)?;
+    match order {
+        Some(order) => {
+            for slice in order.chunks(layout.granularity.max(1) * SORTED_SLICE_GRANULES) {
+                writer.push(&block.take(slice))?;
+            }
+        }
+        None => writer.push(block)?,
+    }
     writer.finish()
 }
 
@@ -764,7 +779,7 @@ mod tests {
         let s = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("v{i}"))).collect::<Vec<_>>()).unwrap();
         let block = Block::new(vec![Arc::new(k), Arc::new(s)]);
         let path = dir.path().join("all_1_1_0");
-        write_part(&path, &layout(), &block, vec![]).unwrap();
+        write_part(&path, &layout(), &block, None, vec![]).unwrap();
         let part = Part::open(&path).unwrap();
         part.verify().unwrap();
         assert_eq!(part.meta.granules(), 11);
@@ -815,7 +830,7 @@ mod tests {
         let k = Column::from_values(DataType::UInt64, &[Value::UInt(1), Value::UInt(2)]).unwrap();
         let s = Column::from_values(DataType::String, &[Value::String("a".into()), Value::String("b".into())]).unwrap();
         let path = dir.path().join("p");
-        write_part(&path, &layout(), &Block::new(vec![Arc::new(k), Arc::new(s)]), vec![]).unwrap();
+        write_part(&path, &layout(), &Block::new(vec![Arc::new(k), Arc::new(s)]), None, vec![]).unwrap();
         let bin = path.join("k.bin");
         let mut bytes = fs::read(&bin).unwrap();
         let last = bytes.len() - 1;
@@ -835,7 +850,7 @@ mod tests {
         let ids = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("id{i}x"))).collect::<Vec<_>>()).unwrap();
         let city = Column::from_values(DataType::String, &(0..n).map(|i| Value::String(format!("city{}", i % 7))).collect::<Vec<_>>()).unwrap();
         let path = dir.path().join("all_1_1_0");
-        write_part(&path, &layout, &Block::new(vec![Arc::new(k), Arc::new(ids.clone()), Arc::new(city.clone())]), vec![]).unwrap();
+        write_part(&path, &layout, &Block::new(vec![Arc::new(k), Arc::new(ids.clone()), Arc::new(city.clone())]), None, vec![]).unwrap();
         assert!(path.join("city.dict").exists());
         // The unique column's first granule was coded before the writer gave up on it.
         assert!(path.join("s%2Ex.dict").exists());

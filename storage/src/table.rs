@@ -13,16 +13,12 @@ use crate::error::{io_at, Result};
 use crate::collapse::{Collapser, StateMerger};
 use crate::column::Column;
 use crate::merge::{MergeSource, MergeStream};
-use crate::part::{Part, PartWriter, TableLayout};
+use crate::part::{write_part, Part, PartWriter, TableLayout};
 use crate::sort::{sort_block, sort_order};
 use crate::value::Value;
 
 /// Prefix of part directories that are not committed yet.
 pub const TMP_PREFIX: &str = "tmp_";
-
-/// Granules of an insert's rows copied into sorted order at a time (64K rows at the default
-/// granularity: a slice's columns stay small enough for the allocator to reuse their memory).
-const SORTED_SLICE_GRANULES: usize = 8;
 
 /// The parts a query reads: fixed for the query's lifetime.
 #[derive(Debug, Default)]
@@ -228,18 +224,7 @@ impl TableStore {
         }
         let number = self.next_block.fetch_add(1, Ordering::SeqCst);
         let part = NewPart { table: self.clone(), name: format!("{}_{number}_{number}_0", partition_id(&partition)), committed: false };
-        let mut writer = PartWriter::create(&part.tmp_path(), &self.layout, partition)?;
-        match order {
-            // Rows are copied into sorted order a few granules at a time: a block-sized sorted
-            // copy would be fresh memory the kernel zeroes first, for every insert.
-            Some(order) => {
-                for slice in order.chunks(self.layout.granularity.max(1) * SORTED_SLICE_GRANULES) {
-                    writer.push(&rows.take(slice))?;
-                }
-            }
-            None => writer.push(rows)?,
-        }
-        writer.finish()?;
+        write_part(&part.tmp_path(), &self.layout, rows, order.as_deref(), partition)?;
         fs::File::open(&self.dir).and_then(|f| f.sync_all()).map_err(io_at(&self.dir))?;
         Ok(Some(part))
     }

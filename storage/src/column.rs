@@ -58,15 +58,42 @@ impl StringData {
         self.offsets.push(self.bytes.len() as u64);
     }
 
-    /// Total bytes of the rows at `indices`.
-    fn bytes_at(&self, indices: &[u32]) -> usize {
-        indices.iter().map(|&i| (self.offsets[i as usize + 1] - self.offsets[i as usize]) as usize).sum()
+    /// The rows at `indices`, in that order. Gathered rows are scattered over data larger
+    /// than the CPU's caches, so each copy would wait for memory in turn: the offset of a row
+    /// `2 * AHEAD` ahead and the bytes of a row `AHEAD` ahead are prefetched, and those
+    /// loads overlap. (Sorting an insert's rows spent ~30% of a COPY's CPU here, mostly in
+    /// the first load of each copied row.)
+    fn take(&self, indices: &[u32]) -> StringData {
+        const AHEAD: usize = 16;
+        let mut out = StringData::with_capacity(indices.len());
+        out.bytes.reserve(self.bytes.len() / self.len().max(1) * indices.len());
+        for (k, &i) in indices.iter().enumerate() {
+            if let Some(&far) = indices.get(k + 2 * AHEAD) {
+                prefetch(self.offsets.as_ptr().wrapping_add(far as usize));
+            }
+            if let Some(&near) = indices.get(k + AHEAD) {
+                prefetch(self.bytes.as_ptr().wrapping_add(self.offsets[near as usize] as usize));
+            }
+            out.push(self.get(i as usize));
+        }
+        out
     }
 
     /// Iterates over the rows.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.offsets.windows(2).map(|w| &self.bytes[w[0] as usize..w[1] as usize])
     }
+}
+
+/// Asks the CPU to start loading the cache line at `ptr`, for gathers that know which
+/// scattered rows they read next. Only a hint: it never faults, whatever the address.
+#[inline(always)]
+fn prefetch<T>(ptr: *const T) {
+    // SAFETY: SSE is part of every x86_64 CPU, and a prefetch reads no memory.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr.cast())
+    };
 }
 
 /// The values of a column in their physical layout.
@@ -348,14 +375,7 @@ impl Column {
     pub fn take(&self, indices: &[u32]) -> Column {
         let data = map_data!(&self.data,
             v => indices.iter().map(|&i| v[i as usize]).collect(),
-            s => {
-                let mut out = StringData::with_capacity(indices.len());
-                out.bytes.reserve_exact(s.bytes_at(indices));
-                for &i in indices {
-                    out.push(s.get(i as usize));
-                }
-                out
-            });
+            s => s.take(indices));
         let nulls = self.nulls.as_ref().map(|n| indices.iter().map(|&i| n[i as usize]).collect());
         Column { ty: self.ty.clone(), data, nulls }
     }

@@ -160,3 +160,40 @@ fn a_copy_of_many_blocks_commits_all_of_them_or_none() {
     let parts = rows(&mut session, "SELECT count() FROM system.parts WHERE table = 't' AND active = 1");
     assert!(matches!(parts[0][0], Value::UInt(n) if n > 3), "{parts:?}");
 }
+
+#[test]
+fn copies_at_once_share_the_writers_and_one_whose_write_fails_leaves_nothing() {
+    // Three COPYs in blocks of 7 rows from three sessions at once, through the same writer
+    // threads: two load 300 rows each into their own tables; the third's rows 1..=200 are
+    // fine, but row 201's Nested arrays differ in size, which only the write (in a writer
+    // thread) finds: that COPY fails and leaves no row, the others keep all of theirs.
+    // (Merges are stopped so that every part directory left unfinished is a COPY's.)
+    let (dir, db, mut session) = fresh();
+    session.execute("SYSTEM STOP MERGES").unwrap();
+    create(&mut session, "t");
+    create(&mut session, "u");
+    session.execute("CREATE TABLE n (id UInt32, c Nested(a String, b String)) ENGINE = MergeTree ORDER BY id").unwrap();
+    let good: String = (1..=300u32).map(|i| format!("{i},n{i},{i}.5,2026-0{}-01,a,2026-01-01 00:00:00\n", 1 + i % 3)).collect();
+    let nested: String = (1..=250u32).map(|i| format!("{i},\"['x{i}']\",\"['y{i}'{}]\"\n", if i == 201 { ",'z'" } else { "" })).collect();
+    let loads = [("t", good.clone()), ("u", good), ("n", nested)].map(|(table, data)| {
+        let mut session = db.session();
+        std::thread::spawn(move || {
+            session.execute("SET max_insert_block_size = 7").unwrap();
+            copy(&mut session, &format!("COPY {table} FROM STDIN (FORMAT csv)"), &data, 64)
+        })
+    });
+    let [t, u, n] = loads.map(|l| l.join().unwrap());
+    assert_eq!((t.unwrap(), u.unwrap()), (300, 300));
+    let e = n.unwrap_err();
+    assert!(e.message.contains("sizes of the arrays of Nested column c do not match"), "{e}");
+    for table in ["t", "u"] {
+        assert_eq!(rows(&mut session, &format!("SELECT count(), sum(id), uniqExact(name) FROM {table}")), vec![vec![Value::UInt(300), Value::UInt(45_150), Value::UInt(300)]]);
+    }
+    assert_eq!(rows(&mut session, "SELECT count() FROM n"), vec![vec![Value::UInt(0)]]);
+    assert_eq!(rows(&mut session, "SELECT count() FROM system.parts WHERE table = 'n'"), vec![vec![Value::UInt(0)]]);
+    fn uncommitted(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let entries = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path());
+        entries.filter(|p| p.is_dir()).flat_map(|p| if p.file_name().unwrap().to_string_lossy().starts_with("tmp_") { vec![p] } else { uncommitted(&p) }).collect()
+    }
+    assert_eq!(uncommitted(dir.path()), Vec::<std::path::PathBuf>::new());
+}

@@ -1,22 +1,19 @@
 //! `COPY … FROM STDIN`: rows a client streams in Postgres's text or CSV format, parsed straight
-//! into column vectors, handed block by block to a writer thread that sorts and writes them as
-//! parts while the next block parses, and committed in one go at the end. A COPY that fails,
+//! into column vectors, handed block by block to the writer threads (`write_pool`) that sort
+//! and write them as parts while the next block parses, and committed in one go at the end. A COPY that fails,
 //! or is dropped unfinished, leaves no row behind.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
-use crossbeam::channel::{bounded, Sender};
 use granary_query::error::bail;
 use granary_query::parse::CopyOptions;
 use granary_query::{ErrorKind, QueryError, Result};
-use granary_storage::table::NewPart;
 use granary_storage::types::EnumType;
 use granary_storage::{time, Block, Column, ColumnData, ColumnRef, DataType, Value};
 
 use crate::database::{Database, TableEntry};
 use crate::insert;
+use crate::write_pool::Writer;
 
 /// Bytes of field text per block, so that wide rows keep memory bounded too.
 const BLOCK_BYTES: usize = 256 << 20;
@@ -78,9 +75,7 @@ impl CopyIn {
         };
         let targets = insert::target_columns(&entry.def, &spec.columns)?;
         let fields = targets.iter().map(|&i| FieldBuilder::new(&entry.def.layout.columns[i].ty)).collect();
-        let ordered = entry.def.engine != "MergeTree" || !db.views_over(&entry.def.database, &entry.def.name).is_empty();
-        let writers = if ordered { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
-        let writer = Writer::spawn(db.clone(), entry.clone(), writers);
+        let writer = Writer::new(db.clone(), entry.clone());
         Ok(CopyIn {
             db: db.clone(),
             entry,
@@ -580,86 +575,4 @@ fn parse_float(text: &[u8]) -> Option<f64> {
         }
     }
     std::str::from_utf8(text).ok()?.parse().ok().filter(|f: &f64| f.is_finite())
-}
-
-/// The threads that sort and write the parsed blocks as uncommitted parts.
-struct Writer {
-    sender: Option<Sender<Block>>,
-    handles: Vec<JoinHandle<Result<Vec<NewPart>>>>,
-    /// Set when the COPY is abandoned or a writer failed: the others stop at their next block.
-    stop: Arc<AtomicBool>,
-}
-
-impl Writer {
-    /// `threads` writers: more than one only where the order in which blocks become parts
-    /// cannot matter (a plain MergeTree without views), since part numbers follow write order.
-    fn spawn(db: Arc<Database>, entry: TableEntry, threads: usize) -> Writer {
-        // A rendezvous channel: each block waits for a free writer, never in a queue.
-        let (sender, receiver) = bounded::<Block>(0);
-        let stop = Arc::new(AtomicBool::new(false));
-        let handles = (0..threads.max(1))
-            .map(|_| {
-                let (db, entry, receiver, stop) = (db.clone(), entry.clone(), receiver.clone(), stop.clone());
-                std::thread::Builder::new()
-                    .name("granary-copy-writer".into())
-                    .spawn(move || {
-                        let mut parts = Vec::new();
-                        for block in receiver {
-                            if stop.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            match insert::write_block(&db, &entry, &block) {
-                                Ok(written) => parts.extend(written),
-                                Err(e) => {
-                                    stop.store(true, Ordering::Relaxed);
-                                    return Err(e);
-                                }
-                            }
-                        }
-                        Ok(parts)
-                    })
-                    .expect("spawn a COPY writer thread")
-            })
-            .collect();
-        Writer { sender: Some(sender), handles, stop }
-    }
-
-    /// Hands a block over; fails with a writer's own error if one has failed.
-    fn send(&mut self, block: Block) -> Result<()> {
-        let sender = self.sender.as_ref().expect("writer open until finish");
-        if self.stop.load(Ordering::Relaxed) || sender.send(block).is_err() {
-            return match self.finish() {
-                Err(e) => Err(e),
-                Ok(_) => bail!(Internal, "the COPY writers stopped early"),
-            };
-        }
-        Ok(())
-    }
-
-    /// Waits for every block to be written; returns their parts, still uncommitted, or the
-    /// first writer's error (the parts of the others are then dropped, so removed).
-    fn finish(&mut self) -> Result<Vec<NewPart>> {
-        self.sender = None;
-        let mut parts = Vec::new();
-        let mut error = None;
-        for handle in self.handles.drain(..) {
-            match handle.join() {
-                Ok(Ok(written)) => parts.extend(written),
-                Ok(Err(e)) => error = error.or(Some(e)),
-                Err(_) => error = error.or(Some(QueryError::new(ErrorKind::Internal, "a COPY writer thread panicked"))),
-            }
-        }
-        match error {
-            Some(e) => Err(e),
-            None => Ok(parts),
-        }
-    }
-}
-
-impl Drop for Writer {
-    /// An unfinished COPY: the threads stop at their next block and their parts are removed.
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.sender = None;
-    }
 }

@@ -26,6 +26,7 @@ pub mod system;
 pub mod ttl;
 pub mod users;
 pub mod view;
+mod write_pool;
 
 pub use copy::{CopyIn, CopySpec};
 pub use granary_query::parse::CopyOptions;

@@ -58,6 +58,31 @@ fn answers_do_not_depend_on_the_number_of_threads() {
     assert_eq!(limited.len(), 3);
 }
 
+#[test]
+fn queries_at_once_from_many_sessions_share_the_query_threads_and_answer_alike() {
+    // Eight sessions each asking for four threads, more than the shared query threads:
+    // helpers start late or not at all, and every answer is still the one thread's.
+    let (_dir, db, mut s) = fresh();
+    events(&mut s);
+    let queries = [
+        "SELECT kind, count(), sum(amount), uniqExact(user) FROM ev GROUP BY kind ORDER BY kind",
+        "SELECT user, count() AS c FROM ev GROUP BY user ORDER BY c DESC, user LIMIT 5",
+        "SELECT id, user FROM ev WHERE n = 7 ORDER BY id DESC LIMIT 5",
+    ];
+    let expected: Vec<_> = queries.iter().map(|q| rows(&mut s, &format!("{q} SETTINGS max_threads = 1"))).collect();
+    let sessions: Vec<_> = (0..8)
+        .map(|_| {
+            let mut session = db.session();
+            std::thread::spawn(move || (0..5).flat_map(|_| queries.map(|q| rows(&mut session, &format!("{q} SETTINGS max_threads = 4")))).collect::<Vec<_>>())
+        })
+        .collect();
+    for session in sessions {
+        for (i, answer) in session.join().unwrap().into_iter().enumerate() {
+            assert_eq!(answer, expected[i % queries.len()], "{}", queries[i % queries.len()]);
+        }
+    }
+}
+
 /// String keys in 6 parts (merges stopped) that stress how keys are held: NULL next to '',
 /// NUL bytes, keys that differ only in trailing NULs, keys longer than fit inline, and
 /// composite keys of strings and numbers. Returns the distinct `s` and `(s, t, n)` values.

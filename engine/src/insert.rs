@@ -177,7 +177,7 @@ fn write_parts(entry: &TableEntry, block: &Block) -> Result<Vec<NewPart>> {
     if keys.iter().all(|k| (1..block.rows()).all(|row| k.cmp_rows(0, k, row).is_eq())) {
         let partition = keys.iter().map(|c| c.value(0)).collect::<Vec<_>>();
         throttle(entry, vec![partition_id(&partition)])?;
-        return Ok(entry.store.write_part(block, partition)?.into_iter().collect());
+        return Ok(entry.store.write_part(block, None, partition)?.into_iter().collect());
     }
     let mut key = Vec::new();
     for row in 0..block.rows() {
@@ -195,8 +195,7 @@ fn write_parts(entry: &TableEntry, block: &Block) -> Result<Vec<NewPart>> {
     throttle(entry, groups.values().map(|(partition, _)| partition_id(partition)).collect())?;
     let mut parts = Vec::with_capacity(groups.len());
     for (_, (partition, indices)) in groups {
-        let part_block = if indices.len() == block.rows() { block.clone() } else { block.take(&indices) };
-        parts.extend(entry.store.write_part(&part_block, partition)?);
+        parts.extend(entry.store.write_part(block, Some(&indices), partition)?);
     }
     Ok(parts)
 }

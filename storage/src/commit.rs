@@ -323,7 +323,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let t = store.create_table("t1", &dir.path().join("t"), layout()).unwrap();
         let values: Vec<i64> = (0..1000).map(|i| (i * 7919) % 1000 - 500).collect();
-        let p = t.write_part(&block(&values), vec![]).unwrap().unwrap();
+        let p = t.write_part(&block(&values), None, vec![]).unwrap().unwrap();
         store.commit(vec![p], vec![]).unwrap();
         let part = &t.snapshot().parts[0];
         let column = part.read_column(0, 0..part.meta.granules()).unwrap();
@@ -339,9 +339,9 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let t = store.create_table("t1", &tdir, layout()).unwrap();
-            let p = t.write_part(&block(&[3, 1, 2]), vec![]).unwrap().unwrap();
+            let p = t.write_part(&block(&[3, 1, 2]), None, vec![]).unwrap().unwrap();
             store.commit(vec![p], vec![]).unwrap();
-            let orphan = t.write_part(&block(&[9]), vec![]).unwrap().unwrap();
+            let orphan = t.write_part(&block(&[9]), None, vec![]).unwrap().unwrap();
             std::mem::forget(orphan); // as if the process died before committing
             assert_eq!(t.snapshot().rows(), 3);
         }
@@ -353,7 +353,7 @@ mod tests {
         assert_eq!(snap.rows(), 3);
         assert_eq!(snap.parts[0].read_column(0, 0..1).unwrap().value(0), Value::Int(1));
         assert_eq!(fs::read_dir(&tdir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(TMP_PREFIX)).count(), 0);
-        let p = t.write_part(&block(&[5]), vec![]).unwrap().unwrap();
+        let p = t.write_part(&block(&[5]), None, vec![]).unwrap().unwrap();
         // The uncommitted part's number is free again: its directory was removed on open.
         assert_eq!(p.name, "all_2_2_0");
     }
@@ -365,7 +365,7 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             let t = store.create_table("t1", &tdir, layout()).unwrap();
-            store.commit(vec![t.write_part(&block(&[1]), vec![]).unwrap().unwrap()], vec![]).unwrap();
+            store.commit(vec![t.write_part(&block(&[1]), None, vec![]).unwrap().unwrap()], vec![]).unwrap();
         }
         let mut f = OpenOptions::new().append(true).open(dir.path().join(LOG_FILE)).unwrap();
         f.write_all(&[200, 0, 0, 0, 1, 2]).unwrap();
@@ -396,7 +396,7 @@ mod merge_tests {
         let t = store.create_table("t1", &tdir, layout.clone()).unwrap();
         for batch in [[5i64, 1, 9], [4, 8, 0], [7, 3, 6]] {
             let col = Column::from_values(DataType::Int64, &batch.iter().map(|v| Value::Int(*v)).collect::<Vec<_>>()).unwrap();
-            store.commit(vec![t.write_part(&Block::new(vec![Arc::new(col)]), vec![]).unwrap().unwrap()], vec![]).unwrap();
+            store.commit(vec![t.write_part(&Block::new(vec![Arc::new(col)]), None, vec![]).unwrap().unwrap()], vec![]).unwrap();
         }
         let before = t.snapshot();
         let chosen = select_merge(&before, &MergePolicy::default(), Default::default()).unwrap();

@@ -827,7 +827,7 @@ mod tests {
             Block::new(vec![Arc::new(k), Arc::new(s), Arc::new(city)])
         };
         let shuffled = block(&keys);
-        let order = crate::sort::sort_order(&shuffled, &layout.sort_key).unwrap();
+        let order = crate::sort::sort_order(&shuffled, &layout.sort_key, None).unwrap();
         let (a, b) = (dir.path().join("all_1_1_0"), dir.path().join("all_2_2_0"));
         write_part(&a, &layout, &shuffled, Some(&order), vec![]).unwrap();
         write_part(&b, &layout, &block(&(0..n).collect::<Vec<_>>()), None, vec![]).unwrap();

@@ -19,29 +19,33 @@ const MAX_RANKED: usize = 4096;
 
 /// Sorts a block by the given key columns (stable, so equal keys keep insertion order).
 pub fn sort_block(block: &Block, key: &[usize]) -> Block {
-    match sort_order(block, key) {
+    match sort_order(block, key, None) {
         Some(order) => block.take(&order),
         None => block.clone(),
     }
 }
 
-/// The order of `block`'s rows sorted by the key columns (stable), or `None` when they are in
-/// that order already. A caller can then copy the rows over in slices of its own size rather
-/// than the whole block at once.
-pub fn sort_order(block: &Block, key: &[usize]) -> Option<Vec<u32>> {
-    if key.is_empty() || block.rows() < 2 {
-        return None;
-    }
+/// The numbers of `block`'s rows `rows` (all of them when `None`; else ascending row
+/// numbers, such as one partition's rows) sorted by the key columns (stable), or `None` when
+/// they are all the block's rows and in that order already. A caller can then copy the rows
+/// over in slices of its own size rather than the whole block at once.
+pub fn sort_order(block: &Block, key: &[usize], rows: Option<&[u32]>) -> Option<Vec<u32>> {
     let cols: Vec<&Column> = key.iter().map(|&k| block.columns[k].as_ref()).collect();
     let compare = |a: u32, b: u32| {
         cols.iter().map(|c| c.cmp_rows(a as usize, c, b as usize)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
     };
-    if (1..block.rows() as u32).all(|r| compare(r - 1, r).is_le()) {
-        return None;
+    let in_order = |a: u32, b: u32| compare(a, b).is_le();
+    match rows {
+        None if key.is_empty() || (1..block.rows() as u32).all(|r| in_order(r - 1, r)) => return None,
+        Some(rows) if key.is_empty() || rows.windows(2).all(|w| in_order(w[0], w[1])) => return Some(rows.to_vec()),
+        _ => {}
     }
     let (prefixes, exact) = pack(&cols, block.rows());
     // The row number in the low bits of the pair keeps equal keys in insertion order.
-    let mut order: Vec<(u128, u32)> = prefixes.into_iter().zip(0u32..).collect();
+    let mut order: Vec<(u128, u32)> = match rows {
+        None => prefixes.into_iter().zip(0u32..).collect(),
+        Some(rows) => rows.iter().map(|&r| (prefixes[r as usize], r)).collect(),
+    };
     order.sort_unstable();
     let mut perm: Vec<u32> = order.iter().map(|&(_, row)| row).collect();
     if !exact {
@@ -219,6 +223,14 @@ mod tests {
                     .unwrap_or(Ordering::Equal)
             });
             assert_eq!(sorted, block.take(&perm), "key {key:?}");
+            // One partition's rows (two of every three) sort as the whole block's do.
+            let subset: Vec<u32> = (0..n as u32).filter(|r| r % 3 != 1).collect();
+            let expected: Vec<u32> = perm.iter().copied().filter(|r| r % 3 != 1).collect();
+            assert_eq!(sort_order(&block, &key, Some(&subset)), Some(expected), "key {key:?}, a subset");
         }
+        // Rows in order already: all of them need no order, a subset is its own.
+        let ordered = Block::new(vec![Arc::new(Column::new(DataType::UInt32, ColumnData::U32((0..10).collect())))]);
+        assert_eq!(sort_order(&ordered, &[0], None), None);
+        assert_eq!(sort_order(&ordered, &[0], Some(&[2, 5, 9])), Some(vec![2, 5, 9]));
     }
 }

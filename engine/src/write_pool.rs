@@ -90,7 +90,7 @@ impl Writer {
             self.receive_one();
         }
         while let Ok(result) = self.results.try_recv() {
-            self.take(result);
+            self.record(result);
         }
         if self.error.is_none() {
             let job = Job { db: self.db.clone(), entry: self.entry.clone(), block, stop: self.stop.clone(), done: self.done.clone() };
@@ -118,12 +118,14 @@ impl Writer {
         }
     }
 
+    /// Waits for the result of one block handed over.
     fn receive_one(&mut self) {
         let result = self.results.recv().expect("the writer holds a sender");
-        self.take(result);
+        self.record(result);
     }
 
-    fn take(&mut self, result: Result<Vec<NewPart>>) {
+    /// Keeps a written block's parts, or the first error.
+    fn record(&mut self, result: Result<Vec<NewPart>>) {
         self.pending -= 1;
         match result {
             Ok(parts) => self.parts.extend(parts),

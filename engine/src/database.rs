@@ -151,7 +151,7 @@ impl Database {
             }
         }
         tracing::info!("opened database at {} with {} tables", dir.display(), tables.len());
-        let threads = options.merge_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2)).max(1);
+        let threads = options.merge_threads.unwrap_or_else(|| granary_query::exec::cores() / 2).max(1);
         let users = Users::open(&dir)?;
         if let Some(file) = &options.users_file {
             users.load_file(file)?;

@@ -33,7 +33,7 @@ fn pool() -> &'static Sender<Job> {
     static POOL: OnceLock<Sender<Job>> = OnceLock::new();
     POOL.get_or_init(|| {
         let (sender, receiver) = bounded::<Job>(0);
-        for _ in 0..std::thread::available_parallelism().map_or(1, |n| n.get()) {
+        for _ in 0..granary_query::exec::cores() {
             let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name("granary-copy-writer".into())

@@ -36,6 +36,10 @@ pub const STATEMENT_STACK_SIZE: usize = 64 << 20;
 /// Granules read into one scan block (8 × 8192 rows by default).
 const GRANULES_PER_BLOCK: usize = 8;
 
+/// Rows per block when a count is taken from the parts' metadata: a scan block's rows at the
+/// default granularity.
+const COUNTED_BLOCK_ROWS: usize = GRANULES_PER_BLOCK * 8192;
+
 /// Per-query execution state: settings, and the flag whoever may cancel the query sets.
 #[derive(Debug, Clone, Default)]
 pub struct QueryContext {
@@ -319,16 +323,15 @@ fn run(plan: &SelectPlan, ctx: &QueryContext, reader: Option<&ScanReader>) -> Re
                 // granule is visited (ClickHouse's trivial count). Blocks of rows without
                 // columns, as a scan would give them, keep constants evaluated per block small.
                 let mut table = Aggregation::new(agg)?;
-                let block_rows = GRANULES_PER_BLOCK * 8192;
-                for start in (0..stats.rows_read).step_by(block_rows) {
-                    table.update(&Block::with_rows(Vec::new(), block_rows.min(stats.rows_read - start)), &[])?;
+                for start in (0..stats.rows_read).step_by(COUNTED_BLOCK_ROWS) {
+                    table.update(&Block::with_rows(Vec::new(), COUNTED_BLOCK_ROWS.min(stats.rows_read - start)), &[])?;
                 }
                 table.seal();
                 return finish(plan, Box::new(std::iter::empty()), ctx, stats, Some(table));
             }
             let held = AtomicUsize::new(0);
-            // A scan that reads no column (`count()` without WHERE) only adds up row counts:
-            // threads would cost more than they share.
+            // A scan that reads no column (its WHERE only on constants) only adds up row
+            // counts: threads would cost more than they share.
             let one_thread = QueryContext { max_threads: 1, ..ctx.clone() };
             let ctx = if reader.reads_nothing() { &one_thread } else { ctx };
             let shape = group_shape(plan);

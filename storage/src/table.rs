@@ -201,24 +201,24 @@ impl TableStore {
         &self.dir
     }
 
-    /// Sorts `block`'s rows `rows` (all of them when `None`; else ascending row numbers, a
-    /// partition's rows, which are never copied out) by the sort key, folds rows of equal keys
-    /// by the table's merge mode (as ClickHouse does on insert), and writes them as one
+    /// Sorts `block`'s rows `selected` (all of them when `None`; else ascending row numbers,
+    /// a partition's rows, which are never copied out) by the sort key, folds rows of equal
+    /// keys by the table's merge mode (as ClickHouse does on insert), and writes them as one
     /// uncommitted part of the partition `partition`. Nothing is visible until the returned
     /// part is committed; `None` when folding left no rows.
-    pub fn write_part(self: &Arc<Self>, block: &Block, rows: Option<&[u32]>, partition: Vec<Value>) -> Result<Option<NewPart>> {
+    pub fn write_part(self: &Arc<Self>, block: &Block, selected: Option<&[u32]>, partition: Vec<Value>) -> Result<Option<NewPart>> {
         let key = &self.layout.sort_key;
         let collapsed;
         let (rows, order) = match self.collapser() {
             Some(mut collapser) => {
-                let head = collapser.push(sort_block(&rows.map_or_else(|| block.clone(), |r| block.take(r)), key))?;
+                let head = collapser.push(sort_block(&selected.map_or_else(|| block.clone(), |r| block.take(r)), key))?;
                 collapsed = match collapser.finish()? {
                     Some(tail) => Block::concat(&[head, tail]).expect("two blocks"),
                     None => head,
                 };
                 (&collapsed, None)
             }
-            None => (block, sort_order(block, key, rows)),
+            None => (block, sort_order(block, key, selected)),
         };
         if rows.rows() == 0 {
             return Ok(None);

@@ -12,6 +12,8 @@
 //! per process for the multiply-fold hash (keys chosen to collide under one seed do not under
 //! another).
 
+use granary_storage::column::prefetch;
+
 /// How many rows ahead a batch lookup prefetches.
 pub(crate) const PREFETCH_AHEAD: usize = 8;
 /// Tables of up to this many slots fill to 7/8 before they grow, larger ones to 1/2.
@@ -238,18 +240,6 @@ impl<K: FlatKey, V: Copy + Default> FlatMap<K, V> {
             prefetch(&self.slots[self.home(hash)]);
         }
     }
-}
-
-/// Asks the CPU to start loading the cache line `value` is in (a no-op off x86-64).
-#[inline]
-pub(crate) fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: the pointer is to a live value; a prefetch reads nothing into the program.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(value as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }
 
 /// Bytes of a huge page (x86-64 and most of aarch64 Linux).

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use granary_storage::{Block, Column, ColumnRef};
 use hashbrown::HashMap;
 
-use granary_storage::column::{ColumnData, Primitive};
+use granary_storage::column::{prefetch, ColumnData, Primitive};
 use granary_storage::match_data;
 
 use granary_storage::dict::number_after;
@@ -41,7 +41,7 @@ use granary_storage::dict::number_after;
 use crate::aggregate::{append_key, Accumulator};
 use crate::coding::{numbered_strings, numbers as codes, split_numbered, Coding};
 use crate::error::Result;
-use crate::flat_map::{prefetch, shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
+use crate::flat_map::{shared_seed, FlatKey, FlatMap, PREFETCH_AHEAD};
 use crate::group_numbers::GroupNumbers;
 use crate::plan::AggregatePlan;
 

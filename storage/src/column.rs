@@ -85,15 +85,18 @@ impl StringData {
     }
 }
 
-/// Asks the CPU to start loading the cache line at `ptr`, for gathers that know which
-/// scattered rows they read next. Only a hint: it never faults, whatever the address.
+/// Asks the CPU to start loading the cache line at `ptr`, for loops that know which
+/// scattered rows or slots they read next (a no-op off x86-64). Only a hint: it never
+/// faults, whatever the address.
 #[inline(always)]
-fn prefetch<T>(ptr: *const T) {
+pub fn prefetch<T>(ptr: *const T) {
     // SAFETY: SSE is part of every x86_64 CPU, and a prefetch reads no memory.
     #[cfg(target_arch = "x86_64")]
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr.cast())
     };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ptr;
 }
 
 /// The values of a column in their physical layout.

@@ -59,9 +59,9 @@ fn answers_do_not_depend_on_the_number_of_threads() {
 }
 
 #[test]
-fn queries_at_once_from_many_sessions_share_the_query_threads_and_answer_alike() {
-    // Eight sessions each asking for four threads, more than the shared query threads:
-    // helpers start late or not at all, and every answer is still the one thread's.
+fn queries_at_once_from_many_sessions_on_many_threads_answer_alike() {
+    // Eight sessions each asking for four threads, more than the machine has cores: every
+    // answer is still the one thread's.
     let (_dir, db, mut s) = fresh();
     events(&mut s);
     let queries = [

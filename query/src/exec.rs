@@ -9,8 +9,7 @@
 //! conjuncts first, on their own columns, then the other columns of the surviving rows only.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
-use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use granary_storage::collapse::MergeMode;
@@ -444,25 +443,14 @@ pub(crate) fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: 
         Ok(state)
     };
     if threads == 1 {
+        // The statement's own thread has the stack a query thread would get.
         return Ok(vec![run()?]);
     }
-    // The statement's own thread works too; a helper that starts once every task is taken
-    // (the pool busy with other queries) leaves no state.
-    let states = Mutex::new(Vec::with_capacity(threads));
-    let guarded = || std::panic::catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(QueryError::new(crate::ErrorKind::Internal, "a query thread panicked")));
-    query_threads().in_place_scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(|_| {
-                if next.load(AtomicOrdering::Relaxed) < tasks.len() && !stop.load(AtomicOrdering::Relaxed) {
-                    let state = guarded();
-                    states.lock().unwrap_or_else(|p| p.into_inner()).push(state);
-                }
-            });
-        }
-        let state = guarded();
-        states.lock().unwrap_or_else(|p| p.into_inner()).push(state);
-    });
-    states.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().collect()
+    std::thread::scope(|s| {
+        let spawn = |_| std::thread::Builder::new().stack_size(STATEMENT_STACK_SIZE).spawn_scoped(s, run);
+        let handles = (0..threads).map(spawn).collect::<std::io::Result<Vec<_>>>().map_err(|e| QueryError::new(crate::ErrorKind::Internal, format!("cannot start a query thread: {e}")))?;
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(QueryError::new(crate::ErrorKind::Internal, "a query thread panicked")))).collect()
+    })
 }
 
 /// The cores this process may use, read once: `available_parallelism` reads the cgroup's
@@ -470,22 +458,6 @@ pub(crate) fn on_threads<T: Send>(tasks: &[ScanTask], ctx: &QueryContext, init: 
 pub fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-/// The threads queries scan on besides their statement's own, one per core: made once with a
-/// statement's stack and kept, since starting threads with 64 MiB stacks for every query cost
-/// a small query more than its scan (Q05, Q10 ran 0.2–0.4 ms slower on two threads than on
-/// one, and Q02 took 1.5 ms more CPU).
-fn query_threads() -> &'static rayon::ThreadPool {
-    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(cores())
-            .stack_size(STATEMENT_STACK_SIZE)
-            .thread_name(|i| format!("granary-query-{i}"))
-            .build()
-            .expect("start the query threads")
-    })
 }
 
 /// Everything after the scan and filter: aggregation (unless `aggregated`: the threads'

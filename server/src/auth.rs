@@ -8,7 +8,11 @@
 
 use std::fmt::Debug;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use bytes::Bytes;
 
 use async_trait::async_trait;
 use futures::Sink;
@@ -22,6 +26,7 @@ use pgwire::api::auth::sasl::scram::{ScramAuth, ScramSecret};
 use pgwire::api::auth::{protocol_negotiation, save_startup_parameters_to_metadata, AuthSource, LoginInfo, Password, StartupHandler};
 use pgwire::api::{ClientInfo, METADATA_USER};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::startup::SecretKey;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use ring::rand::SecureRandom;
 
@@ -79,6 +84,8 @@ pub struct Authenticator {
     /// Every authenticated connection's cancel handle, by its process id and secret key:
     /// what a CancelRequest names.
     pub(crate) connections: Arc<ConnectionManager>,
+    /// Every authenticated connection's statement-cancel flag, by the same keys.
+    cancel_flags: Arc<CancelFlags>,
     driver: AuthDriver<ServerParams>,
     mechanism: Box<dyn AuthMechanismFactory>,
     counters: Arc<ServerCounters>,
@@ -94,11 +101,35 @@ impl Authenticator {
         };
         let connections = Arc::new(ConnectionManager::new());
         let driver = AuthDriver::new(ServerParams).with_connection_manager(connections.clone());
-        Authenticator { db, connections, driver, mechanism, counters }
+        Authenticator { db, connections, cancel_flags: Arc::default(), driver, mechanism, counters }
     }
 
     fn begin(&self) -> Box<dyn AuthMechanism> {
         self.mechanism.create()
+    }
+}
+
+/// Each connection's statement-cancel flag by the process id and secret key a CancelRequest
+/// names. A statement runs in place on its connection's thread (`handlers::with_session`), so
+/// a cancel must reach the engine's flag directly: nothing else polls while it runs. Entries
+/// are weak: a closed connection's session drops its flag, and the entry goes at the next
+/// registration.
+#[derive(Default)]
+pub struct CancelFlags(Mutex<HashMap<(i32, Bytes), Weak<AtomicBool>>>);
+
+impl CancelFlags {
+    fn register(&self, pid: i32, key: &SecretKey, flag: &Arc<AtomicBool>) {
+        let mut flags = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        flags.retain(|_, f| f.strong_count() > 0);
+        flags.insert((pid, key.to_bytes()), Arc::downgrade(flag));
+    }
+
+    /// Sets the flag of the session `pid` and `key` name, if it is still open.
+    pub fn cancel(&self, pid: i32, key: &SecretKey) {
+        let flag = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&(pid, key.to_bytes())).and_then(Weak::upgrade);
+        if let Some(flag) = flag {
+            flag.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -117,6 +148,11 @@ impl AuthStartup {
     /// The registry CancelRequests are looked up in.
     pub fn connections(&self) -> Arc<ConnectionManager> {
         self.auth.connections.clone()
+    }
+
+    /// The sessions' cancel flags CancelRequests set.
+    pub fn cancel_flags(&self) -> Arc<CancelFlags> {
+        self.auth.cancel_flags.clone()
     }
 
     async fn step<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<Option<AuthOutcome>>
@@ -154,7 +190,12 @@ impl StartupHandler for AuthStartup {
             Ok(Some(AuthOutcome::Authenticated { final_message, .. })) => {
                 let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
                 self.session.lock().unwrap_or_else(|p| p.into_inner()).set_user(&user);
-                self.auth.driver.complete_authentication(client, final_message).await
+                self.auth.driver.complete_authentication(client, final_message).await?;
+                // The process id and secret key the client was just sent name this session.
+                let (pid, key) = client.pid_and_secret_key();
+                let flag = self.session.lock().unwrap_or_else(|p| p.into_inner()).cancel_flag();
+                self.auth.cancel_flags.register(pid, &key, &flag);
+                Ok(())
             }
             Ok(_) => Ok(()),
             Err(e) => {

@@ -1,7 +1,8 @@
 //! Granary's server: the Postgres wire protocol (simple and extended) over tokio.
 //!
-//! Each connection gets its own engine `Session`; statements run on tokio's blocking pool so
-//! long queries never stall other connections. No database logic lives here: only protocol,
+//! Each connection gets its own engine `Session`; statements run in place on the connection's
+//! thread while tokio moves its other tasks elsewhere (`handlers::with_session`), so long
+//! queries never stall other connections and short ones answer without thread hand-offs. No database logic lives here: only protocol,
 //! type encoding, authentication, limits, metrics and the mapping of errors to SQLSTATEs.
 
 mod auth;
@@ -97,8 +98,8 @@ pub async fn serve_with(listener: TcpListener, db: Arc<Database>, config: Server
     Ok(())
 }
 
-/// The tokio runtime the server runs on: its threads, the blocking pool's among them, where
-/// statements run, have the stack deep expressions need.
+/// The tokio runtime the server runs on: its threads, where statements run (workers and the
+/// blocking pool's alike), have the stack deep expressions need.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().thread_stack_size(granary_engine::STATEMENT_STACK_SIZE).enable_all().build()
 }

@@ -246,27 +246,49 @@ impl NumberRuns {
 
     /// Sorts and deduplicates the log, then unites it with the runs; the emptied log keeps
     /// its memory for the pairs to come.
+    ///
+    /// The pairs are placed by group first, in one stable counting pass, and then each
+    /// group's numbers are sorted on their own. Numbers that arrive in order within their
+    /// groups (the table's sort key: `uniqExact(user_id)` per date and hour over rows ordered
+    /// by date, then user) come out of the first pass sorted, and sorting them is one check;
+    /// a radix sort of the whole log took four or five passes over it (40% of Q16's time).
     fn sort_in(&mut self) {
         if self.pending.is_empty() {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
-        // The group right above the number's significant bits: fewer bytes for the radix
-        // sort, which goes least significant byte first and skips bytes the same in every pair.
-        let shift = 32 - pending.iter().fold(0, |all, &p| all | p as u32).leading_zeros();
-        pending.iter_mut().for_each(|p| *p = (*p >> 32) << shift | (*p & u64::from(u32::MAX)));
-        radsort::sort(&mut pending);
-        pending.dedup();
-        let mut logged = NumberRuns { starts: vec![0; self.groups + 1], numbers: Vec::with_capacity(pending.len()), ..NumberRuns::default() };
-        let low = (1u64 << shift) - 1;
+        let mut starts = vec![0usize; self.groups + 1];
+        pending.iter().for_each(|&p| starts[(p >> 32) as usize + 1] += 1);
+        for g in 0..self.groups {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut numbers = vec![0u32; pending.len()];
         for &p in &pending {
-            logged.starts[(p >> shift) as usize + 1] += 1;
-            logged.numbers.push((p & low) as u32);
+            let at = &mut next[(p >> 32) as usize];
+            numbers[*at] = p as u32;
+            *at += 1;
         }
         pending.clear();
+        // Each group sorted and deduplicated, moved down over the repeats removed before it.
+        let mut kept = 0;
         for g in 0..self.groups {
-            logged.starts[g + 1] += logged.starts[g];
+            let (start, end) = (starts[g], starts[g + 1]);
+            sort_numbers(&mut numbers[start..end]);
+            starts[g] = kept;
+            let mut last = None;
+            for i in start..end {
+                let n = numbers[i];
+                if last != Some(n) {
+                    numbers[kept] = n;
+                    kept += 1;
+                    last = Some(n);
+                }
+            }
         }
+        starts[self.groups] = kept;
+        numbers.truncate(kept);
+        let logged = NumberRuns { starts, numbers, ..NumberRuns::default() };
         (self.starts, self.numbers) = match self.numbers.is_empty() {
             true => (logged.starts, logged.numbers),
             false => unite(self, &logged, None, self.groups),
@@ -316,6 +338,21 @@ fn unite(a: &NumberRuns, b: &NumberRuns, from: Option<&[u32]>, groups: usize) ->
         starts.push(numbers.len());
     }
     (starts, numbers)
+}
+
+/// A group's numbers this many or more are radix-sorted; fewer sort in cache by comparison.
+const RADIX_SORTED_FROM: usize = 4096;
+
+/// Sorts one group's numbers; those already in order (the common case, see `sort_in`) cost
+/// one pass that finds them so.
+fn sort_numbers(numbers: &mut [u32]) {
+    if numbers.is_sorted() {
+        return;
+    }
+    match numbers.len() >= RADIX_SORTED_FROM {
+        true => radsort::sort(numbers),
+        false => numbers.sort_unstable(),
+    }
 }
 
 /// Appends the union of two sorted runs of distinct numbers, sorted.
@@ -425,6 +462,33 @@ mod tests {
         d.merge(&(0..RUNS_FROM_GROUPS as u32).collect::<Vec<_>>(), c);
         assert!(matches!(d, GroupNumbers::Runs(_)));
         assert_eq!(contents(&mut d, 4), [vec![4, 5, 6], vec![0, 1, 2, 3, 4, 9], vec![], vec![7]]);
+    }
+
+    #[test]
+    fn the_log_sorts_into_runs_whether_numbers_arrive_in_order_or_not() {
+        // Group 0: many numbers, scrambled, with repeats (radix-sorted); group 1: ascending
+        // with repeats (in order already); group 2: a few, scrambled (sorted by comparison);
+        // group 3: none. Two logs, the second united with the runs of the first.
+        let mut numbers = GroupNumbers::Runs(NumberRuns::default());
+        numbers.resize(4);
+        let mut reference = vec![BTreeSet::new(); 4];
+        for half in 0..2u32 {
+            let mut rows = Vec::new();
+            for i in half * 20_000..(half + 1) * 20_000 {
+                rows.push((0, i.wrapping_mul(2_654_435_761) % 7_000));
+                rows.push((1, i / 2));
+                if i % 200 == 0 {
+                    rows.push((2, i.wrapping_mul(40_503) % 50));
+                }
+            }
+            rows.iter().for_each(|&(g, n)| _ = reference[g as usize].insert(n));
+            let (g, n): (Vec<u32>, Vec<u32>) = rows.into_iter().unzip();
+            numbers.insert_numbers(&g, &n);
+            numbers.seal();
+        }
+        let expected: Vec<Vec<u32>> = reference.iter().map(|s| s.iter().copied().collect()).collect();
+        assert!(expected[0].len() >= RADIX_SORTED_FROM && expected[3].is_empty());
+        assert_eq!(contents(&mut numbers, 4), expected);
     }
 
     #[test]

@@ -64,10 +64,10 @@ struct CodedGroups {
     local: FlatMap<u128, u32>,
     /// When every key is coded and the dictionaries' sizes multiply to at most
     /// `DIRECT_CODES`: each key's stride in a mixed-radix index of the codes, and per index
-    /// its position in `groups` (`NO_GROUP` for none yet). A lookup is then one array read
+    /// its group id (`NO_GROUP` for none yet). A lookup is then one array read
     /// instead of a hash probe (Q09: 40 experiment ids by 3 groups).
     direct: Option<(Vec<u32>, Vec<u32>)>,
-    /// The group id of each combination in `local`.
+    /// The group id of each combination in `local` (unused with `direct`).
     groups: Vec<u32>,
 }
 
@@ -295,27 +295,19 @@ impl<'p> GroupTable<'p> {
     fn assign_keys(&mut self, keys: &[ColumnRef], rows: usize, ids: &mut Vec<u32>) {
         let mut first_rows = Vec::new();
         let n_groups = &mut self.n_groups;
-        let mut new_group = |row: usize| {
+        let new_group = |row: usize| {
             first_rows.push(row as u32);
             *n_groups += 1;
             (*n_groups - 1) as u32
         };
         match &mut self.groups {
-            KeyMap::Direct(table) => {
-                let mut lookup = |row: usize, value: usize| {
-                    if table[value] == NO_GROUP {
-                        table[value] = new_group(row);
-                    }
-                    table[value]
-                };
-                match &keys[0].data {
-                    ColumnData::U8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
-                    ColumnData::I8(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u8 as usize))),
-                    ColumnData::U16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as usize))),
-                    ColumnData::I16(v) => ids.extend(v.iter().enumerate().map(|(row, &x)| lookup(row, x as u16 as usize))),
-                    _ => unreachable!("direct keys are one or two bytes wide"),
-                }
-            }
+            KeyMap::Direct(table) => match &keys[0].data {
+                ColumnData::U8(v) => direct_ids(table, v, |x| x as usize, ids, new_group),
+                ColumnData::I8(v) => direct_ids(table, v, |x| x as u8 as usize, ids, new_group),
+                ColumnData::U16(v) => direct_ids(table, v, |x| x as usize, ids, new_group),
+                ColumnData::I16(v) => direct_ids(table, v, |x| x as u16 as usize, ids, new_group),
+                _ => unreachable!("direct keys are one or two bytes wide"),
+            },
             KeyMap::Packed(map, widths) => map.get_or_insert_batch(&pack(keys, widths, rows), ids, new_group),
             KeyMap::Bytes(map) => map.get_or_insert_rows(keys, rows, ids, new_group),
         }
@@ -347,49 +339,67 @@ impl<'p> GroupTable<'p> {
                 self.coded.len() - 1
             }
         };
+        if self.coded[at].direct.is_some() {
+            return self.assign_direct(at, keys, dicts, rows, ids);
+        }
         let coded = &mut self.coded[at];
         let mut first_rows = Vec::new();
         let start = ids.len();
         let mut next = coded.groups.len() as u32;
-        let mut new_local = |row: usize| {
+        let new_local = |row: usize| {
             first_rows.push(row as u32);
             next += 1;
             next - 1
         };
-        match &mut coded.direct {
-            Some((strides, table)) => {
-                let mut index = vec![0u32; rows];
-                for (k, &stride) in keys.iter().zip(strides.iter()) {
-                    index.iter_mut().zip(codes(k)).for_each(|(i, &c)| *i += c * stride);
-                }
-                ids.extend(index.iter().enumerate().map(|(row, &i)| {
-                    let slot = &mut table[i as usize];
-                    if *slot == NO_GROUP {
-                        *slot = new_local(row);
-                    }
-                    *slot
-                }));
-            }
-            None => coded.local.get_or_insert_batch(&pack(keys, &widths, rows), ids, new_local),
-        }
+        coded.local.get_or_insert_batch(&pack(keys, &widths, rows), ids, new_local);
         if !first_rows.is_empty() {
-            let firsts: Vec<ColumnRef> = keys
-                .iter()
-                .zip(dicts)
-                .map(|(k, d)| {
-                    let codes_or_rows = k.take(&first_rows);
-                    Arc::new(match d {
-                        Some(d) => d.take(codes(&codes_or_rows)),
-                        None => codes_or_rows,
-                    })
-                })
-                .collect();
             let mut groups = std::mem::take(&mut self.coded[at].groups);
-            self.assign(&firsts, first_rows.len(), &mut groups);
+            self.assign(&decoded_rows(keys, dicts, &first_rows), first_rows.len(), &mut groups);
             self.coded[at].groups = groups;
         }
         let groups = &self.coded[at].groups;
         ids[start..].iter_mut().for_each(|id| *id = groups[*id as usize]);
+    }
+
+    /// `assign_coded` through the direct table of `self.coded[at]`: each row's index (its
+    /// code, for one key) reads its group id in one array read, without a branch. Only a
+    /// block that meets an index without a group yet (the first blocks of a part, mostly)
+    /// looks the new keys' values up and writes their groups in.
+    fn assign_direct(&mut self, at: usize, keys: &[ColumnRef], dicts: &[Option<&ColumnRef>], rows: usize, ids: &mut Vec<u32>) {
+        let Some((strides, table)) = &self.coded[at].direct else { unreachable!("a direct table") };
+        let index: std::borrow::Cow<[u32]> = match keys {
+            [key] => codes(key).into(),
+            _ => {
+                let mut index = vec![0u32; rows];
+                for (k, &stride) in keys.iter().zip(strides) {
+                    index.iter_mut().zip(codes(k)).for_each(|(i, &c)| *i += c * stride);
+                }
+                index.into()
+            }
+        };
+        let start = ids.len();
+        let mut missing = false;
+        ids.extend(index.iter().map(|&i| {
+            let g = table[i as usize];
+            missing |= g == NO_GROUP;
+            g
+        }));
+        if !missing {
+            return;
+        }
+        // Each index without a group, by the first row it is met in.
+        let mut first_rows = Vec::new();
+        let mut seen = hashbrown::HashSet::new();
+        for (row, &i) in index.iter().enumerate() {
+            if ids[start + row] == NO_GROUP && seen.insert(i) {
+                first_rows.push(row as u32);
+            }
+        }
+        let mut found = Vec::with_capacity(first_rows.len());
+        self.assign(&decoded_rows(keys, dicts, &first_rows), first_rows.len(), &mut found);
+        let Some((_, table)) = &mut self.coded[at].direct else { unreachable!("a direct table") };
+        first_rows.iter().zip(found).for_each(|(&row, g)| table[index[row as usize] as usize] = g);
+        ids[start..].iter_mut().zip(index.iter()).filter(|(id, _)| **id == NO_GROUP).for_each(|(id, &i)| *id = table[i as usize]);
     }
 
     /// How many groups there are.
@@ -494,6 +504,43 @@ impl<'p> GroupTable<'p> {
         columns.extend(self.accs.into_iter().map(|a| Arc::new(a.finish())));
         Ok(Block::with_rows(columns, self.n_groups))
     }
+}
+
+/// Appends the group id of each of `values` (a one- or two-byte key, `slot` its position in
+/// `table`) to `ids`: one array read per row, without a branch (`GROUP BY action_type`: the
+/// branch on a new group per row was a third of Q06's time), then, only when some value had
+/// no group yet, a pass that makes the groups (`new(row)` for the first row of each).
+fn direct_ids<T: Copy>(table: &mut [u32], values: &[T], slot: impl Fn(T) -> usize, ids: &mut Vec<u32>, mut new: impl FnMut(usize) -> u32) {
+    let start = ids.len();
+    let mut missing = false;
+    ids.extend(values.iter().map(|&v| {
+        let g = table[slot(v)];
+        missing |= g == NO_GROUP;
+        g
+    }));
+    if missing {
+        for (row, (&v, id)) in values.iter().zip(&mut ids[start..]).enumerate().filter(|(_, (_, id))| **id == NO_GROUP) {
+            let at = slot(v);
+            if table[at] == NO_GROUP {
+                table[at] = new(row);
+            }
+            *id = table[at];
+        }
+    }
+}
+
+/// The key values of `rows`: coded keys (those with a dictionary in `dicts`) decoded.
+fn decoded_rows(keys: &[ColumnRef], dicts: &[Option<&ColumnRef>], rows: &[u32]) -> Vec<ColumnRef> {
+    keys.iter()
+        .zip(dicts)
+        .map(|(k, d)| {
+            let codes_or_rows = k.take(rows);
+            Arc::new(match d {
+                Some(d) => d.take(codes(&codes_or_rows)),
+                None => codes_or_rows,
+            })
+        })
+        .collect()
 }
 
 /// Index entries past which coded keys go through the hash table instead of `direct`.

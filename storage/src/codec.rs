@@ -8,7 +8,15 @@
 //! easier to compress (`Delta`, `DoubleDelta`, as in ClickHouse's `CODEC(Delta, ZSTD)`). The
 //! tag records compression (bits 0-1), filter (bits 2-3) and value width (bits 4-5, as a power
 //! of two), so a frame decodes without knowing its column. Filters restart at every frame.
+//!
+//! Integers of up to four bytes may instead be bit-packed (`Codec::BitPacked`): each value
+//! less the frame's smallest, in as few bits as the largest difference needs, in the
+//! `bitpacking` crate's SIMD-friendly blocks. `Auto` picks it where a general-purpose codec
+//! would have needed ZSTD's entropy coding: an `Enum8` of seven actions took 2.2 bits a row
+//! with ZSTD and 3 packed, and unpacks several times faster (ZSTD was 45% of
+//! `GROUP BY action_type`'s time).
 
+use bitpacking::{BitPacker, BitPacker8x};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StorageError};
@@ -28,6 +36,88 @@ pub enum Codec {
     Lz4,
     /// Zstandard at the given level: smaller, slower.
     Zstd(i32),
+    /// Integers bit-packed after the frame's smallest (see the module doc); only `Auto`
+    /// chooses it, for columns of integers of up to four bytes (`Ints`).
+    BitPacked,
+}
+
+/// What a column's fixed-width values are, when they are integers `BitPacked` can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ints {
+    /// Bytes per value: 1, 2 or 4.
+    pub width: u8,
+    /// Two's complement: the sign bit is flipped before packing, so that order is kept.
+    pub signed: bool,
+}
+
+/// Values per bit-packed block.
+const PACKED_BLOCK: usize = BitPacker8x::BLOCK_LEN;
+/// Bytes before the blocks of a bit-packed payload: width (with `SIGNED`), smallest value
+/// (u32, sign bit flipped for signed values), bits per value.
+const PACKED_HEADER: usize = 6;
+/// The width byte's flag for signed values.
+const SIGNED: u8 = 0x80;
+
+/// `raw`'s integers bit-packed, or `None` when they are not whole values of `ints`' width.
+fn bit_pack(raw: &[u8], ints: Ints) -> Option<Vec<u8>> {
+    let w = usize::from(ints.width);
+    if !matches!(w, 1 | 2 | 4) || raw.len() % w != 0 {
+        return None;
+    }
+    let flip = if ints.signed { 1u32 << (8 * w - 1) } else { 0 };
+    let values: Vec<u32> = raw.chunks_exact(w).map(|c| read_uint(c) as u32 ^ flip).collect();
+    let min = values.iter().copied().min().unwrap_or(0);
+    let max = values.iter().copied().max().unwrap_or(0);
+    let bits = (u32::BITS - (max - min).leading_zeros()) as u8;
+    let size = BitPacker8x::compressed_block_size(bits);
+    let mut out = Vec::with_capacity(PACKED_HEADER + values.len().div_ceil(PACKED_BLOCK) * size);
+    out.push(ints.width | if ints.signed { SIGNED } else { 0 });
+    out.extend_from_slice(&min.to_le_bytes());
+    out.push(bits);
+    let packer = BitPacker8x::new();
+    let mut block = [0u32; PACKED_BLOCK];
+    for chunk in values.chunks(PACKED_BLOCK) {
+        block.fill(0);
+        block.iter_mut().zip(chunk).for_each(|(b, &v)| *b = v - min);
+        let at = out.len();
+        out.resize(at + size, 0);
+        packer.compress(&block, &mut out[at..], bits);
+    }
+    Some(out)
+}
+
+/// Unpacks a `bit_pack` payload of `rlen` bytes of values into `out`.
+fn bit_unpack(payload: &[u8], rlen: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    let header = payload.get(..PACKED_HEADER).ok_or("truncated bit-packed header")?;
+    let (w, signed) = (usize::from(header[0] & !SIGNED), header[0] & SIGNED != 0);
+    let min = u32::from_le_bytes(header[1..5].try_into().expect("four bytes"));
+    let bits = header[5];
+    if !matches!(w, 1 | 2 | 4) || bits > 32 || rlen % w != 0 {
+        return Err("bad bit-packed header".into());
+    }
+    let flip = if signed { 1u32 << (8 * w - 1) } else { 0 };
+    let (packer, size) = (BitPacker8x::new(), BitPacker8x::compressed_block_size(bits));
+    let rows = rlen / w;
+    let blocks = &payload[PACKED_HEADER..];
+    if blocks.len() != rows.div_ceil(PACKED_BLOCK) * size {
+        return Err("bit-packed length mismatch".into());
+    }
+    out.clear();
+    out.resize(rlen, 0);
+    let mut block = [0u32; PACKED_BLOCK];
+    for (b, values) in out.chunks_mut(PACKED_BLOCK * w).enumerate() {
+        // Zero bits: every value is the smallest, and the blocks are empty.
+        if bits > 0 {
+            packer.decompress(&blocks[b * size..(b + 1) * size], &mut block, bits);
+        }
+        let value = |x: u32| x.wrapping_add(min) ^ flip;
+        match w {
+            1 => values.iter_mut().zip(&block).for_each(|(v, &x)| *v = value(x) as u8),
+            2 => values.chunks_exact_mut(2).zip(&block).for_each(|(v, &x)| v.copy_from_slice(&(value(x) as u16).to_le_bytes())),
+            _ => values.chunks_exact_mut(4).zip(&block).for_each(|(v, &x)| v.copy_from_slice(&value(x).to_le_bytes())),
+        }
+    }
+    Ok(())
 }
 
 /// A reversible transform of fixed-width little-endian values applied before compression.
@@ -140,32 +230,45 @@ impl Codec {
             Codec::None => 0,
             Codec::Lz4 | Codec::Auto => 1,
             Codec::Zstd(_) => 2,
+            Codec::BitPacked => 3,
         }
     }
 
-    /// Compresses `raw`; returns the codec actually used (Auto picks one) and the payload.
-    fn compress(self, raw: &[u8]) -> Result<(Codec, Vec<u8>)> {
+    /// Compresses `raw` (integers of `ints`, when given); returns the codec actually used
+    /// (Auto picks one, and `BitPacked` falls back to LZ4 for values it cannot take) and the
+    /// payload.
+    fn compress(self, raw: &[u8], ints: Option<Ints>) -> Result<(Codec, Vec<u8>)> {
         let zstd = |level| zstd::bulk::compress(raw, level).map_err(|e| StorageError::Invalid(format!("zstd: {e}")));
         let lz4 = || lz4::block::compress(raw, None, false).map_err(|e| StorageError::Invalid(format!("lz4: {e}")));
         Ok(match self {
             Codec::None => (self, raw.to_vec()),
             Codec::Lz4 => (self, lz4()?),
             Codec::Zstd(level) => (self, zstd(level)?),
+            Codec::BitPacked => match ints.and_then(|i| bit_pack(raw, i)) {
+                Some(packed) => (self, packed),
+                None => (Codec::Lz4, lz4()?),
+            },
             Codec::Auto => {
                 let lz4 = lz4()?;
                 if lz4.len() * 2 <= raw.len() {
                     (Codec::Lz4, lz4)
                 } else {
                     let z = zstd(1)?;
-                    if z.len() < lz4.len() { (Codec::Zstd(1), z) } else { (Codec::Lz4, lz4) }
+                    match ints.and_then(|i| bit_pack(raw, i)) {
+                        // Up to half again ZSTD's size: unpacking is several times faster.
+                        Some(packed) if packed.len() * 2 <= z.len() * 3 => (Codec::BitPacked, packed),
+                        _ if z.len() < lz4.len() => (Codec::Zstd(1), z),
+                        _ => (Codec::Lz4, lz4),
+                    }
                 }
             }
         })
     }
 
     /// Filters and compresses `raw` into one frame appended to `out`; returns the codec the
-    /// frame used (for `Auto`, the one it chose).
-    pub fn write_frame(self, filter: Option<Filter>, raw: &[u8], out: &mut Vec<u8>) -> Result<Codec> {
+    /// frame used (for `Auto`, the one it chose). `ints` says what the values are when they
+    /// are integers that may be bit-packed (unfiltered frames only).
+    pub fn write_frame(self, filter: Option<Filter>, ints: Option<Ints>, raw: &[u8], out: &mut Vec<u8>) -> Result<Codec> {
         let filtered;
         let raw = match filter {
             Some(f) => {
@@ -174,7 +277,7 @@ impl Codec {
             }
             None => raw,
         };
-        let (used, payload) = self.compress(raw)?;
+        let (used, payload) = self.compress(raw, ints.filter(|_| filter.is_none()))?;
         out.push(used.tag() | filter.map_or(0, Filter::tag));
         out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
@@ -238,6 +341,7 @@ fn decompress(codec: u8, payload: &[u8], rlen: usize, out: &mut Vec<u8>) -> std:
                 return Err("length mismatch".into());
             }
         }
+        3 => bit_unpack(payload, rlen, out)?,
         _ => return Err("unknown codec".into()),
     }
     Ok(())
@@ -253,7 +357,7 @@ mod tests {
         let filters = [None, Some(Filter::Delta(4)), Some(Filter::Delta(2)), Some(Filter::DoubleDelta(4)), Some(Filter::DoubleDelta(8))];
         for (codec, filter) in [Codec::None, Codec::Lz4, Codec::Zstd(3), Codec::Auto].into_iter().flat_map(|c| filters.map(|f| (c, f))) {
             let mut file = Vec::new();
-            codec.write_frame(filter, &raw, &mut file).unwrap();
+            codec.write_frame(filter, None, &raw, &mut file).unwrap();
             let mut out = Vec::new();
             assert_eq!(read_frame(&file, &mut out).unwrap(), file.len());
             assert_eq!(out, raw);
@@ -280,24 +384,70 @@ mod tests {
     fn auto_keeps_lz4_where_it_works_and_entropy_codes_where_it_does_not() {
         let repetitive: Vec<u8> = (0..10_000u32).flat_map(|i| (i % 100).to_le_bytes()).collect();
         let mut frame = Vec::new();
-        Codec::Auto.write_frame(None, &repetitive, &mut frame).unwrap();
+        Codec::Auto.write_frame(None, None, &repetitive, &mut frame).unwrap();
         assert_eq!(frame[0] & 3, Codec::Lz4.tag());
         // Hex digits carry 4 bits per byte: no repeats for LZ4, half the size for ZSTD.
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let hex: Vec<u8> = (0..64 * 1024)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b"0123456789abcdef"[(x % 16) as usize]
-            })
-            .collect();
+        let mut next = noise(0x9e37_79b9_7f4a_7c15);
+        let hex: Vec<u8> = (0..64 * 1024).map(|_| b"0123456789abcdef"[(next() % 16) as usize]).collect();
         frame.clear();
-        Codec::Auto.write_frame(None, &hex, &mut frame).unwrap();
+        Codec::Auto.write_frame(None, None, &hex, &mut frame).unwrap();
         assert_eq!(frame[0] & 3, Codec::Zstd(1).tag());
         assert!(frame.len() < hex.len() * 6 / 10, "{} of {}", frame.len(), hex.len());
         let mut out = Vec::new();
         read_frame(&frame, &mut out).unwrap();
         assert_eq!(out, hex);
+    }
+
+    /// A xorshift stream for test data.
+    fn noise(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn integers_bit_pack_and_unpack_at_every_width() {
+        let mut next = noise(0x2545_f491_4f6c_dd1d);
+        // 1,000 values: three full blocks and a partial one. Signed ones span zero.
+        let cases: Vec<(Ints, Vec<u8>)> = vec![
+            (Ints { width: 1, signed: false }, (0..1000).map(|_| 3 + (next() % 5) as u8).collect()),
+            (Ints { width: 1, signed: true }, (0..1000).flat_map(|_| ((next() % 7) as i8 - 3).to_le_bytes()).collect()),
+            (Ints { width: 2, signed: false }, (0..1000).flat_map(|_| (60_000 + (next() % 3000) as u16).to_le_bytes()).collect()),
+            (Ints { width: 2, signed: true }, (0..1000).flat_map(|_| (next() as i16).to_le_bytes()).collect()),
+            (Ints { width: 4, signed: true }, (0..1000).flat_map(|_| ((next() % 100_000) as i32 - 50_000).to_le_bytes()).collect()),
+            (Ints { width: 4, signed: false }, (0..1000).flat_map(|_| (next() as u32).to_le_bytes()).collect()),
+            // Every value the same: no bits at all.
+            (Ints { width: 4, signed: false }, (0..1000).flat_map(|_| 7u32.to_le_bytes()).collect()),
+        ];
+        for (ints, raw) in cases {
+            let mut frame = Vec::new();
+            assert_eq!(Codec::BitPacked.write_frame(None, Some(ints), &raw, &mut frame).unwrap(), Codec::BitPacked);
+            let mut out = Vec::new();
+            assert_eq!(read_frame(&frame, &mut out).unwrap(), frame.len());
+            assert_eq!(out, raw, "{ints:?}");
+        }
+        // Bytes that are not whole values, or no word of what they are: LZ4.
+        let mut frame = Vec::new();
+        assert_eq!(Codec::BitPacked.write_frame(None, Some(Ints { width: 4, signed: false }), &[1, 2, 3], &mut frame).unwrap(), Codec::Lz4);
+        assert_eq!(Codec::BitPacked.write_frame(None, None, &[1, 2, 3, 4], &mut frame).unwrap(), Codec::Lz4);
+    }
+
+    #[test]
+    fn auto_bit_packs_small_integers_that_lz4_cannot_halve() {
+        // Seven actions, most of them the first, in no order: LZ4 finds few repeats.
+        let mut next = noise(0x9e37_79b9_7f4a_7c15);
+        let actions: Vec<u8> = (0..64 * 1024).map(|_| [1, 1, 1, 1, 2, 2, 3, 4, 5, 6, 7][(next() % 11) as usize]).collect();
+        let mut frame = Vec::new();
+        assert_eq!(Codec::Auto.write_frame(None, Some(Ints { width: 1, signed: false }), &actions, &mut frame).unwrap(), Codec::BitPacked);
+        assert!(frame.len() < actions.len() * 4 / 10, "three bits a value: {} of {}", frame.len(), actions.len());
+        let mut out = Vec::new();
+        read_frame(&frame, &mut out).unwrap();
+        assert_eq!(out, actions);
+        // The same bytes not known as integers: ZSTD, as before.
+        frame.clear();
+        assert_eq!(Codec::Auto.write_frame(None, None, &actions, &mut frame).unwrap(), Codec::Zstd(1));
     }
 }

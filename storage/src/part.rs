@@ -333,7 +333,7 @@ impl PartWriter {
             write_file(&self.dir, &format!("{base}.mrk"), &writer.marks, &mut checksums)?;
             if let Some(dict) = writer.dict.take().and_then(DictWriter::finish) {
                 let mut frame = Vec::new();
-                spec.codec.write_frame(None, &dict, &mut frame)?;
+                spec.codec.write_frame(None, None, &dict, &mut frame)?;
                 write_file(&self.dir, &format!("{base}.dict"), &frame, &mut checksums)?;
             }
             stats.push(writer.stats.map(|(min, max)| ColumnStats { min, max }));
@@ -411,7 +411,7 @@ impl ColumnWriter {
             return Ok(());
         }
         self.frame.clear();
-        self.codec = self.codec.write_frame(spec.filter, &self.raw, &mut self.frame)?;
+        self.codec = self.codec.write_frame(spec.filter, spec.ty.physical().ints(), &self.raw, &mut self.frame)?;
         self.file.write_all(&self.frame).map_err(io_at(dir.join(&self.name)))?;
         self.hasher.update(&self.frame);
         self.written += self.frame.len() as u64;

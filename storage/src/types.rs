@@ -123,6 +123,21 @@ pub enum Physical {
 }
 
 impl Physical {
+    /// What `Codec::BitPacked` needs to know of values of this type, when it can take them
+    /// (integers of up to four bytes).
+    pub fn ints(self) -> Option<crate::codec::Ints> {
+        let (width, signed) = match self {
+            Physical::U8 => (1, false),
+            Physical::I8 => (1, true),
+            Physical::U16 => (2, false),
+            Physical::I16 => (2, true),
+            Physical::U32 => (4, false),
+            Physical::I32 => (4, true),
+            _ => return None,
+        };
+        Some(crate::codec::Ints { width, signed })
+    }
+
     /// Bytes per value, or 0 for variable-length bytes.
     pub fn width(self) -> usize {
         match self {

@@ -64,7 +64,7 @@ const SIGNED: u8 = 0x80;
 /// `raw`'s integers bit-packed, or `None` when they are not whole values of `ints`' width.
 fn bit_pack(raw: &[u8], ints: Ints) -> Option<Vec<u8>> {
     let w = usize::from(ints.width);
-    if !matches!(w, 1 | 2 | 4) || raw.len() % w != 0 {
+    if !matches!(w, 1 | 2 | 4) || !raw.len().is_multiple_of(w) {
         return None;
     }
     let flip = if ints.signed { 1u32 << (8 * w - 1) } else { 0 };
@@ -95,7 +95,7 @@ fn bit_unpack(payload: &[u8], rlen: usize, out: &mut Vec<u8>) -> std::result::Re
     let (w, signed) = (usize::from(header[0] & !SIGNED), header[0] & SIGNED != 0);
     let min = u32::from_le_bytes(header[1..5].try_into().expect("four bytes"));
     let bits = header[5];
-    if !matches!(w, 1 | 2 | 4) || bits > 32 || rlen % w != 0 {
+    if !matches!(w, 1 | 2 | 4) || bits > 32 || !rlen.is_multiple_of(w) {
         return Err("bad bit-packed header".into());
     }
     let flip = if signed { 1u32 << (8 * w - 1) } else { 0 };

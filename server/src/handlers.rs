@@ -66,7 +66,7 @@ impl Drop for CancelOnDrop {
 /// On a multi-threaded runtime (the server's) the work runs in place, on the connection's
 /// thread, while tokio hands the thread's other tasks to another: the statement starts and
 /// answers without two thread hand-offs (a statement as small as `SELECT count()` took
-/// 0.23 ms from a client in-process by way of the blocking pool, 0.11–0.14 ms in place). A
+/// 0.23 ms from a client in-process by way of the blocking pool, 0.11–0.17 ms in place). A
 /// CancelRequest reaches such work through the session's flag (`CancelFlags`). On a
 /// current-thread runtime, which cannot lend its thread, the work goes to the blocking pool.
 /// A panic in the work ends the statement with SQLSTATE XX000, not the connection.
